@@ -1,0 +1,53 @@
+# Two commands matter: `make run` and `make test`. Both build their own virtual environment.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FLASK_APP := wsgi.py
+
+.PHONY: run test lint typecheck pytest chromium translations clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## Serve the app on http://127.0.0.1:5000 with SQLite and the demo data.
+run: $(STAMP)
+	$(BIN)/pybabel compile -d ticketing/translations -f --statistics >/dev/null 2>&1 || true
+	$(BIN)/flask db upgrade
+	$(BIN)/flask regions load
+	$(BIN)/flask categories defaults
+	$(BIN)/flask demo seed --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## ruff, mypy and the whole pytest suite.
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pybabel compile -d ticketing/translations -f >/dev/null
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Debian's Chromium for the browser tests (CI calls this before `make test`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+## Extract, update and compile the Indonesian and English catalogues.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d ticketing/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d ticketing/translations -f
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

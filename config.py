@@ -1,0 +1,104 @@
+"""Configuration classes, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _database_url(default: str | None) -> str | None:
+    """Return DATABASE_URL normalised to the psycopg 3 driver."""
+    url = os.environ.get("DATABASE_URL", default)
+    if url and url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    # None means "SQLite in the instance folder", filled in by create_app.
+    SQLALCHEMY_DATABASE_URI: str | None = _database_url(None)
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    LANGUAGES = ("id", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT: int | None = None
+
+    # Evidence files: 10 MB per request; files live outside the static folder.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 10 * 1024 * 1024))
+    UPLOAD_FOLDER: str | None = os.environ.get("UPLOAD_FOLDER")
+
+    # Shared counters (rate limits) must live outside the process in production.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # E-mail (outbox sender). No server configured means links are shown to administrators.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "no-reply@eskalasi.local")
+    # Absolute base URL for links in e-mails and CLI output.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+
+    PAGE_SIZE = 25
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite in the instance folder, a throwaway secret."""
+
+    DEBUG = False
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+
+
+class TestingConfig(Config):
+    """Tests: CSRF off by default (dedicated tests switch it on)."""
+
+    TESTING = True
+    SECRET_KEY = "test-only-not-secret"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SERVER_NAME = "localhost"
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL, secure cookies, a real secret required."""
+
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start without the settings production cannot guess."""
+        if not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in production")
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set in production")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

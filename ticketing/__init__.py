@@ -1,0 +1,86 @@
+"""The escalation ticketing application: create_app() builds it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import CONFIGS, ROOT, Config, ProductionConfig
+
+
+def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Flask:
+    """Build the application: configuration, extensions, blueprints, error handlers, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    if config is None:
+        config = os.environ.get("APP_ENV", "development")
+    config_class = CONFIGS[config] if isinstance(config, str) else config
+    if issubclass(config_class, ProductionConfig):
+        config_class.check()
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+            Path(app.instance_path) / "ticketing.sqlite"
+        )
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from ticketing import cli, errors_web
+
+    errors_web.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from ticketing import i18n, models  # noqa: F401 - models register their tables
+    from ticketing.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    compress.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    app.jinja_env.globals.update(i18n.template_globals())
+    app.jinja_env.filters.update(i18n.template_filters())
+
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.engine import Engine
+
+    @sa_event.listens_for(Engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite enforces foreign keys only when asked, per connection.
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ticketing.auth import bp as auth_bp
+    from ticketing.tickets import bp as tickets_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(tickets_bp)

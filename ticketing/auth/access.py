@@ -1,0 +1,43 @@
+"""Login required by default: a view is public only if marked with @public."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, request
+from flask_login import current_user
+
+from ticketing.extensions import db, login_manager
+from ticketing.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without signing in."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    """Find the user by their current session token; a rotated token ends the session."""
+    user = db.session.execute(
+        db.select(User).where(User.session_token == session_token)
+    ).scalar_one_or_none()
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def require_login() -> Any:
+    """before_request: everything needs a signed-in, active user unless marked public."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None

@@ -1,0 +1,68 @@
+"""Sign in, sign out, choose the language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ticketing.auth import bp
+from ticketing.auth.access import public, require_login
+from ticketing.auth.forms import LoginForm
+from ticketing.extensions import db, limiter
+from ticketing.services import users as user_service
+
+bp.before_app_request(require_login)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect to a path on this site after signing in."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("tickets.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@public
+def login() -> Response | str:
+    """The sign-in form."""
+    if current_user.is_authenticated:
+        return redirect(url_for("tickets.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = user_service.authenticate(form.email.data or "", form.password.data or "")
+        if user is None:
+            form.password.errors.append(_("Wrong e-mail or password, or the account is disabled."))
+        else:
+            login_user(user, remember=bool(form.remember.data))
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """Sign out everywhere: the session token is rotated."""
+    user_service.end_sessions(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language/<code>", methods=["POST"])
+@public
+def set_language(code: str) -> Response:
+    """Switch the interface language (remembered on the account when signed in)."""
+    if code in ("id", "en"):
+        session["lang"] = code
+        if current_user.is_authenticated:
+            user_service.set_locale(current_user._get_current_object(), code)
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,0 +1,95 @@
+"""Flask commands: regions, categories, demo data, users."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from ticketing.errors import ServiceError
+from ticketing.extensions import db
+
+regions_cli = AppGroup("regions", help="Provinces and districts.")
+categories_cli = AppGroup("categories", help="Ticket categories.")
+demo_cli = AppGroup("demo", help="Demo data for East Java.")
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@regions_cli.command("load")
+def regions_load() -> None:
+    """Load (or refresh) the 38 provinces and 514 districts; safe to run again."""
+    from ticketing.services.regions import load_regions
+
+    provinces, districts = load_regions()
+    db.session.commit()
+    click.echo(f"Regions loaded: {provinces} provinces, {districts} districts.")
+
+
+@categories_cli.command("defaults")
+def categories_defaults() -> None:
+    """Create the programme's standard categories that are missing."""
+    from ticketing.services.regions import ensure_default_categories
+
+    added = ensure_default_categories()
+    db.session.commit()
+    click.echo(f"Categories added: {added}.")
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+@click.option("--tickets", default=500, show_default=True, help="How many tickets to create.")
+def demo_seed(if_empty: bool, tickets: int) -> None:
+    """Fill the database with the East Java demo."""
+    from ticketing import demo
+
+    if not demo.is_empty():
+        if if_empty:
+            click.echo("Demo data already present.")
+            _print_logins()
+            return
+        raise click.ClickException("The database already has users; refusing to seed.")
+    demo.seed(ticket_count=tickets)
+    db.session.commit()
+    click.echo(f"Demo data created: {tickets} tickets.")
+    _print_logins()
+
+
+def _print_logins() -> None:
+    from ticketing import demo
+
+    click.echo("")
+    click.echo(f"Sign in at http://127.0.0.1:5000/login with the password {demo.DEMO_PASSWORD}")
+    for email, what in demo.DEMO_LOGINS:
+        click.echo(f"  {email:<32} {what}")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["facilitator", "district_pmo", "province_pmo", "admin"]),
+)
+@click.option("--region", default=None, help="District code (35.78) or province code (35).")
+@click.option("--password", default=None, help="Omit to be asked; empty for a one-time link.")
+def users_create(email: str, name: str, role: str, region: str | None, password: str | None) -> None:
+    """Create a user account."""
+    from ticketing.services import users
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.create_user(
+            email=email, name=name, role=role, region_code=region, password=password or None
+        )
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    for group in (regions_cli, categories_cli, demo_cli, users_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,107 @@
+"""Language and time-zone selection, and the words and formats the templates use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from flask import current_app, request, session
+from flask_babel import get_locale, lazy_gettext as _l
+from flask_login import current_user
+
+from ticketing.models.region import ZONE_ABBREVIATIONS
+
+DEFAULT_TIMEZONE = "Asia/Jakarta"
+
+STATE_LABELS = {
+    "raised": _l("Raised"),
+    "assigned": _l("Handled by the district PMO"),
+    "escalated": _l("Escalated to the province PMO"),
+    "resolved": _l("Resolved, awaiting verification"),
+    "verified": _l("Verified (closed)"),
+    "withdrawn": _l("Withdrawn"),
+}
+EVENT_LABELS = {
+    "raise": _l("Raised the ticket"),
+    "assign": _l("Assigned"),
+    "escalate": _l("Escalated to the province"),
+    "resolve": _l("Resolved"),
+    "return_to_district": _l("Returned to the district"),
+    "verify": _l("Verified the fix"),
+    "reopen": _l("Reopened: not fixed"),
+    "withdraw": _l("Withdrew the ticket"),
+    "hand_over": _l("Handed to another facilitator"),
+}
+ROLE_LABELS = {
+    "facilitator": _l("Facilitator"),
+    "district_pmo": _l("District PMO"),
+    "province_pmo": _l("Province PMO"),
+    "admin": _l("Administrator"),
+}
+
+
+def select_locale() -> str:
+    """The signed-in user's language, else the one chosen in the session, else Indonesian."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return str(current_user.locale)
+    chosen = session.get("lang") if request else None
+    if chosen in languages:
+        return str(chosen)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def user_timezone(user: Any) -> str:
+    """The zone of the user's province (Asia/Jakarta for national users)."""
+    province = getattr(user, "province", None)
+    return province.timezone if province is not None else DEFAULT_TIMEZONE
+
+
+def select_timezone() -> str:
+    """Flask-Babel's zone: the signed-in user's province."""
+    if current_user and current_user.is_authenticated:
+        return user_timezone(current_user)
+    return DEFAULT_TIMEZONE
+
+
+def format_when(moment: datetime | None, timezone: str | None = None) -> str:
+    """'16 Januari 2023 pukul 09.00 WIB' (or 'at 09:00 WIB' in English), from naive UTC."""
+    if moment is None:
+        return ""
+    zone_name = timezone or select_timezone()
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone_name))
+    locale = str(get_locale() or "id")
+    day = format_date(local.date(), "d MMMM y", locale=locale)
+    if locale == "id":
+        clock = format_time(local.time(), "HH.mm", locale=locale)
+        joiner = "pukul"
+    else:
+        clock = format_time(local.time(), "HH:mm", locale=locale)
+        joiner = "at"
+    return f"{day} {joiner} {clock} {ZONE_ABBREVIATIONS.get(zone_name, zone_name)}"
+
+
+def format_day(moment: datetime | None, timezone: str | None = None) -> str:
+    """'16 Januari 2023' in the zone given (or the user's)."""
+    if moment is None:
+        return ""
+    zone_name = timezone or select_timezone()
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone_name))
+    return format_date(local.date(), "d MMMM y", locale=str(get_locale() or "id"))
+
+
+def template_globals() -> dict[str, Any]:
+    """Names every template can use."""
+    return {
+        "STATE_LABELS": STATE_LABELS,
+        "EVENT_LABELS": EVENT_LABELS,
+        "ROLE_LABELS": ROLE_LABELS,
+        "get_locale": get_locale,
+    }
+
+
+def template_filters() -> dict[str, Any]:
+    """Filters every template can use."""
+    return {"when": format_when, "day": format_day}

@@ -1,0 +1,49 @@
+"""All models, imported here so Alembic and the app see every table."""
+
+from ticketing.models.audit import AdminLogEntry
+from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
+from ticketing.models.notification import Notification, OutboxMessage
+from ticketing.models.region import District, Province
+from ticketing.models.school import LEVELS, School, SchoolAssignment
+from ticketing.models.sla import DayOff, SlaPolicy
+from ticketing.models.ticket import (
+    FINAL_STATES,
+    OPEN_STATES,
+    STATES,
+    Attachment,
+    Comment,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
+from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+
+__all__ = [
+    "ACADEMIC",
+    "ADMIN",
+    "DISTRICT_PMO",
+    "FACILITATOR",
+    "FINAL_STATES",
+    "LEVELS",
+    "NON_ACADEMIC",
+    "OPEN_STATES",
+    "PROVINCE_PMO",
+    "ROLES",
+    "STATES",
+    "AdminLogEntry",
+    "Attachment",
+    "Category",
+    "Comment",
+    "DayOff",
+    "District",
+    "Notification",
+    "OutboxMessage",
+    "Province",
+    "School",
+    "SchoolAssignment",
+    "SlaPolicy",
+    "Ticket",
+    "TicketCounter",
+    "TicketEvent",
+    "User",
+]

@@ -1,0 +1,207 @@
+"""Tickets, their append-only audit trail, comments and evidence files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from ticketing.clock import utcnow
+from ticketing.extensions import db
+
+if TYPE_CHECKING:
+    from ticketing.models.category import Category
+    from ticketing.models.region import District, Province
+    from ticketing.models.school import School
+    from ticketing.models.user import User
+
+STATES = ("raised", "assigned", "escalated", "resolved", "verified", "withdrawn")
+OPEN_STATES = ("raised", "assigned", "escalated", "resolved")
+FINAL_STATES = ("verified", "withdrawn")
+DISTRICT_TIER = "district"
+PROVINCE_TIER = "province"
+
+_STATE_LIST = ", ".join(f"'{s}'" for s in STATES)
+
+
+class Ticket(db.Model):  # type: ignore[name-defined,misc]
+    """A problem a facilitator raised for a school; moved only by TicketWorkflow."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
+        CheckConstraint(
+            "resolved_tier IS NULL OR resolved_tier IN ('district', 'province')",
+            name="resolved_tier",
+        ),
+        CheckConstraint("reopen_count >= 0", name="reopen_count"),
+        # The scoped lists read newest first by id within a district or province.
+        Index("ix_tickets_district_state_id", "district_code", "state", "id"),
+        Index("ix_tickets_district_id", "district_code", "id"),
+        Index("ix_tickets_province_state_id", "province_code", "state", "id"),
+        Index("ix_tickets_province_id", "province_code", "id"),
+        Index("ix_tickets_facilitator_state", "facilitator_id", "state"),
+        Index("ix_tickets_assignee_state", "assignee_id", "state"),
+        Index("ix_tickets_school_id", "school_id", "id"),
+        Index("ix_tickets_state_due_at", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    # Copied from the school when raised, so scope filters and indexes need no join.
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    facilitator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_tier: Mapped[str | None] = mapped_column(String(8))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalation_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    state_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Deadline of the current state (SLA); NULL in final states.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version_id: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    school: Mapped[School] = relationship()
+    district: Mapped[District] = relationship()
+    province: Mapped[Province] = relationship()
+    category: Mapped[Category] = relationship()
+    facilitator: Mapped[User] = relationship(foreign_keys=[facilitator_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    events: WriteOnlyMapped[TicketEvent] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", passive_deletes=True
+    )
+    comments: WriteOnlyMapped[Comment] = relationship(
+        back_populates="ticket", order_by="Comment.id", passive_deletes=True
+    )
+
+    def append_event(
+        self,
+        *,
+        event: str,
+        from_state: str | None,
+        to_state: str,
+        actor: User | None,
+        note: str | None = None,
+    ) -> TicketEvent:
+        """Add one audit row for this ticket (called by the workflow and the services)."""
+        row = TicketEvent(
+            event=event,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            note=note,
+            created_at=utcnow(),
+        )
+        self.events.add(row)
+        return row
+
+    @property
+    def is_open(self) -> bool:
+        """True until the ticket is verified or withdrawn."""
+        return self.state not in FINAL_STATES
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.number} {self.state}>"
+
+
+class TicketEvent(db.Model):  # type: ignore[name-defined,misc]
+    """One line of a ticket's audit trail; rows are never changed or deleted."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+        Index("ix_ticket_events_event_created_at", "event", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    event: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    # NULL actor means the system (the SLA sweeper).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<TicketEvent {self.ticket_id} {self.event} {self.from_state}->{self.to_state}>"
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _refuse_audit_change(_mapper: Any, _connection: Any, target: TicketEvent) -> None:
+    """The audit trail is append-only (the database refuses it too, by trigger)."""
+    raise PermissionError(f"audit event {target.id} is append-only")
+
+
+class Comment(db.Model):  # type: ignore[name-defined,misc]
+    """A remark on a ticket by someone who can see it."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_ticket_id_id", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
+
+
+class Attachment(db.Model):  # type: ignore[name-defined,misc]
+    """An evidence file, stored outside the static folder under a generated name."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_ticket_id_id", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    uploaded_by: Mapped[User] = relationship()
+
+
+class TicketCounter(db.Model):  # type: ignore[name-defined,misc]
+    """The last ticket number handed out in a year (ESK-2026-000123)."""
+
+    __tablename__ = "ticket_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,88 @@
+"""Users: facilitators, district and province PMO officers, administrators."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ticketing.clock import utcnow
+from ticketing.extensions import db
+
+if TYPE_CHECKING:
+    from ticketing.models.region import District, Province
+    from ticketing.models.school import SchoolAssignment
+
+FACILITATOR = "facilitator"
+DISTRICT_PMO = "district_pmo"
+PROVINCE_PMO = "province_pmo"
+ADMIN = "admin"
+ROLES = (FACILITATOR, DISTRICT_PMO, PROVINCE_PMO, ADMIN)
+
+
+def new_session_token() -> str:
+    """A fresh value for User.session_token; changing it ends every session."""
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A person who signs in; role and scope decide what they see and do."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('facilitator', 'district_pmo', 'province_pmo', 'admin')", name="role"
+        ),
+        # Scope must match the role: district roles carry a district (and its province),
+        # the province PMO a province, an administrator a province or nothing (national).
+        CheckConstraint(
+            "(role IN ('facilitator', 'district_pmo')"
+            " AND district_code IS NOT NULL AND province_code IS NOT NULL)"
+            " OR (role = 'province_pmo' AND province_code IS NOT NULL AND district_code IS NULL)"
+            " OR (role = 'admin' AND district_code IS NULL)",
+            name="scope_matches_role",
+        ),
+        CheckConstraint("locale IN ('id', 'en')", name="locale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("provinces.code"), index=True)
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Flask-Login "alternative token": rotating it signs the user out everywhere.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, unique=True)
+    locale: Mapped[str] = mapped_column(String(2), default="id", server_default="id")
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    province: Mapped[Province | None] = relationship()
+    district: Mapped[District | None] = relationship()
+    assignments: Mapped[list[SchoolAssignment]] = relationship(
+        back_populates="facilitator", cascade="all, delete-orphan"
+    )
+
+    def get_id(self) -> str:
+        """Flask-Login identity: the session token, not the primary key."""
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Disabled accounts cannot sign in and lose their sessions."""
+        return self.active
+
+    @property
+    def is_national(self) -> bool:
+        """An administrator without a province sees the whole country."""
+        return self.role == ADMIN and self.province_code is None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

@@ -1,0 +1,125 @@
+"""Who may see and do what. Used by services (to enforce) and templates (to show buttons).
+
+Scope always comes from the database row of the user, so a changed role or a disabled
+account takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, false, or_, select
+
+from ticketing.models import (
+    ADMIN,
+    DISTRICT_PMO,
+    FACILITATOR,
+    PROVINCE_PMO,
+    School,
+    SchoolAssignment,
+    Ticket,
+    User,
+)
+
+# For each event: the roles that may fire it and, per role, the states it may fire from.
+# A facilitator additionally must be the ticket's facilitator; PMO roles must be in scope.
+_EVENT_RULES: dict[str, dict[str, tuple[str, ...]]] = {
+    "assign": {DISTRICT_PMO: ("raised",)},
+    "escalate": {DISTRICT_PMO: ("raised", "assigned")},
+    "resolve": {DISTRICT_PMO: ("assigned",), PROVINCE_PMO: ("escalated",)},
+    "return_to_district": {PROVINCE_PMO: ("escalated",)},
+    "verify": {FACILITATOR: ("resolved",)},
+    "reopen": {FACILITATOR: ("resolved",)},
+    "withdraw": {FACILITATOR: ("raised", "assigned")},
+}
+# The SLA sweeper (actor None) may only escalate district tickets.
+_SYSTEM_EVENTS: dict[str, tuple[str, ...]] = {"escalate": ("raised", "assigned")}
+
+
+def _is_user(user: Any) -> bool:
+    return isinstance(user, User) and user.active
+
+
+def assigned_school_ids(user: User) -> Select[tuple[int]]:
+    """The ids of the schools a facilitator supports."""
+    return select(SchoolAssignment.school_id).where(SchoolAssignment.facilitator_id == user.id)
+
+
+def visible_tickets(user: Any) -> Select[tuple[Ticket]]:
+    """Every ticket the user may see, as a query to refine; the start of every list."""
+    query = select(Ticket)
+    if not _is_user(user):
+        return query.where(false())
+    if user.role == FACILITATOR:
+        return query.where(
+            or_(Ticket.facilitator_id == user.id, Ticket.school_id.in_(assigned_school_ids(user)))
+        )
+    if user.role == DISTRICT_PMO:
+        return query.where(Ticket.district_code == user.district_code)
+    if user.role in (PROVINCE_PMO, ADMIN) and user.province_code is not None:
+        return query.where(Ticket.province_code == user.province_code)
+    if user.is_national:
+        return query
+    return query.where(false())
+
+
+def can_view(user: Any, ticket: Ticket) -> bool:
+    """Whether the ticket is in the user's scope (the same rule as visible_tickets)."""
+    if not _is_user(user):
+        return False
+    if user.role == FACILITATOR:
+        if ticket.facilitator_id == user.id:
+            return True
+        return any(a.school_id == ticket.school_id for a in user.assignments)
+    if user.role == DISTRICT_PMO:
+        return bool(ticket.district_code == user.district_code)
+    if user.is_national:
+        return True
+    return bool(user.province_code == ticket.province_code)
+
+
+def can_fire(user: Any, ticket: Ticket, event: str) -> bool:
+    """Whether this actor (None = the system) may fire ``event`` on the ticket now."""
+    if user is None:
+        return ticket.state in _SYSTEM_EVENTS.get(event, ())
+    if not can_view(user, ticket):
+        return False
+    states = _EVENT_RULES.get(event, {}).get(user.role, ())
+    if ticket.state not in states:
+        return False
+    if user.role == FACILITATOR:
+        return bool(ticket.facilitator_id == user.id)
+    if user.role == DISTRICT_PMO:
+        return bool(ticket.district_code == user.district_code)
+    if user.role == PROVINCE_PMO:
+        return bool(ticket.province_code == user.province_code)
+    return False
+
+
+def allowed_events(user: Any, ticket: Ticket) -> list[str]:
+    """The events this user may fire on the ticket now, in workflow order (for buttons)."""
+    return [name for name in _EVENT_RULES if can_fire(user, ticket, name)]
+
+
+def can_raise_for(user: Any, school: School) -> bool:
+    """A facilitator may raise tickets only for the schools assigned to them."""
+    if not _is_user(user) or user.role != FACILITATOR or not school.active:
+        return False
+    return any(a.school_id == school.id for a in user.assignments)
+
+
+def can_comment(user: Any, ticket: Ticket) -> bool:
+    """Everyone who can see a ticket may comment on it."""
+    return can_view(user, ticket)
+
+
+def can_hand_over(user: Any, ticket: Ticket) -> bool:
+    """Administrators in scope may hand a ticket to another facilitator."""
+    return _is_user(user) and user.role == ADMIN and can_view(user, ticket) and ticket.is_open
+
+
+def can_administer(user: Any, province_code: str | None) -> bool:
+    """Administrators manage their province; national administrators manage all."""
+    if not _is_user(user) or user.role != ADMIN:
+        return False
+    return user.is_national or (province_code is not None and user.province_code == province_code)

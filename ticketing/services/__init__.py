@@ -1,0 +1,1 @@
+"""The service layer: the only code that changes data. Services flush; callers commit once."""

@@ -1,0 +1,233 @@
+"""Raise tickets, fire workflow events, comment, hand over: the one path for every caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm.exc import StaleDataError
+from statemachine.exceptions import TransitionNotAllowed
+
+from ticketing import permissions
+from ticketing.clock import utcnow
+from ticketing.errors import (
+    ConflictError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
+from ticketing.extensions import db
+from ticketing.models import (
+    FACILITATOR,
+    Category,
+    Comment,
+    School,
+    Ticket,
+    TicketCounter,
+    User,
+)
+from ticketing.workflow import EVENTS, bind
+
+TITLE_MAX = 200
+TEXT_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a state change did, for hooks that react to it (deadlines, notifications)."""
+
+    ticket: Ticket
+    event: str
+    from_state: str | None
+    to_state: str
+    actor: User | None
+
+
+# Called after every change, inside the same transaction (SLA deadlines, notifications).
+_change_hooks: list[Any] = []
+
+
+def on_change(hook: Any) -> Any:
+    """Register ``hook(change)`` to run after every ticket state change (decorator)."""
+    _change_hooks.append(hook)
+    return hook
+
+
+def _run_hooks(change: Change) -> None:
+    for hook in _change_hooks:
+        hook(change)
+
+
+def _text(value: str | None, field: str, *, required: bool, limit: int = TEXT_MAX) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"The {field} is required.", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"The {field} is longer than {limit} characters.", field=field)
+    return value
+
+
+def next_ticket_number(year: int) -> str:
+    """Hand out the next human number of the year, e.g. ESK-2026-000123 (race-safe)."""
+    bump = (
+        update(TicketCounter)
+        .where(TicketCounter.year == year)
+        .values(last_value=TicketCounter.last_value + 1)
+        .returning(TicketCounter.last_value)
+    )
+    value = db.session.execute(bump).scalar()
+    if value is None:
+        # First ticket of the year; a concurrent first insert makes one of us retry the bump.
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(TicketCounter).values(year=year, last_value=1))
+            value = 1
+        except Exception:  # noqa: BLE001 - an IntegrityError from the race
+            value = db.session.execute(bump).scalar_one()
+    return f"ESK-{year}-{value:06d}"
+
+
+def raise_ticket(
+    actor: User,
+    *,
+    school: School,
+    category: Category,
+    title: str,
+    description: str,
+) -> Ticket:
+    """A facilitator files a problem; it goes to the school's district automatically."""
+    if not permissions.can_raise_for(actor, school):
+        raise PermissionDenied("You can raise tickets only for schools assigned to you.")
+    if not category.active:
+        raise InvalidInput("This category is no longer in use.", field="category")
+    title = _text(title, "title", required=True, limit=TITLE_MAX)
+    description = _text(description, "description", required=True)
+    now = utcnow()
+    ticket = Ticket(
+        number=next_ticket_number(now.year),
+        school=school,
+        district_code=school.district_code,
+        province_code=school.province_code,
+        category=category,
+        facilitator=actor,
+        title=title,
+        description=description,
+        created_at=now,
+        updated_at=now,
+        state_changed_at=now,
+    )
+    bind(ticket)  # sets the initial state without an audit row; the service writes it
+    db.session.add(ticket)
+    ticket.append_event(event="raise", from_state=None, to_state=ticket.state, actor=actor)
+    db.session.flush()
+    _run_hooks(Change(ticket, "raise", None, ticket.state, actor))
+    return ticket
+
+
+def _locked(ticket: Ticket, expected_version: int | None) -> Ticket:
+    """Reload the row under a lock (PostgreSQL) and check the version the user saw."""
+    seen = ticket.version_id if expected_version is None else expected_version
+    fresh = db.session.execute(
+        select(Ticket)
+        .where(Ticket.id == ticket.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if fresh.version_id != seen:
+        raise ConflictError(
+            "This ticket was changed by someone else; nothing was applied.",
+            ticket=fresh,
+            expected_version=seen,
+        )
+    # On SQLite the lock is a no-op; the version check in the UPDATE still catches a race.
+    return fresh
+
+
+def fire(
+    ticket: Ticket,
+    event: str,
+    *,
+    actor: User | None,
+    expected_version: int | None = None,
+    note: str | None = None,
+    assignee: User | None = None,
+) -> Ticket:
+    """Fire a workflow event as ``actor`` (None = the system); one audit row is written."""
+    if event not in EVENTS:
+        raise InvalidInput(f"Unknown event {event!r}.", field="event")
+    if actor is not None and not permissions.can_view(actor, ticket):
+        raise NotFound("Ticket not found.")
+    ticket = _locked(ticket, expected_version)
+    if not permissions.can_fire(actor, ticket, event):
+        raise PermissionDenied("You may not do this to this ticket now.")
+    from_state = ticket.state
+    try:
+        bind(ticket).send(event, actor=actor, note=note, assignee=assignee)
+        db.session.flush()
+    except TransitionNotAllowed as exc:
+        raise InvalidTransition(f"Cannot {event} a ticket that is {from_state}.") from exc
+    except StaleDataError as exc:
+        raise ConflictError(
+            "This ticket was changed by someone else; nothing was applied.", ticket=ticket
+        ) from exc
+    _run_hooks(Change(ticket, event, from_state, ticket.state, actor))
+    return ticket
+
+
+def add_comment(ticket: Ticket, *, actor: User, body: str) -> Comment:
+    """Anyone who can see the ticket may comment on it."""
+    if not permissions.can_comment(actor, ticket):
+        raise NotFound("Ticket not found.")
+    comment = Comment(ticket=ticket, author=actor, body=_text(body, "comment", required=True))
+    comment.created_at = utcnow()
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def hand_over(ticket: Ticket, *, actor: User, facilitator: User, note: str | None = None) -> Ticket:
+    """An administrator gives an open ticket to the school's current facilitator."""
+    if not permissions.can_hand_over(actor, ticket):
+        raise PermissionDenied("Only an administrator of this province can hand tickets over.")
+    if facilitator.role != FACILITATOR or not facilitator.active:
+        raise InvalidInput("The new holder must be an active facilitator.", field="facilitator")
+    if not any(a.school_id == ticket.school_id for a in facilitator.assignments):
+        raise InvalidInput(
+            "The new facilitator must be assigned to the ticket's school.", field="facilitator"
+        )
+    if facilitator.id == ticket.facilitator_id:
+        raise InvalidInput("This facilitator already holds the ticket.", field="facilitator")
+    previous = ticket.facilitator
+    ticket.facilitator = facilitator
+    ticket.updated_at = utcnow()
+    # Not a state change: the audit row records who held it before and after.
+    ticket.append_event(
+        event="hand_over",
+        from_state=ticket.state,
+        to_state=ticket.state,
+        actor=actor,
+        note=_text(note, "note", required=False)
+        or f"{previous.name} -> {facilitator.name}",
+    )
+    db.session.flush()
+    return ticket
+
+
+def available_events(user: User | None, ticket: Ticket) -> list[str]:
+    """Events the user may fire now: permitted and enabled by the workflow's guards."""
+    if not ticket.is_open:
+        return []
+    enabled = {e.id for e in bind(ticket).allowed_events}
+    return [name for name in permissions.allowed_events(user, ticket) if name in enabled]
+
+
+def get_visible(user: User, ticket_id: int) -> Ticket:
+    """Load a ticket through the user's scope; NotFound when outside it."""
+    ticket = db.session.execute(
+        permissions.visible_tickets(user).where(Ticket.id == ticket_id)
+    ).scalar_one_or_none()
+    if ticket is None:
+        raise NotFound("Ticket not found.")
+    return ticket

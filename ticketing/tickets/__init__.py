@@ -1,0 +1,7 @@
+"""Ticket lists, the ticket page and its actions."""
+
+from flask import Blueprint
+
+bp = Blueprint("tickets", __name__)
+
+from ticketing.tickets import views  # noqa: E402, F401

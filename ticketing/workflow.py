@@ -1,0 +1,152 @@
+"""The ticket workflow: the one state machine, and the only writer of ``ticket.state``.
+
+States and events follow DESIGN.md. Guards here hold domain rules only (a note is required,
+the assignee is an officer of the ticket's district, a reopen goes back to the tier that
+resolved); who the actor may be is decided in ``ticketing.permissions``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statemachine import State, StateMachine
+
+from ticketing.clock import utcnow
+from ticketing.errors import InvalidInput
+from ticketing.models.ticket import DISTRICT_TIER, PROVINCE_TIER
+from ticketing.models.user import DISTRICT_PMO
+
+# Events that need a written note, and how the form names it.
+NOTE_REQUIRED = {
+    "escalate": "reason",
+    "resolve": "resolution",
+    "return_to_district": "guidance",
+    "reopen": "reason",
+    "withdraw": "reason",
+}
+
+
+def _clean(note: str | None) -> str | None:
+    note = (note or "").strip()
+    return note or None
+
+
+class TicketWorkflow(StateMachine):
+    """raised -> assigned -> (escalated) -> resolved -> verified, with reopen and withdraw."""
+
+    raised = State("Raised", initial=True, value="raised")
+    assigned = State("Assigned", value="assigned")
+    escalated = State("Escalated", value="escalated")
+    resolved = State("Resolved", value="resolved")
+    verified = State("Verified", final=True, value="verified")
+    withdrawn = State("Withdrawn", final=True, value="withdrawn")
+
+    assign = raised.to(assigned, validators="check_assignee")
+    escalate = raised.to(escalated, validators="check_note") | assigned.to(
+        escalated, validators="check_note"
+    )
+    resolve = assigned.to(resolved, validators="check_note") | escalated.to(
+        resolved, validators="check_note"
+    )
+    return_to_district = escalated.to(assigned, validators=["check_note", "check_assignee"])
+    verify = resolved.to(verified)
+    reopen = resolved.to(
+        assigned, cond="resolved_by_district", validators="check_note"
+    ) | resolved.to(escalated, cond="resolved_by_province", validators="check_note")
+    withdraw = raised.to(withdrawn, validators="check_note") | assigned.to(
+        withdrawn, validators="check_note"
+    )
+
+    # Guards and validators (domain rules only).
+
+    def resolved_by_district(self) -> bool:
+        """A reopened ticket returns to the district if the district resolved it."""
+        return bool(self.model.resolved_tier == DISTRICT_TIER)
+
+    def resolved_by_province(self) -> bool:
+        """... and to the province if the province resolved it."""
+        return bool(self.model.resolved_tier == PROVINCE_TIER)
+
+    def check_note(self, event: Any, note: str | None = None) -> None:
+        """Events that change who works on a ticket must say why."""
+        if _clean(note) is None:
+            field = NOTE_REQUIRED.get(event.id, "note")
+            raise InvalidInput(f"A {field} is required.", field="note")
+
+    def check_assignee(self, event: Any, assignee: Any = None) -> None:
+        """The assignee must be an active officer of the ticket's own district."""
+        if assignee is None:
+            if event.id == "return_to_district":
+                return  # the district keeps its previous officer, if any
+            raise InvalidInput("Choose the officer who will handle this ticket.", field="assignee")
+        if (
+            assignee.role != DISTRICT_PMO
+            or assignee.district_code != self.model.district_code
+            or not assignee.active
+        ):
+            raise InvalidInput(
+                "The assignee must be an active officer of the ticket's district.",
+                field="assignee",
+            )
+
+    # Effects on the ticket's domain data.
+
+    def on_assign(self, assignee: Any = None) -> None:
+        """Record who is responsible."""
+        self.model.assignee = assignee
+
+    def on_return_to_district(self, assignee: Any = None) -> None:
+        """The province may name the officer who takes it back."""
+        if assignee is not None:
+            self.model.assignee = assignee
+
+    def on_escalate(self) -> None:
+        """Count escalations (the dashboard's 'share escalated')."""
+        self.model.escalation_count = (self.model.escalation_count or 0) + 1
+
+    def on_resolve(self, source: State, note: str | None = None) -> None:
+        """Remember what was done and which tier did it; a reopen returns there."""
+        self.model.resolution = _clean(note)
+        self.model.resolved_tier = DISTRICT_TIER if source.id == "assigned" else PROVINCE_TIER
+        self.model.resolved_at = utcnow()
+
+    def on_reopen(self) -> None:
+        """A rejected fix: count it and clear the resolution time."""
+        self.model.reopen_count = (self.model.reopen_count or 0) + 1
+        self.model.resolved_at = None
+
+    def on_enter_verified(self) -> None:
+        """Closed for good."""
+        self.model.closed_at = utcnow()
+
+    def on_enter_withdrawn(self) -> None:
+        """Closed by its facilitator before a fix."""
+        self.model.closed_at = utcnow()
+
+    def after_transition(
+        self,
+        event: Any,
+        source: State,
+        target: State,
+        actor: Any = None,
+        note: str | None = None,
+    ) -> None:
+        """Append exactly one audit event for the change, in the same transaction."""
+        now = utcnow()
+        self.model.state_changed_at = now
+        self.model.updated_at = now
+        self.model.append_event(
+            event=event.id,
+            from_state=source.value,
+            to_state=target.value,
+            actor=actor,
+            note=_clean(note),
+        )
+
+
+EVENTS: tuple[str, ...] = tuple(e.id for e in TicketWorkflow.events)
+
+
+def bind(ticket: Any) -> TicketWorkflow:
+    """Build the machine around a ticket row (cheap; the row holds the state)."""
+    return TicketWorkflow(model=ticket, state_field="state")
