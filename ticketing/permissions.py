@@ -123,3 +123,76 @@ def can_administer(user: Any, province_code: str | None) -> bool:
     if not _is_user(user) or user.role != ADMIN:
         return False
     return user.is_national or (province_code is not None and user.province_code == province_code)
+
+
+def _admin_province_filter(user: Any, column: Any) -> Any:
+    """The WHERE clause limiting an administrator to their province (None: no limit)."""
+    if not _is_user(user) or user.role != ADMIN:
+        return false()
+    if user.is_national:
+        return None
+    return column == user.province_code
+
+
+def administered_users(user: Any) -> Select[Any]:
+    """The accounts an administrator may see and change: their province's, or all (national)."""
+    clause = _admin_province_filter(user, User.province_code)
+    query = select(User)
+    return query if clause is None else query.where(clause)
+
+
+def administered_schools(user: Any) -> Select[Any]:
+    """The schools an administrator may see and change: their province's, or all (national)."""
+    clause = _admin_province_filter(user, School.province_code)
+    query = select(School)
+    return query if clause is None else query.where(clause)
+
+
+def visible_admin_log(user: Any) -> Select[Any]:
+    """The administrative log entries an administrator may read (same scope as above)."""
+    from ticketing.models import AdminLogEntry
+
+    clause = _admin_province_filter(user, AdminLogEntry.province_code)
+    query = select(AdminLogEntry)
+    return query if clause is None else query.where(clause)
+
+
+def can_manage_categories(user: Any) -> bool:
+    """Categories are shared by every province, so only national administrators change them."""
+    return _is_user(user) and user.role == ADMIN and user.is_national
+
+
+# Dashboards (reports.py, dashboard/). Facilitators have none: they see their tickets' list.
+
+
+def can_view_national_dashboard(user: Any) -> bool:
+    """Only national administrators see one row per province."""
+    return _is_user(user) and user.is_national
+
+
+def can_view_province_dashboard(user: Any, province_code: str) -> bool:
+    """Province PMO and administrators of the province, and national administrators."""
+    if not _is_user(user) or user.role not in (PROVINCE_PMO, ADMIN):
+        return False
+    return user.is_national or user.province_code == province_code
+
+
+def can_view_district_dashboard(user: Any, district_code: str) -> bool:
+    """The district's officers, and everyone who sees the dashboard of its province."""
+    if not _is_user(user):
+        return False
+    if user.role == DISTRICT_PMO:
+        return bool(user.district_code == district_code)
+    return can_view_province_dashboard(user, district_code[:2])
+
+
+def can_publish_dashboard(user: Any, province_code: str) -> bool:
+    """Administrators of the province (or national) switch its public dashboard on and off."""
+    return can_administer(user, province_code)
+
+
+def public_dashboard_tickets(province: Any) -> Select[tuple[Ticket]]:
+    """The tickets behind a province's public, aggregate-only dashboard (none when off)."""
+    if province is None or not province.public_dashboard:
+        return select(Ticket).where(false())
+    return select(Ticket).where(Ticket.province_code == province.code)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ticketing.clock import utcnow
-from ticketing.errors import InvalidInput
+from ticketing.errors import InvalidInput, NotFound
 from ticketing.extensions import db
 from ticketing.models import (
     ADMIN,
@@ -127,4 +127,171 @@ def create_user(
         set_password(user, password)
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+# --- Administration ---------------------------------------------------------------------------
+
+# The words people write in the "peran" column, Indonesian and internal, mapped to roles.
+ROLE_WORDS: dict[str, str] = {
+    "fasilitator": FACILITATOR,
+    "fasilitator sekolah penggerak": FACILITATOR,
+    "fsp": FACILITATOR,
+    "facilitator": FACILITATOR,
+    "pmo kabupaten": DISTRICT_PMO,
+    "pmo kota": DISTRICT_PMO,
+    "pmo kabupaten/kota": DISTRICT_PMO,
+    "pmo kab/kota": DISTRICT_PMO,
+    "pmo kabkota": DISTRICT_PMO,
+    "district pmo": DISTRICT_PMO,
+    "pmo provinsi": PROVINCE_PMO,
+    "province pmo": PROVINCE_PMO,
+    "admin": ADMIN,
+    "administrator": ADMIN,
+    "admin provinsi": ADMIN,
+}
+
+
+def parse_role(word: str | None) -> str | None:
+    """The internal role for a word such as 'Fasilitator' or 'pmo_kabupaten', or None."""
+    key = " ".join((word or "").strip().lower().replace("_", " ").replace("-", " ").split())
+    key = key.replace(" / ", "/")
+    return ROLE_WORDS.get(key)
+
+
+def _authorise(actor: User | None, province_code: str | None) -> None:
+    """Refuse (as not found) anything outside the administrator's province; None = the CLI."""
+    from ticketing import permissions
+
+    if actor is not None and not permissions.can_administer(actor, province_code):
+        raise NotFound("Not found.")
+
+
+def get_administered(actor: User, user_id: int) -> User:
+    """Load an account through the administrator's scope; NotFound outside it."""
+    from ticketing import permissions
+
+    user = db.session.execute(
+        permissions.administered_users(actor).where(User.id == user_id)
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+def admin_create_user(
+    actor: User | None, *, email: str, name: str, role: str, region_code: str | None
+) -> tuple[User, str]:
+    """Create an account without a password; returns it and its one-time sign-in link."""
+    from ticketing.services import admin_log, tokens
+
+    province_code, _district = resolve_scope(role, region_code)
+    if actor is not None and not actor.is_national and province_code != actor.province_code:
+        raise InvalidInput("You can only create accounts in your own province.", field="region")
+    user = create_user(email=email, name=name, role=role, region_code=region_code)
+    admin_log.record(
+        actor,
+        "user_create",
+        target_type="user",
+        target_id=user.id,
+        province_code=user.province_code,
+        after=admin_log.user_snapshot(user),
+    )
+    return user, tokens.queue_link(user, tokens.INVITE)
+
+
+def update_user(
+    actor: User | None, user: User, *, name: str, role: str, region_code: str | None
+) -> User:
+    """Change an account's name, role and scope (both old and new scope must be the actor's)."""
+    from ticketing.services import admin_log
+
+    _authorise(actor, user.province_code)
+    province_code, district_code = resolve_scope(role, region_code)
+    if actor is not None and not actor.is_national and province_code != actor.province_code:
+        raise InvalidInput("You can only give scopes in your own province.", field="region")
+    if actor is not None and actor.id == user.id and role != user.role:
+        raise InvalidInput("You cannot change your own role.", field="role")
+    name = name.strip()
+    if not name:
+        raise InvalidInput("The name is required.", field="name")
+    before = admin_log.user_snapshot(user)
+    user.name, user.role = name[:120], role
+    user.province_code, user.district_code = province_code, district_code
+    after = admin_log.user_snapshot(user)
+    if before != after:
+        admin_log.record(
+            actor, "user_update", target_type="user", target_id=user.id,
+            province_code=user.province_code or before["province_code"],
+            before=before, after=after,
+        )  # fmt: skip
+    db.session.flush()
+    return user
+
+
+def set_active(actor: User | None, user: User, active: bool) -> User:
+    """Disable (ending every session at once) or enable an account."""
+    from ticketing.services import admin_log
+
+    _authorise(actor, user.province_code)
+    if actor is not None and actor.id == user.id and not active:
+        raise InvalidInput("You cannot disable your own account.")
+    if user.active == active:
+        return user
+    before = admin_log.user_snapshot(user)
+    user.active = active
+    if not active:
+        end_sessions(user)
+    admin_log.record(
+        actor, "user_enable" if active else "user_disable", target_type="user",
+        target_id=user.id, province_code=user.province_code,
+        before=before, after=admin_log.user_snapshot(user),
+    )  # fmt: skip
+    db.session.flush()
+    return user
+
+
+def send_link(actor: User | None, user: User) -> str:
+    """A fresh sign-in link for an account (invitation if no password yet, else a reset)."""
+    from ticketing.services import admin_log, tokens
+
+    _authorise(actor, user.province_code)
+    if not user.active:
+        raise InvalidInput("The account is disabled; enable it first.")
+    purpose = tokens.INVITE if not user.password_hash else tokens.RESET
+    link = tokens.queue_link(user, purpose)
+    admin_log.record(
+        actor, "user_send_link", target_type="user", target_id=user.id,
+        province_code=user.province_code, after={"purpose": purpose},
+    )  # fmt: skip
+    return link
+
+
+def change_password(user: User, *, current: str, new: str) -> None:
+    """A signed-in user changes their password; every other session ends."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise InvalidInput("The current password is wrong.", field="current")
+    set_password(user, new)
+
+
+def request_reset(email: str) -> None:
+    """Queue a reset link if an active account has this e-mail; silent either way."""
+    from ticketing.services import tokens
+
+    try:
+        address = normalise_email(email)
+    except InvalidInput:
+        return
+    user = db.session.execute(select(User).where(User.email == address)).scalar_one_or_none()
+    if user is None or not user.active or not tokens.mail_configured():
+        return
+    tokens.queue_link(user, tokens.RESET)
+
+
+def use_link(token: str, purpose: str, password: str) -> User:
+    """Set the password through a one-time link; the link dies with the old password."""
+    from ticketing.services import tokens
+
+    user = tokens.read_token(token, purpose)
+    set_password(user, password)
     return user

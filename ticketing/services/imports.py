@@ -1,0 +1,726 @@
+"""Bring schools, users and facilitator assignments in from CSV or XLSX files.
+
+Two steps: validate() reads the whole file and says, for every bad row, its line number and
+why; nothing is written. apply() writes the valid rows (bulk insert/update, no query per row)
+and one summary line in the administrative log; the caller commits once.
+Re-importing the same file changes nothing; a changed file updates by NPSN or e-mail.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, select, update
+
+from ticketing.clock import utcnow
+from ticketing.errors import InvalidInput
+from ticketing.extensions import db
+from ticketing.models import (
+    ADMIN,
+    DISTRICT_PMO,
+    FACILITATOR,
+    PROVINCE_PMO,
+    District,
+    Province,
+    School,
+    SchoolAssignment,
+    User,
+)
+from ticketing.models.user import new_session_token
+from ticketing.services import admin_log
+from ticketing.services.schools import (
+    NPSN_RE,
+    normalise_district_code,
+    normalise_npsn,
+    parse_level,
+    parse_status,
+)
+from ticketing.services.users import parse_role
+
+SCHOOLS, USERS, ASSIGNMENTS = "schools", "users", "assignments"
+KINDS = (SCHOOLS, USERS, ASSIGNMENTS)
+EXTENSIONS = (".csv", ".xlsx")
+_CHUNK = 5000  # rows per IN (...) query: well under SQLite's bound-parameter limit
+
+# Accepted spellings of each column, after normalise_header().
+_EMAIL = ("email", "e_mail", "surel", "alamat_email", "alamat_surel")
+_DISTRICT = (
+    "kode_kabupaten_kota", "kode_kab_kota", "kode_kabkota", "kode_kabupaten", "kode_kota",
+    "kode_kab", "kab_kota", "kabupaten_kota", "kode_wilayah", "district_code", "district",
+)  # fmt: skip
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    SCHOOLS: {
+        "npsn": ("npsn",),
+        "name": ("nama", "nama_sekolah", "nama_satuan_pendidikan", "name"),
+        "level": ("jenjang", "jenjang_pendidikan", "bentuk_pendidikan", "level"),
+        "status": ("status", "status_sekolah"),
+        "district": _DISTRICT,
+        "cohort": ("angkatan", "cohort"),
+    },
+    USERS: {
+        "name": ("nama", "nama_lengkap", "name"),
+        "email": _EMAIL,
+        "role": ("peran", "role", "jabatan"),
+        "region": (
+            "kode_wilayah",
+            "wilayah",
+            "kode_daerah",
+            "kode_provinsi",
+            "region",
+            "region_code",
+            *_DISTRICT,
+        ),
+    },
+    ASSIGNMENTS: {"email": _EMAIL, "npsn": ("npsn",)},
+}
+REQUIRED = {
+    SCHOOLS: ("npsn", "name", "level", "district"),
+    USERS: ("name", "email", "role", "region"),
+    ASSIGNMENTS: ("email", "npsn"),
+}
+
+
+@dataclass
+class RowError:
+    """A refused row: its line in the file and every reason, in plain words."""
+
+    line: int
+    reasons: list[str]
+
+    @property
+    def message(self) -> str:
+        """All reasons in one sentence list."""
+        return " ".join(self.reasons)
+
+
+@dataclass
+class ImportResult:
+    """What an import found (and, once applied, wrote)."""
+
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    file_error: str | None = None
+    written: bool = False
+    inserts: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    updates: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    @property
+    def refused(self) -> int:
+        """How many rows were refused."""
+        return len(self.errors)
+
+    def counts(self) -> dict[str, int]:
+        """The figures for the log and the report."""
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "refused": self.refused,
+        }
+
+
+# --- Reading files ----------------------------------------------------------------------------
+
+
+def normalise_header(text: Any) -> str:
+    """'Kode Kabupaten/Kota' -> 'kode_kabupaten_kota'."""
+    return re.sub(r"[^a-z0-9]+", "_", str(text or "").strip().lower()).strip("_")
+
+
+def _cell(value: Any) -> str:
+    # Spreadsheets turn codes into numbers: 20500001.0 must read as "20500001".
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value).strip()
+
+
+def _read_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    line = 1
+    for row in reader:
+        yield line, [_cell(v) for v in row]
+        line = reader.line_num + 1
+
+
+def _read_xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.active
+        if sheet is None:
+            return
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell(v) for v in row]
+    finally:
+        workbook.close()
+
+
+def read_rows(kind: str, path: Path) -> tuple[list[tuple[int, dict[str, str]]], str | None]:
+    """The data rows as (line number, {field: text}), or a reason the file cannot be read."""
+    suffix = path.suffix.lower()
+    try:
+        lines = list(_read_xlsx(path) if suffix == ".xlsx" else _read_csv(path))
+    except Exception:  # any parser failure means the same to the user
+        return [], _("The file could not be read; save it as CSV or XLSX and try again.")
+    lines = [(n, cells) for n, cells in lines if any(cells)]
+    if not lines:
+        return [], _("The file is empty.")
+    header_line, header = lines[0]
+    names = [normalise_header(h) for h in header]
+    index: dict[str, int] = {}
+    for key, spellings in COLUMNS[kind].items():
+        for spelling in spellings:
+            if spelling in names:
+                index[key] = names.index(spelling)
+                break
+    missing = [COLUMNS[kind][key][0] for key in REQUIRED[kind] if key not in index]
+    if missing:
+        return [], _(
+            "Column(s) missing on line %(line)d: %(columns)s.",
+            line=header_line,
+            columns=", ".join(missing),
+        )
+    rows = []
+    for number, cells in lines[1:]:
+        rows.append((number, {key: cells[i] if i < len(cells) else "" for key, i in index.items()}))
+    return rows, None
+
+
+# --- Shared helpers ---------------------------------------------------------------------------
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _load_by(column: Any, keys: Iterable[Any], *entities: Any) -> list[Any]:
+    """Rows whose column is in keys, a few large queries rather than one per row."""
+    found: list[Any] = []
+    for chunk in _chunks(sorted(set(keys))):
+        found.extend(db.session.execute(select(*entities).where(column.in_(chunk))).all())
+    return found
+
+
+def _regions() -> tuple[dict[str, District], dict[str, Province]]:
+    districts = {d.code: d for d in db.session.scalars(select(District))}
+    provinces = {p.code: p for p in db.session.scalars(select(Province))}
+    return districts, provinces
+
+
+class _Errors:
+    """Reasons per line, kept in file order."""
+
+    def __init__(self) -> None:
+        self.by_line: dict[int, list[str]] = {}
+
+    def add(self, line: int, reason: str) -> None:
+        self.by_line.setdefault(line, []).append(reason)
+
+    def has(self, line: int) -> bool:
+        return line in self.by_line
+
+    def as_list(self) -> list[RowError]:
+        return [RowError(line, reasons) for line, reasons in sorted(self.by_line.items())]
+
+
+def _region_name(code: str | None, districts: dict[str, District]) -> str:
+    district = districts.get(code or "")
+    return f"{code} ({district.name})" if district else str(code)
+
+
+# --- Schools ----------------------------------------------------------------------------------
+
+
+def _validate_schools(
+    rows: list[tuple[int, dict[str, str]]], scope: str | None, result: ImportResult
+) -> None:
+    districts, _provinces = _regions()
+    errors = _Errors()
+    seen: dict[str, int] = {}
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for line, row in rows:
+        npsn = normalise_npsn(row.get("npsn"))
+        if not npsn:
+            errors.add(line, _("The NPSN is missing."))
+        elif not NPSN_RE.match(npsn):
+            errors.add(
+                line,
+                _(
+                    "Invalid NPSN “%(value)s”: it must have exactly 8 digits or letters.",
+                    value=npsn,
+                ),
+            )
+        elif npsn in seen:
+            errors.add(
+                line,
+                _("Duplicate NPSN %(npsn)s: already on line %(line)d.", npsn=npsn, line=seen[npsn]),
+            )
+        else:
+            seen[npsn] = line
+        name = row.get("name", "").strip()
+        if not name:
+            errors.add(line, _("The school name (nama) is missing."))
+        elif len(name) > 200:
+            errors.add(line, _("The school name is longer than 200 characters."))
+        raw_level = row.get("level", "")
+        level = parse_level(raw_level)
+        if not raw_level:
+            errors.add(line, _("The level (jenjang) is missing."))
+        elif level is None:
+            errors.add(
+                line,
+                _(
+                    "Unknown level “%(value)s”: use PAUD, SD, SMP, SMA, SMK or SLB.",
+                    value=raw_level,
+                ),
+            )
+        status_ok, status = parse_status(row.get("status"))
+        if not status_ok:
+            errors.add(
+                line,
+                _("Unknown status “%(value)s”: use Negeri or Swasta.", value=row.get("status")),
+            )
+        raw_district = row.get("district", "")
+        code = normalise_district_code(raw_district)
+        district = districts.get(code)
+        if not raw_district:
+            errors.add(line, _("The district code (kode kabupaten/kota) is missing."))
+        elif district is None:
+            errors.add(
+                line,
+                _("Unknown district code “%(value)s” (expected e.g. 52.01).", value=raw_district),
+            )
+        elif scope is not None and district.province_code != scope:
+            errors.add(
+                line,
+                _(
+                    "District %(district)s is outside your province.",
+                    district=_region_name(code, districts),
+                ),
+            )
+        raw_cohort = row.get("cohort", "")
+        cohort: int | None = None
+        if raw_cohort:
+            if re.fullmatch(r"\d{1,3}", raw_cohort):
+                cohort = int(raw_cohort)
+            else:
+                errors.add(
+                    line,
+                    _("The cohort (angkatan) “%(value)s” is not a whole number.", value=raw_cohort),
+                )
+        if errors.has(line) or district is None or level is None:
+            continue
+        valid.append(
+            (
+                line,
+                {
+                    "npsn": npsn,
+                    "name": name,
+                    "level": level,
+                    "status": status,
+                    "cohort": cohort,
+                    "district_code": district.code,
+                    "province_code": district.province_code,
+                },
+            )
+        )
+    existing = {
+        r.npsn: r
+        for r in _load_by(
+            School.npsn,
+            (v["npsn"] for _line, v in valid),
+            School.id, School.npsn, School.name, School.level, School.status, School.cohort,
+            School.district_code, School.province_code,
+        )
+    }  # fmt: skip
+    now = utcnow()
+    for line, values in valid:
+        old = existing.get(values["npsn"])
+        if old is None:
+            result.inserts.append({**values, "active": True, "created_at": now, "updated_at": now})
+            continue
+        if scope is not None and old.province_code != scope:
+            errors.add(
+                line,
+                _("NPSN %(npsn)s belongs to a school of another province.", npsn=values["npsn"]),
+            )
+            continue
+        if all(getattr(old, key) == value for key, value in values.items()):
+            result.unchanged += 1
+        else:
+            result.updates.append({"id": old.id, **values, "updated_at": now})
+    result.created, result.updated = len(result.inserts), len(result.updates)
+    result.errors = errors.as_list()
+
+
+# --- Users ------------------------------------------------------------------------------------
+
+
+def _validate_users(
+    rows: list[tuple[int, dict[str, str]]], scope: str | None, result: ImportResult
+) -> None:
+    districts, provinces = _regions()
+    errors = _Errors()
+    seen: dict[str, int] = {}
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for line, row in rows:
+        name = row.get("name", "").strip()
+        if not name:
+            errors.add(line, _("The name (nama) is missing."))
+        elif len(name) > 120:
+            errors.add(line, _("The name is longer than 120 characters."))
+        raw_email = row.get("email", "").strip()
+        email = ""
+        if not raw_email:
+            errors.add(line, _("The e-mail address is missing."))
+        else:
+            try:
+                email = validate_email(raw_email, check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                errors.add(line, _("Bad e-mail address “%(value)s”.", value=raw_email))
+            else:
+                if email in seen:
+                    errors.add(
+                        line,
+                        _(
+                            "Duplicate e-mail %(email)s: already on line %(line)d.",
+                            email=email,
+                            line=seen[email],
+                        ),
+                    )
+                else:
+                    seen[email] = line
+        raw_role = row.get("role", "")
+        role = parse_role(raw_role)
+        if not raw_role:
+            errors.add(line, _("The role (peran) is missing."))
+        elif role is None:
+            errors.add(
+                line,
+                _(
+                    "Unknown role “%(value)s”: use fasilitator, pmo_kabupaten, pmo_provinsi"
+                    " or admin.",
+                    value=raw_role,
+                ),
+            )
+        raw_region = row.get("region", "").strip()
+        province_code: str | None = None
+        district_code: str | None = None
+        if role in (FACILITATOR, DISTRICT_PMO):
+            code = normalise_district_code(raw_region)
+            if not raw_region:
+                errors.add(line, _("This role needs a district code (kode wilayah, e.g. 52.01)."))
+            elif raw_region in provinces:
+                errors.add(
+                    line,
+                    _(
+                        "Role and region do not match: a %(role)s works in a district"
+                        " (e.g. %(example)s), not in the whole province %(code)s.",
+                        role=_role_word(role),
+                        example=f"{raw_region}.01",
+                        code=raw_region,
+                    ),
+                )
+            elif code not in districts:
+                errors.add(line, _("Unknown district code “%(value)s”.", value=raw_region))
+            else:
+                district_code, province_code = code, districts[code].province_code
+        elif role in (PROVINCE_PMO, ADMIN):
+            code = normalise_district_code(raw_region)
+            if not raw_region and role == PROVINCE_PMO:
+                errors.add(line, _("This role needs a province code (kode wilayah, e.g. 52)."))
+            elif not raw_region:
+                if scope is not None:
+                    errors.add(line, _("You cannot create a national administrator."))
+            elif code in districts:
+                errors.add(
+                    line,
+                    _(
+                        "Role and region do not match: a %(role)s works for a whole province"
+                        " (e.g. %(example)s), not a district (%(code)s).",
+                        role=_role_word(role),
+                        example=code[:2],
+                        code=code,
+                    ),
+                )
+            elif raw_region not in provinces:
+                errors.add(line, _("Unknown province code “%(value)s”.", value=raw_region))
+            else:
+                province_code = raw_region
+        if (
+            scope is not None
+            and province_code is not None
+            and province_code != scope
+            and not errors.has(line)
+        ):
+            errors.add(
+                line,
+                _(
+                    "Region %(code)s is outside your province.",
+                    code=_region_name(district_code or province_code, districts),
+                ),
+            )
+        if errors.has(line) or role is None:
+            continue
+        valid.append(
+            (
+                line,
+                {
+                    "email": email,
+                    "name": name,
+                    "role": role,
+                    "province_code": province_code,
+                    "district_code": district_code,
+                },
+            )
+        )
+    existing = {
+        r.email.lower(): r
+        for r in _load_by(
+            func.lower(User.email),
+            (v["email"] for _line, v in valid),
+            User.id, User.email, User.name, User.role, User.province_code, User.district_code,
+        )
+    }  # fmt: skip
+    now = utcnow()
+    for line, values in valid:
+        old = existing.get(values["email"])
+        if old is None:
+            result.inserts.append(
+                {
+                    **values, "active": True, "locale": "id", "email_notifications": True,
+                    "session_token": new_session_token(), "created_at": now,
+                }
+            )  # fmt: skip
+            continue
+        if scope is not None and old.province_code != scope:
+            errors.add(line, _("This e-mail belongs to an account outside your province."))
+            continue
+        values["email"] = old.email
+        if all(getattr(old, key) == value for key, value in values.items()):
+            result.unchanged += 1
+        else:
+            result.updates.append({"id": old.id, **values})
+    result.created, result.updated = len(result.inserts), len(result.updates)
+    result.errors = errors.as_list()
+
+
+def _role_word(role: str | None) -> str:
+    from ticketing.i18n import ROLE_LABELS
+
+    return str(ROLE_LABELS.get(role or "", role)).lower()
+
+
+# --- Assignments ------------------------------------------------------------------------------
+
+
+def _validate_assignments(
+    rows: list[tuple[int, dict[str, str]]], scope: str | None, result: ImportResult
+) -> None:
+    districts, _provinces = _regions()
+    errors = _Errors()
+    seen: dict[tuple[str, str], int] = {}
+    parsed: list[tuple[int, str, str]] = []
+    for line, row in rows:
+        raw_email = row.get("email", "").strip()
+        npsn = normalise_npsn(row.get("npsn"))
+        email = ""
+        if not raw_email:
+            errors.add(line, _("The e-mail address is missing."))
+        else:
+            try:
+                email = validate_email(raw_email, check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                errors.add(line, _("Bad e-mail address “%(value)s”.", value=raw_email))
+        if not npsn:
+            errors.add(line, _("The NPSN is missing."))
+        elif not NPSN_RE.match(npsn):
+            errors.add(
+                line,
+                _(
+                    "Invalid NPSN “%(value)s”: it must have exactly 8 digits or letters.",
+                    value=npsn,
+                ),
+            )
+        if errors.has(line):
+            continue
+        if (email, npsn) in seen:
+            errors.add(
+                line,
+                _("The same assignment is already on line %(line)d.", line=seen[(email, npsn)]),
+            )
+            continue
+        seen[(email, npsn)] = line
+        parsed.append((line, email, npsn))
+    users = {
+        r.email.lower(): r
+        for r in _load_by(
+            func.lower(User.email), (e for _l, e, _n in parsed),
+            User.id, User.email, User.role, User.province_code, User.district_code,
+        )
+    }  # fmt: skip
+    schools = {
+        r.npsn: r
+        for r in _load_by(
+            School.npsn, (n for _l, _e, n in parsed),
+            School.id, School.npsn, School.district_code, School.province_code, School.active,
+        )
+    }  # fmt: skip
+    pairs: list[tuple[int, int, int]] = []
+    for line, email, npsn in parsed:
+        user = users.get(email)
+        if user is None or (scope is not None and user.province_code != scope):
+            errors.add(line, _("No user with the e-mail %(email)s in your province.", email=email))
+        elif user.role != FACILITATOR:
+            errors.add(
+                line,
+                _(
+                    "%(email)s is not a facilitator (role: %(role)s).",
+                    email=email,
+                    role=_role_word(user.role),
+                ),
+            )
+        school = schools.get(npsn)
+        if school is None or (scope is not None and school.province_code != scope):
+            errors.add(
+                line, _("Unknown school: no school with NPSN %(npsn)s in your province.", npsn=npsn)
+            )
+        elif not school.active:
+            errors.add(line, _("School %(npsn)s is deactivated.", npsn=npsn))
+        if errors.has(line) or user is None or school is None:
+            continue
+        if school.district_code != user.district_code:
+            errors.add(
+                line,
+                _(
+                    "School %(npsn)s is in district %(school_district)s, but the facilitator"
+                    " works in %(user_district)s.",
+                    npsn=npsn,
+                    school_district=_region_name(school.district_code, districts),
+                    user_district=_region_name(user.district_code, districts),
+                ),
+            )
+            continue
+        pairs.append((line, user.id, school.id))
+    existing = {
+        (r.facilitator_id, r.school_id)
+        for r in _load_by(
+            SchoolAssignment.facilitator_id,
+            (uid for _l, uid, _s in pairs),
+            SchoolAssignment.facilitator_id,
+            SchoolAssignment.school_id,
+        )
+    }
+    now = utcnow()
+    for _line, user_id, school_id in pairs:
+        if (user_id, school_id) in existing:
+            result.unchanged += 1
+        else:
+            result.inserts.append(
+                {"facilitator_id": user_id, "school_id": school_id, "created_at": now}
+            )
+    result.created = len(result.inserts)
+    result.errors = errors.as_list()
+
+
+# --- Entry points -----------------------------------------------------------------------------
+
+_VALIDATORS = {
+    SCHOOLS: _validate_schools,
+    USERS: _validate_users,
+    ASSIGNMENTS: _validate_assignments,
+}
+_MODELS: dict[str, Any] = {SCHOOLS: School, USERS: User, ASSIGNMENTS: SchoolAssignment}
+
+
+def import_scope(actor: User | None, province_code: str | None = None) -> str | None:
+    """The province an import is limited to: the administrator's, or the one given (CLI)."""
+    if actor is not None and not actor.is_national:
+        return str(actor.province_code)
+    return province_code
+
+
+def validate(
+    kind: str, path: Path, *, actor: User | None, province_code: str | None = None
+) -> ImportResult:
+    """Read and check every row; compute what would be created and updated. Writes nothing."""
+    if kind not in KINDS:
+        raise InvalidInput("Unknown kind of import.", field="kind")
+    result = ImportResult(kind=kind)
+    rows, problem = read_rows(kind, path)
+    if problem:
+        result.file_error = problem
+        return result
+    result.rows = len(rows)
+    _VALIDATORS[kind](rows, import_scope(actor, province_code), result)
+    return result
+
+
+def apply(
+    result: ImportResult, *, actor: User | None, filename: str, province_code: str | None = None
+) -> ImportResult:
+    """Write the valid rows of a validated import (bulk) and log one summary; never commits."""
+    if result.file_error:
+        raise InvalidInput(result.file_error)
+    model = _MODELS[result.kind]
+    if result.inserts:
+        db.session.execute(insert(model), result.inserts)
+    if result.updates:
+        db.session.execute(update(model), result.updates)
+    db.session.flush()
+    if result.kind == USERS and result.inserts:
+        _invite_new_users([row["email"] for row in result.inserts])
+    admin_log.record(
+        actor, f"import_{result.kind}", target_type="import", target_id=None,
+        province_code=import_scope(actor, province_code),
+        after={"file": filename, **result.counts()},
+    )  # fmt: skip
+    result.written = True
+    return result
+
+
+def _invite_new_users(emails: list[str]) -> None:
+    """With mail configured, every new account gets its first sign-in link by e-mail."""
+    from ticketing.services import tokens
+
+    if not tokens.mail_configured():
+        return
+    for chunk in _chunks(emails):
+        for user in db.session.scalars(select(User).where(User.email.in_(chunk))):
+            tokens.queue_link(user, tokens.INVITE)
+
+
+def run(
+    kind: str, path: Path, *, actor: User | None, filename: str, confirm: bool,
+    province_code: str | None = None,
+) -> ImportResult:  # fmt: skip
+    """Validate and, when confirmed, write: the one call the views and the CLI make."""
+    result = validate(kind, path, actor=actor, province_code=province_code)
+    if confirm and not result.file_error:
+        apply(result, actor=actor, filename=filename, province_code=province_code)
+    return result
