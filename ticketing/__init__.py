@@ -80,7 +80,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ticketing.auth import bp as auth_bp
+    from ticketing.help import bp as help_bp
     from ticketing.tickets import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(help_bp)

@@ -1,25 +1,295 @@
-"""Ticket views: thin, load through the user's scope, call one service, commit, respond."""
+"""Ticket views: thin, load through the user's scope, call the services, commit, respond."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
-from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from typing import Any
 
-from ticketing import permissions
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ticketing.errors import ConflictError, InvalidInput
 from ticketing.extensions import db
-from ticketing.models import Ticket
-from ticketing.tickets import bp
+from ticketing.models import (
+    ACADEMIC,
+    FACILITATOR,
+    Attachment,
+    Category,
+    School,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from ticketing.services import attachments as attachment_service
+from ticketing.services import tickets as ticket_service
+from ticketing.tickets import bp, queries
+from ticketing.tickets.forms import (
+    ACTION_BUTTONS,
+    ACTION_FORMS,
+    ACTION_TITLES,
+    ActionForm,
+    CommentForm,
+    RaiseForm,
+)
+
+Rendered = tuple[str, int]
+
+
+def _user() -> User:
+    return current_user._get_current_object()
 
 
 @bp.route("/")
 def index() -> str:
-    """The tickets in the user's scope, newest first."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    query = (
-        permissions.visible_tickets(current_user)
-        .options(joinedload(Ticket.school))
-        .order_by(Ticket.id.desc())
+    """The tickets in the user's scope, filtered and searched, newest first."""
+    user = _user()
+    filters = queries.TicketFilters.from_args(request.args, user)
+    size = current_app.config["PAGE_SIZE"]
+    result = queries.page(user, filters, size)
+    first_page = filters.before is None and not filters.waiting
+    waiting = queries.waiting_for_verification(user, size) if first_page else []
+    return render_template(
+        "tickets/index.html",
+        page=result,
+        filters=filters,
+        waiting=waiting,
+        waiting_limit=size,
+        choices=queries.filter_choices(user, filters),
+        can_raise=user.role == FACILITATOR,
     )
-    pagination = db.paginate(query, page=page, per_page=current_app.config["PAGE_SIZE"])
-    return render_template("tickets/index.html", pagination=pagination)
+
+
+def _raise_choices(form: RaiseForm, user: User) -> None:
+    """Schools: the facilitator's own active ones; categories: active, grouped by kind."""
+    schools = sorted((a.school for a in user.assignments if a.school.active), key=lambda s: s.name)
+    form.school.choices = [(s.id, f"{s.name} ({s.npsn})") for s in schools]
+    locale = _locale()
+    groups: dict[str, list[tuple[int, str]]] = {_("Academic"): [], _("Non-academic"): []}
+    categories = db.session.scalars(
+        select(Category).where(Category.active.is_(True)).order_by(Category.position, Category.id)
+    )
+    for category in categories:
+        group = _("Academic") if category.kind == ACADEMIC else _("Non-academic")
+        label = category.label(locale)
+        if category.parent is not None:
+            label = f"{category.parent.label(locale)}: {label}"
+        groups[group].append((category.id, label))
+    form.category.choices = groups
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def new() -> Response | str | Rendered:
+    """A facilitator raises a ticket for one of their schools."""
+    user = _user()
+    if user.role != FACILITATOR:
+        abort(403)
+    form = RaiseForm()
+    _raise_choices(form, user)
+    if form.validate_on_submit():
+        try:
+            uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
+            school = db.session.get(School, form.school.data)
+            category = db.session.get(Category, form.category.data)
+            if school is None or category is None:
+                raise InvalidInput("Choose a school and a category.")
+            ticket = ticket_service.raise_ticket(
+                user,
+                school=school,
+                category=category,
+                title=form.title.data or "",
+                description=form.description.data or "",
+            )
+            if uploads:
+                attachment_service.store(ticket, uploads, actor=user, event=_last_event(ticket))
+            db.session.commit()
+        except InvalidInput as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+            return render_template("tickets/new.html", form=form), 400
+        flash(_("Ticket %(number)s was raised.", number=ticket.number), "info")
+        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("tickets/new.html", form=form), status
+
+
+def _last_event(ticket: Ticket) -> TicketEvent | None:
+    """The audit row just written for the ticket (its files hang on it)."""
+    return db.session.get(TicketEvent, queries.last_event_id(ticket))
+
+
+def _form_error(form: Any, exc: InvalidInput) -> None:
+    """Show a service's complaint next to the field it names (or at the top)."""
+    field_name = {"note": "note", "files": "files", "assignee": "assignee"}.get(
+        str(exc.details.get("field")), ""
+    )
+    field = getattr(form, field_name, None) if field_name else None
+    message = _(exc.message)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*list(field.errors), message]
+    else:
+        form.form_errors.append(message)
+
+
+@bp.route("/tickets/<int:ticket_id>")
+def show(ticket_id: int) -> str:
+    """The ticket page: facts, timeline, files, and the actions this user may take now."""
+    ticket = ticket_service.get_visible(_user(), ticket_id)
+    return _render_show(ticket, CommentForm())
+
+
+def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
+    return render_template(
+        "tickets/show.html",
+        ticket=ticket,
+        timeline=queries.timeline(ticket),
+        actions=ticket_service.available_events(_user(), ticket),
+        action_buttons=ACTION_BUTTONS,
+        comment_form=comment_form,
+    )
+
+
+@bp.route("/tickets/<int:ticket_id>/comments", methods=["POST"])
+def comment(ticket_id: int) -> Response | Rendered:
+    """Add a remark (with optional files) to a ticket the user can see."""
+    user = _user()
+    ticket = ticket_service.get_visible(user, ticket_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
+            row = ticket_service.add_comment(ticket, actor=user, body=form.body.data or "")
+            if uploads:
+                attachment_service.store(ticket, uploads, actor=user, comment=row)
+            db.session.commit()
+        except InvalidInput as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            flash(_("Your comment was added."), "info")
+            return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor=f"c{row.id}"))
+        ticket = ticket_service.get_visible(user, ticket_id)
+    return _render_show(ticket, form), 400
+
+
+def _action_form(event: str, ticket: Ticket) -> ActionForm:
+    """The form of one event, with its officer choices filled in for this ticket."""
+    form = ACTION_FORMS[event]()
+    assignee = getattr(form, "assignee", None)
+    if assignee is not None:
+        officers = [(u.id, u.name) for u in queries.district_officers(ticket.district_code)]
+        if event == "return_to_district":
+            officers = [(0, _("Keep the current officer")), *officers]
+        assignee.choices = officers
+        if not form.is_submitted():
+            me = _user()
+            if event == "assign" and any(uid == me.id for uid, _label in officers):
+                assignee.data = me.id
+            elif event == "return_to_district":
+                assignee.data = 0
+    return form
+
+
+def _render_action(
+    ticket: Ticket, event: str, form: ActionForm, *, changes: list[Any] | None = None
+) -> str:
+    return render_template(
+        "tickets/action.html",
+        ticket=ticket,
+        event=event,
+        form=form,
+        title=ACTION_TITLES[event],
+        button=ACTION_BUTTONS[event],
+        changes=changes,
+        still_possible=event in ticket_service.available_events(_user(), ticket),
+    )
+
+
+@bp.route("/tickets/<int:ticket_id>/<event>", methods=["GET", "POST"])
+def action(ticket_id: int, event: str) -> Response | str | Rendered:
+    """One workflow event: a form asking for exactly what the event needs, then fire it."""
+    if event not in ACTION_FORMS:
+        abort(404)
+    user = _user()
+    ticket = ticket_service.get_visible(user, ticket_id)
+    form = _action_form(event, ticket)
+    available = event in ticket_service.available_events(user, ticket)
+    if not form.is_submitted():
+        if not available:
+            abort(403)
+        form.version.data = str(ticket.version_id)
+        form.seen_event.data = str(queries.last_event_id(ticket))
+        return _render_action(ticket, event, form)
+    stale = form.version.data != str(ticket.version_id)
+    if not available and not stale:
+        abort(403)
+    if not stale and not form.validate_on_submit():
+        return _render_action(ticket, event, form), 400
+    try:
+        if stale:
+            raise ConflictError("This ticket was changed by someone else; nothing was applied.")
+        uploads = []
+        if "files" in form:
+            uploads = attachment_service.read_uploads(request.files.getlist("files"))
+        assignee = None
+        if "assignee" in form and form["assignee"].data:
+            assignee = db.session.get(User, form["assignee"].data)
+        ticket_service.fire(
+            ticket,
+            event,
+            actor=user,
+            expected_version=int(form.version.data or 0),
+            note=form["note"].data if "note" in form else None,
+            assignee=assignee,
+        )
+        if uploads:
+            attachment_service.store(ticket, uploads, actor=user, event=_last_event(ticket))
+        db.session.commit()
+    except ConflictError:
+        db.session.rollback()
+        return _conflict(ticket_id, event, form)
+    except InvalidInput as exc:
+        db.session.rollback()
+        _form_error(form, exc)
+        ticket = ticket_service.get_visible(user, ticket_id)
+        return _render_action(ticket, event, form), 400
+    flash(_("Done: %(what)s.", what=ACTION_BUTTONS[event]), "info")
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
+    """Someone changed the ticket first: show what changed, keep what the user typed."""
+    ticket = ticket_service.get_visible(_user(), ticket_id)
+    try:
+        seen = int(form.seen_event.data or 0)
+    except ValueError:
+        seen = 0
+    changes = [e for e in queries.timeline(ticket, after_event_id=seen) if e.kind == "event"]
+    # The refreshed version lets the user resubmit on purpose after reading the changes.
+    form.version.data = str(ticket.version_id)
+    form.seen_event.data = str(queries.last_event_id(ticket))
+    return _render_action(ticket, event, form, changes=changes), 409
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int) -> Response:
+    """Send an evidence file, only to users who can see its ticket."""
+    row = db.session.get(Attachment, attachment_id)
+    if row is None:
+        abort(404)
+    ticket_service.get_visible(_user(), row.ticket_id)
+    path = attachment_service.path_of(row)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,105 @@
+"""Forms of the ticket pages: raise, one form per workflow event, comment."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ticketing.services.tickets import TEXT_MAX, TITLE_MAX
+
+FILES_HELP = _l("Optional. JPEG, PNG, WEBP, PDF, DOCX or XLSX; up to 5 files of 5 MB each.")
+
+
+class RaiseForm(FlaskForm):
+    """A facilitator files a problem for one of their schools."""
+
+    school = SelectField(_l("School"), coerce=int, validators=[InputRequired()])
+    category = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    description = TextAreaField(
+        _l("Description"), validators=[DataRequired(), Length(max=TEXT_MAX)]
+    )
+    files = MultipleFileField(_l("Evidence (photos or documents)"), description=FILES_HELP)
+
+
+class ActionForm(FlaskForm):
+    """The fields every workflow action carries: the version the user saw."""
+
+    version = HiddenField(validators=[InputRequired()])
+    seen_event = HiddenField()
+
+
+class NoteActionForm(ActionForm):
+    """escalate, reopen, withdraw: a required reason."""
+
+    note = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=TEXT_MAX)])
+
+
+class VerifyForm(ActionForm):
+    """verify: an optional note."""
+
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=TEXT_MAX)])
+
+
+class AssignForm(ActionForm):
+    """assign: the officer who will handle the ticket."""
+
+    assignee = SelectField(_l("Officer"), coerce=int, validators=[InputRequired()])
+
+
+class ResolveForm(ActionForm):
+    """resolve: what was done, with optional evidence."""
+
+    note = TextAreaField(
+        _l("Resolution: what was done"), validators=[DataRequired(), Length(max=TEXT_MAX)]
+    )
+    files = MultipleFileField(_l("Evidence (photos or documents)"), description=FILES_HELP)
+
+
+class ReturnForm(ActionForm):
+    """return_to_district: guidance, and optionally the officer who takes it back."""
+
+    note = TextAreaField(
+        _l("Guidance for the district"), validators=[DataRequired(), Length(max=TEXT_MAX)]
+    )
+    assignee = SelectField(_l("Officer (optional)"), coerce=int, validators=[Optional()])
+
+
+class CommentForm(FlaskForm):
+    """A remark on the ticket, with optional files."""
+
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=TEXT_MAX)])
+    files = MultipleFileField(_l("Files"), description=FILES_HELP)
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    "assign": AssignForm,
+    "escalate": NoteActionForm,
+    "resolve": ResolveForm,
+    "return_to_district": ReturnForm,
+    "verify": VerifyForm,
+    "reopen": NoteActionForm,
+    "withdraw": NoteActionForm,
+}
+
+ACTION_TITLES = {
+    "assign": _l("Assign an officer"),
+    "escalate": _l("Escalate to the province"),
+    "resolve": _l("Resolve the ticket"),
+    "return_to_district": _l("Return to the district"),
+    "verify": _l("Verify the fix"),
+    "reopen": _l("Reopen: not fixed"),
+    "withdraw": _l("Withdraw the ticket"),
+}
+
+ACTION_BUTTONS = {
+    "assign": _l("Assign"),
+    "escalate": _l("Escalate"),
+    "resolve": _l("Resolve"),
+    "return_to_district": _l("Return to district"),
+    "verify": _l("Verify"),
+    "reopen": _l("Reopen"),
+    "withdraw": _l("Withdraw"),
+}
