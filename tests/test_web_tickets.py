@@ -74,7 +74,7 @@ def test_raise_rejects_other_school_and_bad_content(client, world):
             "category": str(world.category.id),
             "title": "x",
             "description": "y",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 400  # not among the choices
     fake = io.BytesIO(b"<script>alert(1)</script>")
@@ -86,7 +86,7 @@ def test_raise_rejects_other_school_and_bad_content(client, world):
             "title": "x",
             "description": "y",
             "files": [(fake, "photo.png")],
-        },  # fmt: skip
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
