@@ -64,6 +64,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     app.jinja_env.globals.update(i18n.template_globals())
     app.jinja_env.filters.update(i18n.template_filters())
+    from ticketing import notifications, sla  # their ticket-change hooks register on import
+
+    sla.init_app(app)
+    notifications.init_app(app)
 
     from sqlalchemy import event as sa_event
     from sqlalchemy.engine import Engine
@@ -85,4 +89,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    from ticketing.notify import bp as notify_bp
+
+    app.register_blueprint(notify_bp)
     app.register_blueprint(help_bp)

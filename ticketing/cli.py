@@ -93,3 +93,6 @@ def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     for group in (regions_cli, categories_cli, demo_cli, users_cli):
         app.cli.add_command(group)
+    from ticketing.notify import commands as notify_commands
+
+    notify_commands.register(app)

@@ -207,6 +207,7 @@ def upgrade():
     sa.Column('closed_at', sa.DateTime(), nullable=True),
     sa.Column('due_at', sa.DateTime(), nullable=True),
     sa.Column('last_reminded_at', sa.DateTime(), nullable=True),
+    sa.Column('sla_breaches', sa.Integer(), server_default='0', nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.CheckConstraint("resolved_tier IS NULL OR resolved_tier IN ('district', 'province')", name=op.f('ck_tickets_resolved_tier')),
     sa.CheckConstraint("state IN ('raised', 'assigned', 'escalated', 'resolved', 'verified', 'withdrawn')", name=op.f('ck_tickets_state')),

@@ -82,6 +82,8 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
     # Deadline of the current state (SLA); NULL in final states.
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # How many PMO deadlines (raised, assigned, escalated) this ticket has missed (SLA compliance).
+    sla_breaches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version_id: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version_id}

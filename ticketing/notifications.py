@@ -1,0 +1,372 @@
+"""Who hears about what: in-app notifications and e-mails through the outbox table.
+
+A hook on every ticket change writes ``Notification`` rows and, for people who want e-mail,
+``OutboxMessage`` rows, in the same transaction as the change. ``send_outbox`` (the
+``flask outbox send`` command) delivers them over SMTP with retries and backoff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from ticketing import sla  # imported first: its deadline hook must run before ours
+from ticketing.clock import utcnow
+from ticketing.extensions import db
+from ticketing.models import (
+    DISTRICT_PMO,
+    PROVINCE_PMO,
+    Notification,
+    OutboxMessage,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from ticketing.services import tickets as ticket_service
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS = {
+    "raised": _l("New ticket for your district"),
+    "assigned": _l("A ticket was assigned to you"),
+    "returned": _l("Returned to the district by the province"),
+    "escalated": _l("Escalated to the province"),
+    "auto_escalated": _l("Escalated automatically: the district deadline passed"),
+    "resolved": _l("Resolved: please verify the fix"),
+    "reopened": _l("Reopened: the fix did not work"),
+    "overdue": _l("Overdue: past the province deadline"),
+    "verify_reminder": _l("Reminder: please verify the fix"),
+}
+LANGUAGES = ("id", "en")
+# A claimed message is left alone this long by other senders (a crashed sender's lease expires).
+CLAIM_LEASE = timedelta(minutes=10)
+BACKOFF_CAP_MINUTES = 240
+
+
+# --- Who hears what -------------------------------------------------------------------------
+
+
+def _district_officers(ticket: Ticket) -> list[User]:
+    """The assignee if there is one, else every active officer of the ticket's district."""
+    if ticket.assignee is not None and ticket.assignee.active:
+        return [ticket.assignee]
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.role == DISTRICT_PMO,
+                User.district_code == ticket.district_code,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def _province_officers(ticket: Ticket) -> list[User]:
+    """Every active province PMO officer of the ticket's province."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.role == PROVINCE_PMO,
+                User.province_code == ticket.province_code,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def _last_resolver(ticket: Ticket) -> list[User]:
+    """The actor of the ticket's last resolve event."""
+    actor = db.session.scalars(
+        select(User)
+        .join(TicketEvent, TicketEvent.actor_id == User.id)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.event == "resolve")
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    ).first()
+    return [actor] if actor is not None else []
+
+
+def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
+    """(people, kind) pairs for one state change."""
+    ticket, event = change.ticket, change.event
+    if event == "raise":
+        return [(_district_officers(ticket), "raised")]
+    if event == "assign":
+        return [([ticket.assignee] if ticket.assignee else [], "assigned")]
+    if event == "return_to_district":
+        return [(_district_officers(ticket), "returned")]
+    if event == "escalate" and change.actor is None:
+        # The system acted: the province must act, the facilitator should know.
+        return [
+            (_province_officers(ticket), "auto_escalated"),
+            ([ticket.facilitator], "auto_escalated"),
+        ]
+    if event == "escalate":
+        return [(_province_officers(ticket), "escalated")]
+    if event == "resolve":
+        return [([ticket.facilitator], "resolved")]
+    if event == "reopen":
+        return [(_last_resolver(ticket), "reopened")]
+    return []
+
+
+@ticket_service.on_change
+def _notify_change(change: ticket_service.Change) -> None:
+    """Tell the people concerned; runs inside the transaction of the change."""
+    note = _latest_note(change.ticket)
+    for users, kind in _recipients(change):
+        notify(users, change.ticket, kind, actor=change.actor, note=note)
+
+
+def _latest_note(ticket: Ticket) -> str | None:
+    return db.session.scalars(
+        select(TicketEvent.note)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    ).first()
+
+
+def notify_overdue(ticket: Ticket, now: datetime) -> None:
+    """Remind the province officers that an escalated ticket is past its deadline."""
+    notify(_province_officers(ticket), ticket, "overdue", actor=None, now=now)
+
+
+def notify_verify_reminder(ticket: Ticket, now: datetime) -> None:
+    """Remind the facilitator to verify (or reopen) a resolved ticket."""
+    notify([ticket.facilitator], ticket, "verify_reminder", actor=None, now=now)
+
+
+def notify(
+    users: list[User],
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: User | None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Write a notification (and an e-mail, if wanted) for each person; never to the actor."""
+    now = now or utcnow()
+    seen: set[int] = set()
+    written = 0
+    for user in users:
+        if user is None or user.id in seen or not user.active:
+            continue
+        seen.add(user.id)
+        if actor is not None and user.id == actor.id:
+            continue
+        db.session.add(
+            Notification(user=user, ticket=ticket, kind=kind, actor=actor, created_at=now)
+        )
+        if user.email_notifications:
+            subject, body = render_email(user, ticket, kind, note=note, now=now)
+            db.session.add(
+                OutboxMessage(
+                    user_id=user.id,
+                    to_address=user.email,
+                    subject=subject,
+                    body_text=body,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+        written += 1
+    db.session.flush()
+    return written
+
+
+def ticket_url(ticket: Ticket) -> str:
+    """The absolute link to the ticket page."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/tickets/{ticket.id}"
+
+
+def render_email(
+    user: User, ticket: Ticket, kind: str, *, note: str | None, now: datetime
+) -> tuple[str, str]:
+    """Subject and body in the recipient's language (templates/email/notification.<lang>.txt)."""
+    lang = user.locale if user.locale in LANGUAGES else "id"
+    with force_locale(lang):
+        text = render_template(
+            f"email/notification.{lang}.txt",
+            user=user,
+            ticket=ticket,
+            kind=kind,
+            note=note,
+            link=ticket_url(ticket),
+            overdue=sla.overdue_days(ticket, now),
+            timezone=ticket.province.timezone,
+        )
+    subject, _sep, body = text.strip().partition("\n")
+    return subject.strip()[:255], body.strip() + "\n"
+
+
+# --- In-app helpers -------------------------------------------------------------------------
+
+
+def unread_count(user: Any) -> int:
+    """Unread notifications of a user (one indexed count)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    return int(
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Unread count on every page; notification labels for templates."""
+
+    @app.context_processor
+    def _unread() -> dict[str, Any]:
+        return {"unread_notifications": unread_count(current_user), "KIND_LABELS": KIND_LABELS}
+
+
+# --- The outbox sender ----------------------------------------------------------------------
+
+
+@dataclass
+class SendResult:
+    """What one run of the sender did."""
+
+    sent: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, failed {self.failed}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 1, 2, 4, ... minutes, at most four hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), BACKOFF_CAP_MINUTES))
+
+
+def _claim(now: datetime, limit: int) -> list[int]:
+    """Take up to ``limit`` due messages for this sender; commits the claim.
+
+    A claim moves next_attempt_at forward by a lease with a compare-and-set UPDATE, so two
+    senders never take the same message (on PostgreSQL the SELECT also skips locked rows).
+    """
+    query = (
+        select(OutboxMessage.id, OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed: list[int] = []
+    for message_id, due in db.session.execute(query).all():
+        taken = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.next_attempt_at == due,
+            )
+            .values(next_attempt_at=now + CLAIM_LEASE)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(message_id)
+    db.session.commit()
+    return claimed
+
+
+class _Mailer:
+    """One SMTP connection, opened on first use and dropped after an error."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.smtp is None:
+            smtp = smtplib.SMTP(
+                self.config["MAIL_SERVER"], int(self.config["MAIL_PORT"]), timeout=30
+            )
+            if self.config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if self.config.get("MAIL_USERNAME"):
+                smtp.login(self.config["MAIL_USERNAME"], self.config.get("MAIL_PASSWORD") or "")
+            self.smtp = smtp
+        try:
+            self.smtp.send_message(message)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            # The connection may already be gone; closing is best effort.
+            with contextlib.suppress(Exception):
+                self.smtp.quit()
+            self.smtp = None
+
+
+def _email(row: OutboxMessage, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(row.created_at.replace(tzinfo=sla.UTC))
+    message["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}")
+    message["X-Outbox-Id"] = str(row.id)
+    message.set_content(row.body_text)
+    return message
+
+
+def send_outbox(now: datetime | None = None, batch_size: int = 50) -> SendResult:
+    """Send the e-mails that are due; failures are retried later with backoff, never dropped."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        raise RuntimeError("MAIL_SERVER is not set; messages stay in the outbox.")
+    now = now or utcnow()
+    result = SendResult()
+    mailer = _Mailer(config)
+    try:
+        while True:
+            claimed = _claim(now, batch_size)
+            if not claimed:
+                break
+            for message_id in claimed:
+                row = db.session.get(OutboxMessage, message_id)
+                if row is None or row.sent_at is not None:
+                    continue
+                try:
+                    mailer.send(_email(row, config["MAIL_SENDER"]))
+                except (smtplib.SMTPException, OSError) as exc:
+                    row.attempts = (row.attempts or 0) + 1
+                    row.next_attempt_at = now + backoff(row.attempts)
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    result.failed += 1
+                else:
+                    row.sent_at = utcnow()
+                    row.last_error = None
+                    result.sent += 1
+                # Record each outcome at once: a crash must not resend what was delivered.
+                db.session.commit()
+            if len(claimed) < batch_size:
+                break
+    finally:
+        mailer.close()
+    return result

@@ -1,0 +1,161 @@
+"""Administrators set deadlines per province (and category) and the province's days off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from ticketing import permissions, sla
+from ticketing.errors import InvalidInput, NotFound, PermissionDenied
+from ticketing.extensions import db
+from ticketing.models import AdminLogEntry, Category, DayOff, Province, SlaPolicy, User
+
+MAX_WORKING_DAYS = 250
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One configured deadline, for display."""
+
+    id: int
+    category: Category | None
+    state: str
+    working_days: int
+
+
+def _check(actor: User, province_code: str) -> Province:
+    province = db.session.get(Province, province_code)
+    if province is None:
+        raise NotFound("Province not found.")
+    if not permissions.can_administer(actor, province_code):
+        raise PermissionDenied("Only an administrator of this province can change its settings.")
+    return province
+
+
+def _log(actor: User, province_code: str, action: str, target_type: str, target_id: Any,
+         before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:  # fmt: skip
+    db.session.add(
+        AdminLogEntry(
+            actor=actor,
+            province_code=province_code,
+            action=action,
+            target_type=target_type,
+            target_id=None if target_id is None else str(target_id),
+            before=before,
+            after=after,
+        )
+    )
+
+
+def effective_days(province_code: str) -> dict[str, int]:
+    """The province-wide working days per state (defaults where nothing is set)."""
+    return {state: sla.deadline_days(province_code, None, state) for state in sla.SLA_STATES}
+
+
+def policies(province_code: str) -> list[PolicyRow]:
+    """Every configured policy row of the province (province-wide first, then per category)."""
+    rows = db.session.scalars(
+        select(SlaPolicy)
+        .where(SlaPolicy.province_code == province_code)
+        .order_by(SlaPolicy.category_id.is_not(None), SlaPolicy.category_id, SlaPolicy.state)
+    ).all()
+    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    return [
+        PolicyRow(
+            r.id,
+            categories.get(r.category_id) if r.category_id else None,
+            r.state,
+            r.working_days,
+        )
+        for r in rows
+    ]
+
+
+def set_policy(actor: User, province_code: str, state: str, working_days: int | None,
+               category_id: int | None = None) -> SlaPolicy | None:  # fmt: skip
+    """Set the working days of a state for the province (or one category); None removes it.
+
+    New deadlines apply to tickets entering the state from now on.
+    """
+    _check(actor, province_code)
+    if state not in sla.SLA_STATES:
+        raise InvalidInput("Unknown state.", field="state")
+    if working_days is not None and not 1 <= working_days <= MAX_WORKING_DAYS:
+        raise InvalidInput(
+            f"Working days must be between 1 and {MAX_WORKING_DAYS}.", field="working_days"
+        )
+    if category_id is not None and db.session.get(Category, category_id) is None:
+        raise InvalidInput("Unknown category.", field="category")
+    # NULL category_id is not unique in SQL, so look the row up rather than upsert.
+    row = db.session.scalars(
+        select(SlaPolicy).where(
+            SlaPolicy.province_code == province_code,
+            SlaPolicy.state == state,
+            SlaPolicy.category_id.is_(None)
+            if category_id is None
+            else SlaPolicy.category_id == category_id,
+        )
+    ).first()
+    before = None if row is None else {"working_days": row.working_days}
+    target = f"{state}:{category_id or '*'}"
+    if working_days is None:
+        if row is not None:
+            db.session.delete(row)
+            _log(actor, province_code, "sla_policy_removed", "sla_policy", target, before, None)
+        db.session.flush()
+        return None
+    if row is None:
+        row = SlaPolicy(province_code=province_code, category_id=category_id, state=state,
+                        working_days=working_days)  # fmt: skip
+        db.session.add(row)
+    else:
+        row.working_days = working_days
+    _log(actor, province_code, "sla_policy_set", "sla_policy", target, before,
+         {"working_days": working_days})  # fmt: skip
+    db.session.flush()
+    return row
+
+
+def days_off(province_code: str, year: int | None = None) -> list[DayOff]:
+    """The province's extra days off, in date order (optionally of one year)."""
+    query = select(DayOff).where(DayOff.province_code == province_code).order_by(DayOff.day)
+    if year is not None:
+        query = query.where(DayOff.day >= date(year, 1, 1), DayOff.day <= date(year, 12, 31))
+    return list(db.session.scalars(query))
+
+
+def add_day_off(actor: User, province_code: str, day: date, name: str) -> DayOff:
+    """Add an extra day off (e.g. cuti bersama) for the province."""
+    _check(actor, province_code)
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("Give the day off a name (at most 120 characters).", field="name")
+    exists = db.session.scalars(
+        select(DayOff).where(DayOff.province_code == province_code, DayOff.day == day)
+    ).first()
+    if exists is not None:
+        raise InvalidInput("This day is already a day off.", field="day")
+    row = DayOff(province_code=province_code, day=day, name=name)
+    db.session.add(row)
+    db.session.flush()
+    _log(actor, province_code, "day_off_added", "day_off", row.id, None,
+         {"day": day.isoformat(), "name": name})  # fmt: skip
+    db.session.flush()
+    sla.forget_calendars()
+    return row
+
+
+def remove_day_off(actor: User, day_off_id: int) -> None:
+    """Remove an extra day off."""
+    row = db.session.get(DayOff, day_off_id)
+    if row is None:
+        raise NotFound("Day off not found.")
+    _check(actor, row.province_code)
+    _log(actor, row.province_code, "day_off_removed", "day_off", row.id,
+         {"day": row.day.isoformat(), "name": row.name}, None)  # fmt: skip
+    db.session.delete(row)
+    db.session.flush()
+    sla.forget_calendars()

@@ -1,0 +1,432 @@
+"""Working-day deadlines, the deadline hook, the SLA sweep, and SLA figures for dashboards.
+
+Rules (docs/sla.md): a working day is Monday to Friday in the province's time zone, minus
+Indonesia's national holidays (the ``holidays`` package) and the province's extra days off
+(``DayOff``). A state that allows *n* working days ends at local midnight after the *n*-th
+working day following the day the ticket entered it (the entry day itself does not count).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+from babel.dates import format_date
+from flask import Flask, current_app, g, has_app_context
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ticketing.clock import utcnow
+from ticketing.errors import ServiceError
+from ticketing.extensions import db
+from ticketing.models import OPEN_STATES, Category, DayOff, Province, SlaPolicy, Ticket
+from ticketing.services import tickets as ticket_service
+
+log = logging.getLogger(__name__)
+
+# Working days allowed per state when no policy row says otherwise (LAPOR! uses 3 and 5).
+DEFAULT_DAYS: dict[str, int] = {"raised": 3, "assigned": 5, "escalated": 10, "resolved": 5}
+SLA_STATES: tuple[str, ...] = tuple(DEFAULT_DAYS)
+# States whose deadline belongs to a PMO (the resolved deadline is the facilitator's reminder).
+PMO_STATES: tuple[str, ...] = ("raised", "assigned", "escalated")
+DISTRICT_STATES: tuple[str, ...] = ("raised", "assigned")
+UTC = ZoneInfo("UTC")
+# Reminders wait for the working day to begin (local time), escalations do not.
+REMIND_FROM_HOUR = 7
+
+
+# --- Working-day arithmetic -------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def national_holidays(year: int) -> frozenset[date]:
+    """Indonesia's national holidays of one year (cached per process; they never change)."""
+    return frozenset(holidays.country_holidays("ID", years=year).keys())
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The working days of one province: its zone and its extra days off."""
+
+    timezone: str = "Asia/Jakarta"
+    days_off: frozenset[date] = field(default_factory=frozenset)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The province's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def is_working_day(self, day: date) -> bool:
+        """Monday to Friday, not a national holiday, not a day off of the province."""
+        return (
+            day.weekday() < 5
+            and day not in national_holidays(day.year)
+            and day not in self.days_off
+        )
+
+    def local(self, moment_utc: datetime) -> datetime:
+        """A naive UTC moment as an aware local time."""
+        return moment_utc.replace(tzinfo=UTC).astimezone(self.zone)
+
+    def to_utc(self, day: date) -> datetime:
+        """Local midnight at the start of ``day``, as naive UTC."""
+        local = datetime.combine(day, time(0), tzinfo=self.zone)
+        return local.astimezone(UTC).replace(tzinfo=None)
+
+    def add_working_days(self, start_utc: datetime, n: int) -> datetime:
+        """Deadline: local midnight after the n-th working day following the start's local day."""
+        day = self.local(start_utc).date()
+        counted = 0
+        while counted < n:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return self.to_utc(day + timedelta(days=1))
+
+    def last_working_day_before(self, moment_utc: datetime) -> date:
+        """The local date of the last working day that ended at or before ``moment_utc``."""
+        local = self.local(moment_utc)
+        day = local.date() - timedelta(days=1)
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def working_days_between(self, a_utc: datetime, b_utc: datetime) -> int:
+        """How many working days begin (local midnight) in [a, b); 0 when b <= a."""
+        if b_utc <= a_utc:
+            return 0
+        a_local, b_local = self.local(a_utc), self.local(b_utc)
+        first = a_local.date()
+        if a_local.timetz().replace(tzinfo=None) != time(0):
+            first += timedelta(days=1)
+        stop = b_local.date()  # exclusive, unless b is after the start of its own day
+        if b_local.timetz().replace(tzinfo=None) != time(0):
+            stop += timedelta(days=1)
+        return self._count_working_days(first, stop)
+
+    def _count_working_days(self, first: date, stop: date) -> int:
+        """Working days in [first, stop), by arithmetic so old tickets stay cheap."""
+        if stop <= first:
+            return 0
+        total = (stop - first).days
+        weeks, rest = divmod(total, 7)
+        weekdays = weeks * 5
+        for i in range(rest):
+            if (first + timedelta(days=weeks * 7 + i)).weekday() < 5:
+                weekdays += 1
+        off: set[date] = set(self.days_off)
+        for year in range(first.year, stop.year + 1):
+            off |= national_holidays(year)
+        excluded = sum(1 for d in off if first <= d < stop and d.weekday() < 5)
+        return weekdays - excluded
+
+
+def _load_calendar(province_code: str) -> Calendar:
+    tz = db.session.execute(
+        select(Province.timezone).where(Province.code == province_code)
+    ).scalar_one_or_none()
+    days = db.session.scalars(select(DayOff.day).where(DayOff.province_code == province_code))
+    return Calendar(timezone=tz or "Asia/Jakarta", days_off=frozenset(days))
+
+
+def calendar_for(province_code: str) -> Calendar:
+    """The province's calendar; cached for the app context (one request, one sweep)."""
+    if not has_app_context():
+        return _load_calendar(province_code)
+    cache: dict[str, Calendar] = g.setdefault("_sla_calendars", {})
+    if province_code not in cache:
+        cache[province_code] = _load_calendar(province_code)
+    return cache[province_code]
+
+
+def forget_calendars() -> None:
+    """Drop cached calendars (after days off change)."""
+    if has_app_context():
+        g.pop("_sla_calendars", None)
+
+
+def add_working_days(start_utc: datetime, n: int, province_code: str) -> datetime:
+    """Deadline n working days after ``start_utc`` in the province, as naive UTC."""
+    return calendar_for(province_code).add_working_days(start_utc, n)
+
+
+def working_days_between(a_utc: datetime, b_utc: datetime, province_code: str) -> int:
+    """Working days that began between two moments in the province (overdue by N days)."""
+    return calendar_for(province_code).working_days_between(a_utc, b_utc)
+
+
+# --- Policies -------------------------------------------------------------------------------
+
+
+def deadline_days(province_code: str, category_id: int | None, state: str) -> int:
+    """Working days for a state: category, else parent category, else province, else default."""
+    if state not in DEFAULT_DAYS:
+        raise ValueError(f"no deadline for state {state!r}")
+    parent_id = None
+    if category_id is not None:
+        parent_id = db.session.execute(
+            select(Category.parent_id).where(Category.id == category_id)
+        ).scalar_one_or_none()
+    wanted = [c for c in (category_id, parent_id) if c is not None]
+    rows = db.session.execute(
+        select(SlaPolicy.category_id, SlaPolicy.working_days).where(
+            SlaPolicy.province_code == province_code,
+            SlaPolicy.state == state,
+            or_(SlaPolicy.category_id.is_(None), SlaPolicy.category_id.in_(wanted)),
+        )
+    ).all()
+    found = {cat: days for cat, days in rows}
+    for key in (category_id, parent_id):
+        if key is not None and key in found:
+            return int(found[key])
+    if None in found:
+        return int(found[None])
+    return DEFAULT_DAYS[state]
+
+
+def deadline_for(ticket: Ticket, state: str, start_utc: datetime) -> datetime:
+    """When the ticket's time in ``state`` runs out, if it entered the state at ``start_utc``."""
+    days = deadline_days(ticket.province_code, ticket.category_id, state)
+    return add_working_days(start_utc, days, ticket.province_code)
+
+
+def _set_quietly(ticket: Ticket, **values: Any) -> None:
+    """Update bookkeeping columns without bumping the ticket's version (no false conflicts)."""
+    db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(ticket, name, value)
+
+
+@ticket_service.on_change
+def _track_deadline(change: ticket_service.Change) -> None:
+    """Store the new state's deadline; count a PMO deadline that was missed on the way out."""
+    ticket, now = change.ticket, utcnow()
+    values: dict[str, Any] = {}
+    old_due = ticket.due_at
+    if change.from_state in PMO_STATES and old_due is not None and old_due < now:
+        values["sla_breaches"] = (ticket.sla_breaches or 0) + 1
+    if change.to_state in SLA_STATES:
+        values["due_at"] = deadline_for(ticket, change.to_state, now)
+    else:
+        values["due_at"] = None
+    values["last_reminded_at"] = None
+    _set_quietly(ticket, **values)
+
+
+# --- Queries for lists and dashboards -------------------------------------------------------
+
+
+def overdue_filter(now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL condition: the ticket is open and past its current deadline (uses the state index)."""
+    return and_(Ticket.state.in_(OPEN_STATES), Ticket.due_at < (now or utcnow()))
+
+
+def pmo_overdue_filter(now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL condition: past a PMO deadline (raised, assigned, escalated), not the verify reminder."""
+    return and_(Ticket.state.in_(PMO_STATES), Ticket.due_at < (now or utcnow()))
+
+
+def within_deadline_condition(now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL condition: the ticket never missed a PMO deadline and is not past one now."""
+    return and_(Ticket.sla_breaches == 0, ~pmo_overdue_filter(now))
+
+
+def compliance_columns(now: datetime | None = None) -> tuple[Any, Any, Any]:
+    """(tickets, handled within deadline, overdue now) aggregates for a grouped SELECT."""
+    now = now or utcnow()
+    within = func.sum(case((within_deadline_condition(now), 1), else_=0))
+    overdue = func.sum(case((overdue_filter(now), 1), else_=0))
+    return func.count(Ticket.id), within, overdue
+
+
+def compliance_share(total: int | None, within: int | None) -> float | None:
+    """Share of tickets handled within their deadlines (None when there are no tickets)."""
+    if not total:
+        return None
+    return float(within or 0) / float(total)
+
+
+def overdue_days(ticket: Any, now: datetime | None = None) -> int | None:
+    """None when not overdue; else the working days that began since the deadline passed."""
+    due = getattr(ticket, "due_at", None)
+    if due is None or ticket.state not in OPEN_STATES:
+        return None
+    now = now or utcnow()
+    if due >= now:
+        return None
+    return working_days_between(due, now, ticket.province_code)
+
+
+def deadline_day(ticket: Any) -> date | None:
+    """The last working day of the ticket's current deadline, in the province's zone."""
+    if getattr(ticket, "due_at", None) is None:
+        return None
+    return calendar_for(ticket.province_code).last_working_day_before(ticket.due_at)
+
+
+def format_deadline(ticket: Any) -> str:
+    """The deadline as a local date ('12 Maret 2025'), in the current language."""
+    day = deadline_day(ticket)
+    if day is None:
+        return ""
+    return format_date(day, "d MMMM y", locale=str(get_locale() or "id"))
+
+
+def init_app(app: Flask) -> None:
+    """Expose the deadline helpers to templates: overdue_days(t), deadline_day(t), t|deadline."""
+    app.jinja_env.globals.update(overdue_days=overdue_days, deadline_day=deadline_day)
+    app.jinja_env.filters["deadline"] = format_deadline
+
+
+# --- The sweep ------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    escalated: int = 0
+    overdue_reminders: int = 0
+    verify_reminders: int = 0
+    skipped: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"escalated {self.escalated}, province overdue reminders {self.overdue_reminders},"
+            f" verification reminders {self.verify_reminders}, skipped {self.skipped}"
+        )
+
+
+def _candidates(condition: ColumnElement[bool], after_id: int, batch_size: int) -> list[Ticket]:
+    """The next batch by id, locked; rows another sweeper holds are skipped (PostgreSQL)."""
+    query = (
+        select(Ticket)
+        .where(condition, Ticket.id > after_id)
+        .order_by(Ticket.id)
+        .limit(batch_size)
+        .execution_options(populate_existing=True)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    return list(db.session.scalars(query))
+
+
+def _batches(condition: ColumnElement[bool], batch_size: int) -> Iterable[list[Ticket]]:
+    """Locked batches of matching tickets; the caller commits after each."""
+    last_id = 0
+    while True:
+        batch = _candidates(condition, last_id, batch_size)
+        if not batch:
+            return
+        last_id = batch[-1].id
+        yield batch
+
+
+def escalation_note(ticket: Ticket, now: datetime) -> str:
+    """The audit note of an automatic escalation, in the system's language."""
+    cal = calendar_for(ticket.province_code)
+    days = deadline_days(ticket.province_code, ticket.category_id, ticket.state)
+    assert ticket.due_at is not None
+    last_day = cal.last_working_day_before(ticket.due_at)
+    from ticketing.i18n import format_day
+
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _(
+            "Automatically escalated: the district deadline of %(days)d working days"
+            " passed at the end of %(day)s.",
+            days=days,
+            day=format_day(cal.to_utc(last_day) + timedelta(hours=12), cal.timezone),
+        )
+
+
+def _escalate_overdue(now: datetime, batch_size: int, result: SweepResult) -> None:
+    condition = and_(Ticket.state.in_(DISTRICT_STATES), Ticket.due_at < now)
+    for batch in _batches(condition, batch_size):
+        for ticket in batch:
+            # Re-check after locking: another sweeper or a user may have moved it.
+            if ticket.state not in DISTRICT_STATES or ticket.due_at is None or ticket.due_at >= now:
+                result.skipped += 1
+                continue
+            note = escalation_note(ticket, now)
+            try:
+                with db.session.begin_nested():
+                    ticket_service.fire(ticket, "escalate", actor=None, note=note)
+                result.escalated += 1
+            except ServiceError as exc:
+                log.warning("sla sweep: could not escalate %s: %s", ticket.number, exc.message)
+                result.skipped += 1
+        db.session.commit()
+
+
+def _remind_overdue_province(now: datetime, batch_size: int, result: SweepResult) -> None:
+    from ticketing import notifications
+
+    # Coarse SQL filter (at most about daily); the local-day check below is exact.
+    condition = and_(
+        Ticket.state == "escalated",
+        Ticket.due_at < now,
+        or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at < now - timedelta(hours=12)),
+    )
+    for batch in _batches(condition, batch_size):
+        for ticket in batch:
+            cal = calendar_for(ticket.province_code)
+            local_now = cal.local(now)
+            today = local_now.date()
+            if ticket.state != "escalated" or ticket.due_at is None or ticket.due_at >= now:
+                continue
+            if not cal.is_working_day(today) or local_now.hour < REMIND_FROM_HOUR:
+                continue  # reminders go out in office hours on working days
+            last = ticket.last_reminded_at
+            if last is not None and cal.local(last).date() >= today:
+                continue
+            notifications.notify_overdue(ticket, now)
+            _set_quietly(ticket, last_reminded_at=now)
+            result.overdue_reminders += 1
+        db.session.commit()
+
+
+def _remind_verification(now: datetime, batch_size: int, result: SweepResult) -> None:
+    from ticketing import notifications
+
+    condition = and_(
+        Ticket.state == "resolved",
+        Ticket.due_at < now,
+        or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at < now - timedelta(days=1)),
+    )
+    for batch in _batches(condition, batch_size):
+        for ticket in batch:
+            if ticket.state != "resolved" or ticket.due_at is None or ticket.due_at >= now:
+                continue
+            local_now = calendar_for(ticket.province_code).local(now)
+            if local_now.hour < REMIND_FROM_HOUR:
+                continue
+            days = deadline_days(ticket.province_code, ticket.category_id, "resolved")
+            last = ticket.last_reminded_at
+            # Repeat every N working days after the previous reminder; never close by itself.
+            if last is not None and working_days_between(last, now, ticket.province_code) < days:
+                continue
+            notifications.notify_verify_reminder(ticket, now)
+            _set_quietly(ticket, last_reminded_at=now)
+            result.verify_reminders += 1
+        db.session.commit()
+
+
+def sweep(now: datetime | None = None, batch_size: int = 200) -> SweepResult:
+    """Escalate district tickets past their deadline, remind the province and facilitators.
+
+    Idempotent, commits once per batch, and safe to run on several hosts at once.
+    """
+    now = now or utcnow()
+    result = SweepResult()
+    _escalate_overdue(now, batch_size, result)
+    _remind_overdue_province(now, batch_size, result)
+    _remind_verification(now, batch_size, result)
+    return result
