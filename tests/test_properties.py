@@ -1,0 +1,161 @@
+"""A Hypothesis stateful test: random events by random users, the DESIGN.md rules after each step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from sqlalchemy import select
+
+from ticketing.errors import ServiceError
+from ticketing.extensions import db
+from ticketing.models import Ticket, TicketEvent
+from ticketing.services import tickets as svc
+from ticketing.workflow import EVENTS
+
+# The actors who can move these tickets come up more often, so that runs go deep.
+USERS = ["facilitator_a", "facilitator_a", "facilitator_b", "facilitator_b", "officer_a",
+         "officer_a", "officer_a2", "officer_b", "officer_b", "province", "province",
+         "facilitator_a2", "province_c", "admin", "national", None]  # fmt: skip
+NOTES = st.sampled_from([None, "", "Alasan yang jelas", "Alasan yang jelas"])
+# Actors who may plausibly fire each event on a ticket of district a or b.
+PLAUSIBLE: dict[str, list[str | None]] = {
+    "assign": ["officer_{}"],
+    "escalate": ["officer_{}", None],
+    "resolve": ["officer_{}", "province"],
+    "return_to_district": ["province"],
+    "verify": ["facilitator_{}"],
+    "reopen": ["facilitator_{}"],
+    "withdraw": ["facilitator_{}"],
+}
+ASSIGNEES = ["officer_a", "officer_a", "officer_a2", "officer_b", "officer_b", "facilitator_a", None]
+
+
+def replay(rows: list[TicketEvent]) -> str | None:
+    """Replay a ticket's audit trail; return the state it arrives at, checking every link."""
+    state: str | None = None
+    for row in rows:
+        assert row.from_state == state, (row.event, row.from_state, state)
+        state = row.to_state
+    return state
+
+
+def check_ticket(ticket: Ticket) -> None:
+    rows = list(db.session.scalars(ticket.events.select()))
+    transitions = [r for r in rows if r.event != "hand_over"]
+    assert transitions[0].event == "raise"
+    assert replay(transitions) == ticket.state
+    last_resolve: TicketEvent | None = None
+    for row in transitions:
+        if row.event == "resolve":
+            last_resolve = row
+        if row.event == "reopen":
+            # Back to the tier that resolved it.
+            assert last_resolve is not None
+            assert row.to_state == last_resolve.from_state
+        if row.event == "verify":
+            assert row.actor_id == ticket.facilitator_id
+        if row.actor_id is None and row.event != "raise":
+            assert row.event == "escalate"
+    assert ticket.reopen_count == sum(1 for r in transitions if r.event == "reopen")
+    if ticket.state == "verified":
+        assert transitions[-1].event == "verify"
+
+
+class TicketRules(RuleBasedStateMachine):
+    """Fires random events as random users (and the system) at a handful of tickets."""
+
+    world: Any = None
+    applied: dict[str, int] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tickets: list[int] = []
+        self.audit_rows: dict[int, int] = {}
+
+    @initialize(school=st.sampled_from(["a", "b"]))
+    def first_ticket(self, school: str) -> None:
+        """Every run starts with a ticket."""
+        self.raise_one(school)
+
+    @precondition(lambda self: len(self.tickets) < 4)
+    @rule(school=st.sampled_from(["a", "b"]))
+    def raise_one(self, school: str) -> None:
+        w = self.world
+        who, where = (w.facilitator_a, w.school_a) if school == "a" else (w.facilitator_b, w.school_b)
+        ticket = svc.raise_ticket(who, school=where, category=w.category, title="Isu", description="D")
+        db.session.commit()
+        self.tickets.append(ticket.id)
+        self.audit_rows[ticket.id] = 1
+
+    @precondition(lambda self: bool(self.tickets))
+    @rule(
+        index=st.integers(min_value=0, max_value=50),
+        event=st.sampled_from(EVENTS),
+        user=st.sampled_from(USERS),
+        plausible=st.integers(min_value=0, max_value=9),
+        note=NOTES,
+        assignee=st.sampled_from(ASSIGNEES),
+        stale=st.integers(min_value=0, max_value=7).map(lambda n: n == 0),
+    )
+    def fire(self, index: int, event: str, user: str | None, plausible: int, note: str | None,
+             assignee: str | None, stale: bool) -> None:  # fmt: skip
+        users = self.world.users()
+        ticket = db.session.get(Ticket, self.tickets[index % len(self.tickets)])
+        assert ticket is not None
+        if plausible < 7:  # mostly someone who might be allowed, sometimes anyone
+            side = "a" if ticket.district_code == "35.01" else "b"
+            choice = PLAUSIBLE[event][plausible % len(PLAUSIBLE[event])]
+            user = choice.format(side) if choice else None
+            if assignee and assignee.startswith("officer"):
+                assignee = f"officer_{side}"
+        before = (ticket.state, ticket.version_id)
+        try:
+            svc.fire(
+                ticket, event, actor=users[user] if user else None, note=note,
+                assignee=users[assignee] if assignee else None,
+                expected_version=ticket.version_id - 1 if stale else None,
+            )  # fmt: skip
+            db.session.commit()
+        except ServiceError:
+            db.session.rollback()
+            db.session.refresh(ticket)
+            # A refused event changes nothing and writes no audit row.
+            assert (ticket.state, ticket.version_id) == before
+            return
+        assert not stale, "a stale version must never be applied"
+        assert ticket.state != before[0] or event == "return_to_district"
+        self.audit_rows[ticket.id] += 1
+        TicketRules.applied[event] = TicketRules.applied.get(event, 0) + 1
+
+    @invariant()
+    def rules_hold(self) -> None:
+        for ticket_id in self.tickets:
+            ticket = db.session.get(Ticket, ticket_id)
+            assert ticket is not None
+            check_ticket(ticket)
+            count = len(db.session.scalars(
+                select(TicketEvent.id).where(TicketEvent.ticket_id == ticket_id)
+            ).all())  # fmt: skip
+            # Exactly one audit row per change, and none for refused events.
+            assert count == self.audit_rows[ticket_id]
+
+
+def test_random_events_keep_the_rules(world):
+    TicketRules.world = world
+    TicketRules.applied = {}
+    TicketRules.TestCase.settings = settings(
+        max_examples=30,
+        stateful_step_count=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    try:
+        TicketRules.TestCase().runTest()
+    finally:
+        TicketRules.world = None
+    # The run really moved tickets, through most of the workflow.
+    assert sum(TicketRules.applied.values()) > 20, TicketRules.applied
+    assert {"assign", "escalate", "resolve"} <= set(TicketRules.applied), TicketRules.applied
