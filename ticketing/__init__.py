@@ -93,3 +93,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(notify_bp)
     app.register_blueprint(help_bp)
+    from ticketing.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)

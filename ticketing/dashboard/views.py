@@ -1,0 +1,423 @@
+"""Dashboard views: thin; the figures come from ticketing.reports, scope from permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.numbers import format_decimal, format_percent
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import Select
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import HiddenField
+
+from ticketing import permissions, reports
+from ticketing.auth.access import public
+from ticketing.dashboard import bp
+from ticketing.extensions import db
+from ticketing.i18n import user_timezone
+from ticketing.models import (
+    DISTRICT_PMO,
+    FACILITATOR,
+    LEVELS,
+    OPEN_STATES,
+    Category,
+    District,
+    Province,
+    Ticket,
+    User,
+)
+from ticketing.services import dashboards as dashboard_service
+from ticketing.services import exports
+
+# The table's columns: (Row attribute, header, kind, ticket-list arguments of the cell link).
+COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
+    ("total", _l("Tickets"), "int", {}),
+    ("raised", _l("Raised"), "int", {"state": "raised"}),
+    ("assigned", _l("Handled by the district"), "int", {"state": "assigned"}),
+    ("escalated", _l("At the province"), "int", {"state": "escalated"}),
+    ("resolved", _l("Awaiting verification"), "int", {"state": "resolved"}),
+    ("open_total", _l("Open"), "int", {"open": "1"}),
+    ("overdue", _l("Overdue"), "int", {"overdue": "1"}),
+    ("median_age_days", _l("Median age of open tickets (days)"), "days", {"open": "1"}),
+    ("escalated_share", _l("Escalated to the province"), "share", {"escalated": "1"}),
+    ("district_share", _l("Resolved by the district"), "share", {"resolved_by": "district"}),
+    ("reopen_rate", _l("Reopen rate (fixes rejected)"), "share", {"reopened": "1"}),
+    ("verified", _l("Verified in the period"), "int", {"state": "verified"}),
+    ("median_days_to_verify", _l("Median days from raised to verified"), "days",
+     {"state": "verified"}),
+)  # fmt: skip
+VERIFIED_COLUMNS = {"verified", "median_days_to_verify"}
+
+
+class PublicToggleForm(FlaskForm):
+    """Switch the province's public dashboard on ("1") or off ("0")."""
+
+    enabled = HiddenField()
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+def _number(value: Any, kind: str) -> str:
+    locale = _locale()
+    if value is None:
+        return "-"
+    if kind == "share":
+        return str(format_percent(value, "#,##0%", locale=locale))
+    if kind == "days":
+        return str(format_decimal(value, "#,##0.0", locale=locale))
+    return str(format_decimal(value, "#,##0", locale=locale))
+
+
+@dataclass
+class Cell:
+    """One figure of a table: its text and the ticket list behind it (None: no link)."""
+
+    text: str
+    href: str | None
+
+
+def _cells(
+    table: reports.Table,
+    group_param: str | None,
+    scope_args: dict[str, str],
+    filters: reports.Filters,
+    links: bool,
+) -> list[tuple[reports.Row, list[Cell]]]:
+    """Every figure with its link to the filtered ticket list (built once per table)."""
+    base = url_for("tickets.index") if links else ""
+    cohort_args = filters.list_args()
+    verified_args = filters.list_args(verified=True)
+    out = []
+    for row in [*table.rows, table.total]:
+        row_args = dict(scope_args)
+        if group_param and row is not table.total:
+            row_args[group_param] = row.key
+        cells = []
+        for name, _header, kind, extra in COLUMNS:
+            href = None
+            if links:
+                args = {**(verified_args if name in VERIFIED_COLUMNS else cohort_args),
+                        **row_args, **extra}  # fmt: skip
+                href = f"{base}?{urlencode(args)}"
+            cells.append(Cell(_number(getattr(row, name), kind), href))
+        out.append((row, cells))
+    return out
+
+
+def _sorted(table: reports.Table) -> reports.Table:
+    key = request.args.get("sort")
+    descending = request.args.get("dir", "desc") == "desc"
+    return reports.Table(reports.sort_rows(table.rows, key, descending), table.total)
+
+
+def _state_chart(table: reports.Table) -> dict[str, Any]:
+    from ticketing.i18n import STATE_LABELS
+
+    return {
+        "labels": [r.label for r in table.rows],
+        "datasets": [
+            {"label": str(STATE_LABELS[s]), "data": [r.by_state[s] for r in table.rows]}
+            for s in OPEN_STATES
+        ],
+    }
+
+
+def _chart_data(by_group: reports.Table | None, categories: reports.Table,
+                trend: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """What the charts draw, embedded in the page as JSON (the tables hold the same figures)."""
+    return {
+        "states": _state_chart(by_group) if by_group is not None else None,
+        "categories": {
+            "labels": [r.label for r in categories.rows],
+            "data": [r.total for r in categories.rows],
+            "label": _("Tickets"),
+        },
+        "trend": {
+            "labels": [t["month"] for t in trend],
+            "raised": [t["raised"] for t in trend],
+            "verified": [t["verified"] for t in trend],
+            "raised_label": _("Raised"),
+            "verified_label": _("Verified"),
+        },
+    }
+
+
+def _filter_choices() -> dict[str, Any]:
+    locale = _locale()
+    labels = reports.category_labels(locale)
+    categories = db.session.scalars(db.select(Category).order_by(Category.kind, Category.position))
+    return {
+        "categories": [(c.id, labels[str(c.id)]) for c in categories],
+        "levels": LEVELS,
+    }
+
+
+def _common(filters: reports.Filters) -> dict[str, Any]:
+    return {
+        "filters": filters,
+        "filter_args": filters.as_args(),
+        "columns": COLUMNS,
+        "choices": _filter_choices(),
+        "sort": request.args.get("sort"),
+        "sort_dir": request.args.get("dir", "desc"),
+    }
+
+
+def _drill(endpoint: str, code: str, filters: reports.Filters) -> str:
+    """The dashboard one level down, with the same filters."""
+    args: dict[str, Any] = {"code": code, **filters.as_args()}
+    return url_for(endpoint, **args)
+
+
+@bp.route("/dashboard/")
+def index() -> BaseResponse:
+    """Send each role to the dashboard of its scope."""
+    user = _user()
+    if permissions.can_view_national_dashboard(user):
+        return redirect(url_for("dashboard.national"))
+    if user.role == DISTRICT_PMO and user.district_code:
+        return redirect(url_for("dashboard.district", code=user.district_code))
+    if user.province_code and permissions.can_view_province_dashboard(user, user.province_code):
+        return redirect(url_for("dashboard.province", code=user.province_code))
+    abort(403)
+
+
+@bp.route("/dashboard/national")
+def national() -> str:
+    """One row per province, each linking to its dashboard."""
+    user = _user()
+    if not permissions.can_view_national_dashboard(user):
+        abort(403)
+    filters = reports.Filters.from_args(request.args)
+    scope = permissions.visible_tickets(user)
+    table = _sorted(reports.national(scope, filters))
+    categories = reports.by_category(scope, filters, "Asia/Jakarta", _locale())
+    trend = reports.monthly_trend(scope, filters, "Asia/Jakarta")
+    return render_template(
+        "dashboard/national.html",
+        table=_cells(table, "province", {}, filters, True),
+        categories=_cells(categories, "category", {}, filters, True),
+        chart=_chart_data(table, categories, trend),
+        row_link=lambda row: _drill("dashboard.province", row.key, filters),
+        **_common(filters),
+    )
+
+
+def _province_or_404(code: str) -> Province:
+    province = db.session.get(Province, code)
+    if province is None:
+        abort(404)
+    return province
+
+
+def _district_or_404(code: str) -> District:
+    district = db.session.get(District, code)
+    if district is None:
+        abort(404)
+    return district
+
+
+def _check_province(user: User, province: Province) -> None:
+    if user.role == FACILITATOR:
+        abort(403)  # facilitators have no dashboard (docs/dashboard.md)
+    if not permissions.can_view_province_dashboard(user, province.code):
+        abort(404)
+
+
+@bp.route("/dashboard/province/<code>")
+def province(code: str) -> BaseResponse | str:
+    """One row per district of the province, charts, and the public-view switch."""
+    user = _user()
+    province = _province_or_404(code)
+    if user.role == DISTRICT_PMO and user.province_code == code:
+        # A district officer sees only their district's figures.
+        return redirect(url_for("dashboard.district", code=user.district_code))
+    _check_province(user, province)
+    filters = reports.Filters.from_args(request.args)
+    scope = permissions.visible_tickets(user).where(Ticket.province_code == province.code)
+    table = _sorted(reports.province(scope, province, filters))
+    categories = reports.by_category(scope, filters, province.timezone, _locale())
+    trend = reports.monthly_trend(scope, filters, province.timezone)
+    can_publish = permissions.can_publish_dashboard(user, province.code)
+    return render_template(
+        "dashboard/province.html",
+        province=province,
+        table=_cells(table, "district", {"province": province.code}, filters, True),
+        categories=_cells(categories, "category", {"province": province.code}, filters, True),
+        chart=_chart_data(table, categories, trend),
+        can_publish=can_publish,
+        row_link=lambda row: _drill("dashboard.district", row.key, filters),
+        toggle=PublicToggleForm(enabled="0" if province.public_dashboard else "1")
+        if can_publish
+        else None,
+        **_common(filters),
+    )
+
+
+@bp.route("/dashboard/district/<code>")
+def district(code: str) -> str:
+    """One district: figures by school and by category, and the oldest open tickets."""
+    user = _user()
+    district = _district_or_404(code)
+    if user.role == FACILITATOR:
+        abort(403)
+    if not permissions.can_view_district_dashboard(user, district.code):
+        abort(404)
+    filters = reports.Filters.from_args(request.args)
+    scope = reports.district_scope(permissions.visible_tickets(user), district)
+    timezone = district.province.timezone
+    schools = _sorted(reports.district_by_school(scope, district, filters))
+    categories = reports.by_category(scope, filters, timezone, _locale())
+    trend = reports.monthly_trend(scope, filters, timezone)
+    return render_template(
+        "dashboard/district.html",
+        district=district,
+        table=_cells(schools, "school", {"district": district.code}, filters, True),
+        categories=_cells(categories, "category", {"district": district.code}, filters, True),
+        oldest=reports.oldest_open(scope, district, filters),
+        chart=_chart_data(None, categories, trend),
+        can_see_province=permissions.can_view_province_dashboard(user, district.province_code),
+        **_common(filters),
+    )
+
+
+@bp.route("/dashboard/province/<code>/public", methods=["POST"])
+def toggle_public(code: str) -> BaseResponse:
+    """An administrator of the province switches its public dashboard on or off."""
+    user = _user()
+    province = _province_or_404(code)
+    if not permissions.can_view_province_dashboard(user, province.code):
+        abort(404)
+    form = PublicToggleForm()
+    if not form.validate_on_submit() or form.enabled.data not in ("0", "1"):
+        abort(400)
+    dashboard_service.set_public_dashboard(user, province, form.enabled.data == "1")
+    db.session.commit()
+    if province.public_dashboard:
+        flash(_("The public dashboard is on."), "info")
+    else:
+        flash(_("The public dashboard is off."), "info")
+    return redirect(url_for("dashboard.province", code=province.code))
+
+
+def _send(export: exports.Export) -> Response:
+    body = export.body
+    if not isinstance(body, bytes):
+        body = stream_with_context(body)
+    response = Response(body, mimetype=export.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+def _format(fmt: str) -> str:
+    if fmt not in exports.FORMATS:
+        abort(404)
+    return fmt
+
+
+@bp.route("/dashboard/export/national.<fmt>")
+def export_national(fmt: str) -> Response:
+    """The national table as CSV or XLSX."""
+    user = _user()
+    if not permissions.can_view_national_dashboard(user):
+        abort(403)
+    filters = reports.Filters.from_args(request.args)
+    table = reports.national(permissions.visible_tickets(user), filters)
+    return _send(exports.export_table(table, _format(fmt), locale=_locale(), name="nasional"))
+
+
+@bp.route("/dashboard/export/province/<code>.<fmt>")
+def export_province(code: str, fmt: str) -> Response:
+    """The province table (one row per district) as CSV or XLSX."""
+    user = _user()
+    province = _province_or_404(code)
+    _check_province(user, province)
+    filters = reports.Filters.from_args(request.args)
+    scope = permissions.visible_tickets(user)
+    table = reports.province(scope, province, filters)
+    return _send(
+        exports.export_table(table, _format(fmt), locale=_locale(), name=f"provinsi-{code}")
+    )
+
+
+@bp.route("/dashboard/export/district/<code>.<fmt>")
+def export_district(code: str, fmt: str) -> Response:
+    """The district table (one row per school) as CSV or XLSX."""
+    user = _user()
+    district = _district_or_404(code)
+    if user.role == FACILITATOR:
+        abort(403)
+    if not permissions.can_view_district_dashboard(user, district.code):
+        abort(404)
+    filters = reports.Filters.from_args(request.args)
+    table = reports.district_by_school(permissions.visible_tickets(user), district, filters)
+    name = f"kabupaten-{code.replace('.', '')}"
+    return _send(exports.export_table(table, _format(fmt), locale=_locale(), name=name))
+
+
+def ticket_query(user: User) -> Select[Any]:
+    """The user's visible tickets narrowed by the list parameters of docs/dashboard.md."""
+    return reports.filter_tickets(
+        permissions.visible_tickets(user), request.args, user_timezone(user)
+    )
+
+
+@bp.route("/dashboard/export/tickets.<fmt>")
+def export_tickets(fmt: str) -> Response:
+    """The filtered ticket list (same parameters as the list) as CSV (streamed) or XLSX."""
+    user = _user()
+    export = exports.export_tickets(
+        ticket_query(user), _format(fmt), locale=_locale(), timezone=user_timezone(user)
+    )
+    return _send(export)
+
+
+@bp.route("/public/<code>")
+@public
+def public_view(code: str) -> str:
+    """The province's aggregate-only dashboard: no names, no texts, no schools, no links."""
+    province = _province_or_404(code)
+    if not province.public_dashboard:
+        abort(404)
+    filters = reports.Filters.from_args(request.args)
+    scope = permissions.public_dashboard_tickets(province)
+    table = _sorted(reports.province(scope, province, filters))
+    categories = reports.by_category(scope, filters, province.timezone, _locale())
+    trend = reports.monthly_trend(scope, filters, province.timezone)
+    return render_template(
+        "dashboard/public.html",
+        province=province,
+        table=_cells(table, None, {}, filters, False),
+        categories=_cells(categories, None, {}, filters, False),
+        chart=_chart_data(table, categories, trend),
+        **_common(filters),
+    )
+
+
+@bp.route("/healthz")
+@public
+def healthz() -> Response:
+    """A trivial route: the baseline of the load benchmark, and a liveness probe."""
+    return Response("ok", mimetype="text/plain")
