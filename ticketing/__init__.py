@@ -93,6 +93,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(notify_bp)
     app.register_blueprint(help_bp)
+    from ticketing.account import bp as account_bp
+    from ticketing.admin import bp as admin_bp
+
+    app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
     from ticketing.dashboard import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)

@@ -96,3 +96,6 @@ def register(app: Flask) -> None:
     from ticketing.notify import commands as notify_commands
 
     notify_commands.register(app)
+    from ticketing.admin import commands as admin_commands
+
+    admin_commands.register(app)

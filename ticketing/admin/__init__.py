@@ -1,0 +1,7 @@
+"""Administration: users, schools, assignments, categories, hand-over, imports, the log."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from ticketing.admin import views  # noqa: E402, F401

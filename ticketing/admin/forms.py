@@ -1,0 +1,104 @@
+"""Administration forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from ticketing.i18n import ROLE_LABELS
+from ticketing.models import LEVELS
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(role, str(label)) for role, label in ROLE_LABELS.items()]
+
+
+class UserForm(FlaskForm):
+    """A new account: no password, the user sets it through a one-time link."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[])
+    region = StringField(
+        _l("Region code"),
+        validators=[Optional(), Length(max=5)],
+        description=_l(
+            "District (e.g. 52.01) or province (e.g. 52); empty for a national administrator."
+        ),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = _role_choices()
+
+
+class UserEditForm(FlaskForm):
+    """Change an account's name, role and scope."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[])
+    region = StringField(_l("Region code"), validators=[Optional(), Length(max=5)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = _role_choices()
+
+
+class SchoolForm(FlaskForm):
+    """A school's details."""
+
+    npsn = StringField(_l("NPSN"), validators=[DataRequired(), Length(min=8, max=8)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    level = SelectField(_l("Level"), choices=[(level, level) for level in LEVELS])
+    status = SelectField(
+        _l("Status"), choices=[("", "-"), ("negeri", _l("Public")), ("swasta", _l("Private"))]
+    )
+    cohort = IntegerField(_l("Cohort"), validators=[Optional(), NumberRange(min=1, max=99)])
+    district_code = StringField(_l("District code"), validators=[DataRequired(), Length(max=5)])
+
+
+class AssignmentForm(FlaskForm):
+    """Give the facilitator a school by its NPSN."""
+
+    npsn = StringField(_l("NPSN"), validators=[DataRequired(), Length(min=8, max=8)])
+
+
+class HandOverForm(FlaskForm):
+    """Hand every open ticket to the school's current facilitator."""
+
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
+
+
+class CategoryForm(FlaskForm):
+    """A new category or subcategory."""
+
+    parent = SelectField(_l("Under"), choices=[], validate_choice=False)
+    name_id = StringField(_l("Name (Indonesian)"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
+
+
+class RenameForm(FlaskForm):
+    """New names for a category."""
+
+    name_id = StringField(_l("Name (Indonesian)"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=120)])
+
+
+class ImportForm(FlaskForm):
+    """Upload a CSV or XLSX file."""
+
+    kind = SelectField(
+        _l("What the file contains"),
+        choices=[
+            ("schools", _l("Schools (npsn, nama, jenjang, status, kode kabupaten/kota, angkatan)")),
+            ("users", _l("Users (nama, email, peran, kode wilayah)")),
+            ("assignments", _l("Assignments of facilitators to schools (email, npsn)")),
+        ],
+    )
+    file = FileField(
+        _l("File (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
+    )
