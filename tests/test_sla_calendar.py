@@ -133,7 +133,9 @@ def test_ticket_gets_deadline_from_policy_and_days_off(world) -> None:
     assert ticket.due_at == datetime(2025, 3, 6, 17, 0)
     assert sla.deadline_day(ticket) == date(2025, 3, 6)
     assert ticket.last_reminded_at is None
-    logged = db.session.scalars(db.select(AdminLogEntry).where(AdminLogEntry.action == "day_off_added"))
+    logged = db.session.scalars(
+        db.select(AdminLogEntry).where(AdminLogEntry.action == "day_off_added")
+    )
     assert {(e.province_code, e.after["day"]) for e in logged} == {
         ("35", "2025-03-04"),
         ("33", "2025-03-05"),

@@ -211,7 +211,6 @@ def render_email(
             note=note,
             link=ticket_url(ticket),
             overdue=sla.overdue_days(ticket, now),
-            timezone=ticket.province.timezone,
         )
     subject, _sep, body = text.strip().partition("\n")
     return subject.strip()[:255], body.strip() + "\n"
