@@ -76,7 +76,7 @@ class TestingConfig(Config):
     """Tests: CSRF off by default (dedicated tests switch it on)."""
 
     TESTING = True
-    SECRET_KEY = "test-only-not-secret"
+    SECRET_KEY = "test-only-not-secret"  # noqa: S105 - tests only
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SERVER_NAME = "localhost"

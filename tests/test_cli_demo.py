@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tests.test_properties import replay
 from ticketing.extensions import db
 from ticketing.models import District, Province, School, Ticket, TicketEvent, User
-from tests.test_properties import replay
 
 
 def test_regions_load_is_idempotent(app):
@@ -52,7 +52,12 @@ def test_demo_seed_histories_replay_to_their_state(app):
     tickets = db.session.scalars(select(Ticket)).all()
     assert len(tickets) == 150
     assert {t.state for t in tickets} == {
-        "raised", "assigned", "escalated", "resolved", "verified", "withdrawn"
+        "raised",
+        "assigned",
+        "escalated",
+        "resolved",
+        "verified",
+        "withdrawn",
     }
     assert {t.district_code[:2] for t in tickets} == {"35"}
     rows = db.session.scalars(select(TicketEvent).order_by(TicketEvent.ticket_id, TicketEvent.id))

@@ -60,7 +60,7 @@ def test_conflicting_events_at_the_same_moment(app, world, first, second):
     events = db.session.scalars(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
     ).all()
-    assert [e.event for e in events][0] == "raise"
+    assert events[0].event == "raise"
     assert len(events) == 2  # exactly one audit row for the winner
     winner = first if outcomes["first"] == "won" else second
     assert events[1].event == winner[0]

@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
+from tests.conftest import _require_pg, make_database
 from ticketing import create_app
 from ticketing.extensions import db
-from tests.conftest import _require_pg, make_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,4 +1,4 @@
-"""A Hypothesis stateful test: random events by random users, the DESIGN.md rules after each step."""
+"""Hypothesis stateful test: random events by random users; DESIGN.md rules after each step."""
 
 from __future__ import annotations
 
@@ -30,7 +30,15 @@ PLAUSIBLE: dict[str, list[str | None]] = {
     "reopen": ["facilitator_{}"],
     "withdraw": ["facilitator_{}"],
 }
-ASSIGNEES = ["officer_a", "officer_a", "officer_a2", "officer_b", "officer_b", "facilitator_a", None]
+ASSIGNEES = [
+    "officer_a",
+    "officer_a",
+    "officer_a2",
+    "officer_b",
+    "officer_b",
+    "facilitator_a",
+    None,
+]
 
 
 def replay(rows: list[TicketEvent]) -> str | None:
@@ -84,8 +92,12 @@ class TicketRules(RuleBasedStateMachine):
     @rule(school=st.sampled_from(["a", "b"]))
     def raise_one(self, school: str) -> None:
         w = self.world
-        who, where = (w.facilitator_a, w.school_a) if school == "a" else (w.facilitator_b, w.school_b)
-        ticket = svc.raise_ticket(who, school=where, category=w.category, title="Isu", description="D")
+        who, where = (
+            (w.facilitator_a, w.school_a) if school == "a" else (w.facilitator_b, w.school_b)
+        )
+        ticket = svc.raise_ticket(
+            who, school=where, category=w.category, title="Isu", description="D"
+        )
         db.session.commit()
         self.tickets.append(ticket.id)
         self.audit_rows[ticket.id] = 1

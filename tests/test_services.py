@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
+from tests.factories import assign
 from ticketing import permissions
 from ticketing.errors import (
     ConflictError,
@@ -19,7 +20,6 @@ from ticketing.errors import (
 from ticketing.extensions import db
 from ticketing.models import Comment, Ticket, TicketEvent
 from ticketing.services import tickets as svc
-from tests.factories import assign
 
 # Who may see a ticket raised by facilitator_a at school_a (district 35.01, province 35).
 IN_SCOPE = {"facilitator_a", "officer_a", "officer_a2", "province", "admin", "national"}
@@ -86,7 +86,7 @@ def test_every_role_and_scope_for_each_allowed_transition(world, event, start):
         assert (ticket.state, event_count(ticket)) == (state, events), name
 
 
-@pytest.mark.parametrize("start", sorted(PATHS) + ["verified", "withdrawn"])
+@pytest.mark.parametrize("start", [*sorted(PATHS), "verified", "withdrawn"])
 def test_events_not_allowed_in_a_state_are_refused_for_everyone(world, start):
     if start in ("verified", "withdrawn"):
         ticket = ticket_at(world, "resolved_by_district" if start == "verified" else "raised")
@@ -118,7 +118,9 @@ def test_the_system_may_only_escalate(world, start):
         db.session.rollback()
     svc.fire(ticket, "escalate", actor=None, note="Tenggat terlewati")
     db.session.commit()
-    row = db.session.scalars(ticket.events.select().order_by(None).order_by(TicketEvent.id.desc())).first()
+    row = db.session.scalars(
+        ticket.events.select().order_by(None).order_by(TicketEvent.id.desc())
+    ).first()
     assert (row.event, row.actor_id, row.note) == ("escalate", None, "Tenggat terlewati")
 
 
@@ -141,7 +143,9 @@ def test_numbers_count_up_within_the_year(world):
     assert int(second.number[-6:]) == int(first.number[-6:]) + 1
 
 
-@pytest.mark.parametrize("who", ["facilitator_a2", "facilitator_b", "officer_a", "province", "admin"])
+@pytest.mark.parametrize(
+    "who", ["facilitator_a2", "facilitator_b", "officer_a", "province", "admin"]
+)
 def test_only_the_schools_facilitators_may_raise(world, who):
     with pytest.raises(PermissionDenied):
         world.raise_ticket(facilitator=world.users()[who], school=world.school_a)
@@ -149,7 +153,9 @@ def test_only_the_schools_facilitators_may_raise(world, who):
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
-@pytest.mark.parametrize(("title", "description"), [("", "x"), ("   ", "x"), ("t", ""), ("x" * 201, "d")])
+@pytest.mark.parametrize(
+    ("title", "description"), [("", "x"), ("   ", "x"), ("t", ""), ("x" * 201, "d")]
+)
 def test_raise_refuses_bad_input(world, title, description):
     with pytest.raises(InvalidInput):
         svc.raise_ticket(world.facilitator_a, school=world.school_a, category=world.category,
@@ -260,5 +266,7 @@ def test_the_audit_trail_is_append_only(world):
 def test_state_column_refuses_garbage(world):
     ticket = ticket_at(world, "raised")
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.text("UPDATE tickets SET state = 'done' WHERE id = :i"), {"i": ticket.id})
+        db.session.execute(
+            sa.text("UPDATE tickets SET state = 'done' WHERE id = :i"), {"i": ticket.id}
+        )
     db.session.rollback()

@@ -132,7 +132,9 @@ def test_forbidden_transition_changes_nothing(state, event):
     assert len(ticket.log) == count
 
 
-@pytest.mark.parametrize("event", ["escalate", "resolve", "return_to_district", "reopen", "withdraw"])
+@pytest.mark.parametrize(
+    "event", ["escalate", "resolve", "return_to_district", "reopen", "withdraw"]
+)
 @pytest.mark.parametrize("note", [None, "", "   "])
 def test_events_that_need_a_note_refuse_without_one(event, note):
     path = {"resolve": ["assign"], "return_to_district": ["escalate"],

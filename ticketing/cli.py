@@ -73,7 +73,9 @@ def _print_logins() -> None:
 )
 @click.option("--region", default=None, help="District code (35.78) or province code (35).")
 @click.option("--password", default=None, help="Omit to be asked; empty for a one-time link.")
-def users_create(email: str, name: str, role: str, region: str | None, password: str | None) -> None:
+def users_create(
+    email: str, name: str, role: str, region: str | None, password: str | None
+) -> None:
     """Create a user account."""
     from ticketing.services import users
 

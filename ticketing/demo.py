@@ -33,10 +33,44 @@ PROVINCE = "35"  # Jawa Timur
 DEMO_PASSWORD = "Penggerak-Demo-2026"
 DOMAIN = "demo.psp.id"
 
-_FIRST = ["Ahmad", "Siti", "Budi", "Dewi", "Eko", "Fitri", "Agus", "Rina", "Hadi", "Lestari",
-          "Joko", "Nur", "Wahyu", "Yuni", "Bambang", "Sri", "Andi", "Ratna", "Dedi", "Indah"]
-_LAST = ["Santoso", "Rahmawati", "Wibowo", "Hidayat", "Kusuma", "Prasetyo", "Wulandari",
-         "Saputra", "Handayani", "Setiawan", "Nugroho", "Susanti", "Purnomo", "Maharani"]
+_FIRST = [
+    "Ahmad",
+    "Siti",
+    "Budi",
+    "Dewi",
+    "Eko",
+    "Fitri",
+    "Agus",
+    "Rina",
+    "Hadi",
+    "Lestari",
+    "Joko",
+    "Nur",
+    "Wahyu",
+    "Yuni",
+    "Bambang",
+    "Sri",
+    "Andi",
+    "Ratna",
+    "Dedi",
+    "Indah",
+]
+_LAST = [
+    "Santoso",
+    "Rahmawati",
+    "Wibowo",
+    "Hidayat",
+    "Kusuma",
+    "Prasetyo",
+    "Wulandari",
+    "Saputra",
+    "Handayani",
+    "Setiawan",
+    "Nugroho",
+    "Susanti",
+    "Purnomo",
+    "Maharani",
+]
 _LEVELS = ["SD", "SD", "SD", "SMP", "SMP", "SMA", "SMK", "PAUD", "SLB"]
 _PROBLEMS = {
     "akademik-perencanaan": [

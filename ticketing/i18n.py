@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import current_app, request, session
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ticketing.models.region import ZONE_ABBREVIATIONS

@@ -40,12 +40,12 @@ def _is_user(user: Any) -> bool:
     return isinstance(user, User) and user.active
 
 
-def assigned_school_ids(user: User) -> Select[tuple[int]]:
+def assigned_school_ids(user: User) -> Select[int]:
     """The ids of the schools a facilitator supports."""
     return select(SchoolAssignment.school_id).where(SchoolAssignment.facilitator_id == user.id)
 
 
-def visible_tickets(user: Any) -> Select[tuple[Ticket]]:
+def visible_tickets(user: Any) -> Select[Ticket]:
     """Every ticket the user may see, as a query to refine; the start of every list."""
     query = select(Ticket)
     if not _is_user(user):

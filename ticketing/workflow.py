@@ -7,7 +7,7 @@ resolved); who the actor may be is decided in ``ticketing.permissions``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from statemachine import State, StateMachine
 
@@ -144,7 +144,8 @@ class TicketWorkflow(StateMachine):
         )
 
 
-EVENTS: tuple[str, ...] = tuple(e.id for e in TicketWorkflow.events)
+# The class attribute is a list of events at run time (typed as a method in the stubs).
+EVENTS: tuple[str, ...] = tuple(e.id for e in cast(list[Any], TicketWorkflow.events))
 
 
 def bind(ticket: Any) -> TicketWorkflow:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ticketing.models.user import User
 
 
-class AdminLogEntry(db.Model):  # type: ignore[name-defined,misc]
+class AdminLogEntry(db.Model):  # type: ignore[name-defined]
     """One administrative change, kept for administrators to read."""
 
     __tablename__ = "admin_log"

@@ -11,7 +11,7 @@ ACADEMIC = "academic"
 NON_ACADEMIC = "non_academic"
 
 
-class Category(db.Model):  # type: ignore[name-defined,misc]
+class Category(db.Model):  # type: ignore[name-defined]
     """A category or, with a parent, a subcategory of a ticket."""
 
     __tablename__ = "categories"

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ticketing.models.user import User
 
 
-class Notification(db.Model):  # type: ignore[name-defined,misc]
+class Notification(db.Model):  # type: ignore[name-defined]
     """Something a user should look at; the text is rendered in their language."""
 
     __tablename__ = "notifications"
@@ -35,7 +35,7 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     ticket: Mapped[Ticket | None] = relationship()
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(db.Model):  # type: ignore[name-defined]
     """An e-mail waiting to be sent; written in the transaction that caused it."""
 
     __tablename__ = "outbox_messages"

@@ -16,7 +16,7 @@ ZONE_ABBREVIATIONS = {
 }
 
 
-class Province(db.Model):  # type: ignore[name-defined,misc]
+class Province(db.Model):  # type: ignore[name-defined]
     """A province (provinsi); owns the time zone its tickets are shown in."""
 
     __tablename__ = "provinces"
@@ -39,7 +39,7 @@ class Province(db.Model):  # type: ignore[name-defined,misc]
         return f"<Province {self.code} {self.name}>"
 
 
-class District(db.Model):  # type: ignore[name-defined,misc]
+class District(db.Model):  # type: ignore[name-defined]
     """A regency (kabupaten) or city (kota)."""
 
     __tablename__ = "districts"

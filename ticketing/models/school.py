@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.clock import utcnow
@@ -20,7 +27,7 @@ LEVELS = ("PAUD", "SD", "SMP", "SMA", "SMK", "SLB")
 STATUSES = ("negeri", "swasta")
 
 
-class School(db.Model):  # type: ignore[name-defined,misc]
+class School(db.Model):  # type: ignore[name-defined]
     """A school in the programme; its district decides where its tickets go."""
 
     __tablename__ = "schools"
@@ -50,7 +57,7 @@ class School(db.Model):  # type: ignore[name-defined,misc]
         return f"<School {self.npsn} {self.name}>"
 
 
-class SchoolAssignment(db.Model):  # type: ignore[name-defined,misc]
+class SchoolAssignment(db.Model):  # type: ignore[name-defined]
     """A facilitator supports a school (3 to 5 schools each, in one district)."""
 
     __tablename__ = "school_assignments"

@@ -10,15 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ticketing.extensions import db
 
 
-class SlaPolicy(db.Model):  # type: ignore[name-defined,misc]
+class SlaPolicy(db.Model):  # type: ignore[name-defined]
     """Working days allowed in a state, for a province and optionally one category."""
 
     __tablename__ = "sla_policies"
     __table_args__ = (
         UniqueConstraint("province_code", "category_id", "state", name="scope_state"),
-        CheckConstraint(
-            "state IN ('raised', 'assigned', 'escalated', 'resolved')", name="state"
-        ),
+        CheckConstraint("state IN ('raised', 'assigned', 'escalated', 'resolved')", name="state"),
         CheckConstraint("working_days > 0", name="working_days_positive"),
     )
 
@@ -29,7 +27,7 @@ class SlaPolicy(db.Model):  # type: ignore[name-defined,misc]
     working_days: Mapped[int] = mapped_column(Integer)
 
 
-class DayOff(db.Model):  # type: ignore[name-defined,misc]
+class DayOff(db.Model):  # type: ignore[name-defined]
     """An extra day off in a province (cuti bersama), beyond national holidays."""
 
     __tablename__ = "days_off"

@@ -47,7 +47,7 @@ DASHBOARD_COLUMNS = [
 ]
 
 
-class Ticket(db.Model):  # type: ignore[name-defined,misc]
+class Ticket(db.Model):  # type: ignore[name-defined]
     """A problem a facilitator raised for a school; moved only by TicketWorkflow."""
 
     __tablename__ = "tickets"
@@ -150,7 +150,7 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
         return f"<Ticket {self.number} {self.state}>"
 
 
-class TicketEvent(db.Model):  # type: ignore[name-defined,misc]
+class TicketEvent(db.Model):  # type: ignore[name-defined]
     """One line of a ticket's audit trail; rows are never changed or deleted."""
 
     __tablename__ = "ticket_events"
@@ -183,7 +183,7 @@ def _refuse_audit_change(_mapper: Any, _connection: Any, target: TicketEvent) ->
     raise PermissionError(f"audit event {target.id} is append-only")
 
 
-class Comment(db.Model):  # type: ignore[name-defined,misc]
+class Comment(db.Model):  # type: ignore[name-defined]
     """A remark on a ticket by someone who can see it."""
 
     __tablename__ = "comments"
@@ -199,7 +199,7 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     author: Mapped[User] = relationship()
 
 
-class Attachment(db.Model):  # type: ignore[name-defined,misc]
+class Attachment(db.Model):  # type: ignore[name-defined]
     """An evidence file, stored outside the static folder under a generated name."""
 
     __tablename__ = "attachments"
@@ -219,7 +219,7 @@ class Attachment(db.Model):  # type: ignore[name-defined,misc]
     uploaded_by: Mapped[User] = relationship()
 
 
-class TicketCounter(db.Model):  # type: ignore[name-defined,misc]
+class TicketCounter(db.Model):  # type: ignore[name-defined]
     """The last ticket number handed out in a year (ESK-2026-000123)."""
 
     __tablename__ = "ticket_counters"

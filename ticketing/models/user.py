@@ -29,7 +29,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
     """A person who signs in; role and scope decide what they see and do."""
 
     __tablename__ = "users"
@@ -75,7 +75,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return self.session_token
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Disabled accounts cannot sign in and lose their sessions."""
         return self.active
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -84,7 +85,7 @@ def next_ticket_number(year: int) -> str:
             with db.session.begin_nested():
                 db.session.execute(insert(TicketCounter).values(year=year, last_value=1))
             value = 1
-        except Exception:  # noqa: BLE001 - an IntegrityError from the race
+        except IntegrityError:
             value = db.session.execute(bump).scalar_one()
     return f"ESK-{year}-{value:06d}"
 
@@ -208,8 +209,7 @@ def hand_over(ticket: Ticket, *, actor: User, facilitator: User, note: str | Non
         from_state=ticket.state,
         to_state=ticket.state,
         actor=actor,
-        note=_text(note, "note", required=False)
-        or f"{previous.name} -> {facilitator.name}",
+        note=_text(note, "note", required=False) or f"{previous.name} -> {facilitator.name}",
     )
     db.session.flush()
     return ticket
