@@ -1,0 +1,348 @@
+"""Role x endpoint matrix: every route, anonymous, each role in scope and out of scope.
+
+The ticket under test belongs to school A (district 35.01, province 35). In scope: its
+facilitator, the officers of 35.01, the province PMO and administrator of 35, the national
+administrator. Out of scope: another facilitator of the same district (not their school),
+district 35.02, province 33. A refused POST must leave the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask, g
+from sqlalchemy import func, select
+
+from tests.factories import World, login
+from ticketing.extensions import db
+from ticketing.models import Attachment, Comment, Ticket, TicketEvent
+from ticketing.services import attachments
+from ticketing.services import tickets as ticket_service
+
+ANON = "anonymous"
+USERS = (
+    "facilitator_a",
+    "facilitator_a2",
+    "facilitator_b",
+    "facilitator_c",
+    "officer_a",
+    "officer_a2",
+    "officer_b",
+    "officer_c",
+    "province",
+    "province_c",
+    "admin",
+    "admin_c",
+    "national",
+)
+IN_SCOPE = {"facilitator_a", "officer_a", "officer_a2", "province", "admin", "national"}
+
+
+def _ticket(world: World, state: str) -> Ticket:
+    """A ticket of school A brought to ``state`` through the services."""
+    ticket = world.raise_ticket()
+    if state in ("assigned", "escalated", "resolved"):
+        ticket_service.fire(ticket, "assign", actor=world.officer_a, assignee=world.officer_a)
+    if state in ("escalated", "resolved"):
+        ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="berat")
+    if state == "resolved":
+        ticket_service.fire(ticket, "resolve", actor=world.province, note="beres")
+    db.session.flush()
+    return ticket
+
+
+def _with_file(world: World, state: str) -> dict[str, Any]:
+    ticket = _ticket(world, state)
+    upload = attachments.Upload("bukti.pdf", attachments.PDF, b"%PDF-1.4 test")
+    row = attachments.store(ticket, [upload], actor=world.facilitator_a)[0]
+    return {"ticket": ticket, "attachment_id": row.id}
+
+
+@dataclass
+class Case:
+    """One endpoint and method: how to build its URL and data, and what each user gets."""
+
+    name: str
+    endpoint: str
+    method: str
+    path: Callable[[dict[str, Any]], str]
+    state: str | None = "raised"
+    data: Callable[[dict[str, Any], World], dict[str, Any]] | None = None
+    allowed: dict[str, int] = field(default_factory=dict)  # users that succeed, and the code
+    in_scope: int = 404  # other users in scope
+    out_of_scope: int = 404
+    anonymous: int = 302  # to the login page
+    everyone: int | None = None  # the same code for every signed-in user
+    files: bool = False
+
+
+def _action(event: str, state: str, allowed: dict[str, int], note: bool = True) -> list[Case]:
+    def data(ctx: dict[str, Any], world: World) -> dict[str, Any]:
+        values: dict[str, Any] = {"version": str(ctx["ticket"].version_id)}
+        if note:
+            values["note"] = "alasan"
+        if event == "assign":
+            values["assignee"] = str(world.officer_a.id)
+        return values
+
+    path = lambda ctx: f"/tickets/{ctx['ticket'].id}/{event}"  # noqa: E731
+    get_allowed = {user: 200 for user in allowed}
+    return [
+        Case(f"{event}-get", "tickets.action", "GET", path, state, None, get_allowed, 403),
+        Case(f"{event}-post", "tickets.action", "POST", path, state, data, allowed, 403),
+    ]
+
+
+CASES: list[Case] = [
+    Case("index", "tickets.index", "GET", lambda ctx: "/", everyone=200),
+    Case(
+        "index-filtered", "tickets.index", "GET", lambda ctx: "/?state=&overdue=1&q=x", everyone=200
+    ),
+    Case(
+        "new-get",
+        "tickets.new",
+        "GET",
+        lambda ctx: "/tickets/new",
+        None,
+        None,
+        {u: 200 for u in ("facilitator_a", "facilitator_a2", "facilitator_b", "facilitator_c")},
+        403,
+        403,
+    ),
+    Case(
+        "new-post",
+        "tickets.new",
+        "POST",
+        lambda ctx: "/tickets/new",
+        None,
+        lambda ctx, w: {
+            "school": str(w.school_a.id),
+            "category": str(w.category.id),
+            "title": "Baru",
+            "description": "Isi",
+        },
+        # Other facilitators may raise, but not for school A: the choice is refused (400).
+        {"facilitator_a": 302, "facilitator_a2": 400, "facilitator_b": 400, "facilitator_c": 400},
+        403,
+        403,
+    ),
+    Case("show", "tickets.show", "GET", lambda ctx: f"/tickets/{ctx['ticket'].id}", in_scope=200),
+    Case(
+        "comment",
+        "tickets.comment",
+        "POST",
+        lambda ctx: f"/tickets/{ctx['ticket'].id}/comments",
+        data=lambda ctx, w: {"body": "Catatan"},
+        in_scope=302,
+    ),
+    Case(
+        "attachment",
+        "tickets.attachment",
+        "GET",
+        lambda ctx: f"/attachments/{ctx['attachment_id']}",
+        in_scope=200,
+        files=True,
+    ),
+    Case(
+        "unknown-event",
+        "tickets.action",
+        "GET",
+        lambda ctx: f"/tickets/{ctx['ticket'].id}/fly",
+        in_scope=404,
+    ),
+    *_action("assign", "raised", {"officer_a": 302, "officer_a2": 302}, note=False),
+    *_action("escalate", "assigned", {"officer_a": 302, "officer_a2": 302}),
+    *_action("resolve", "escalated", {"province": 302}),
+    *_action("return_to_district", "escalated", {"province": 302}),
+    *_action("verify", "resolved", {"facilitator_a": 302}, note=False),
+    *_action("reopen", "resolved", {"facilitator_a": 302}),
+    *_action("withdraw", "assigned", {"facilitator_a": 302}),
+    Case("help", "help.index", "GET", lambda ctx: "/help", None, anonymous=200, everyone=200),
+    Case("login-get", "auth.login", "GET", lambda ctx: "/login", None, anonymous=200, everyone=302),
+    Case(
+        "login-post",
+        "auth.login",
+        "POST",
+        lambda ctx: "/login",
+        None,
+        lambda ctx, w: {"email": "nobody@x.id", "password": "wrong-password"},
+        anonymous=200,
+        everyone=302,
+    ),
+    Case(
+        "language",
+        "auth.set_language",
+        "POST",
+        lambda ctx: "/language/en",
+        None,
+        lambda ctx, w: {"next": "/"},
+        anonymous=302,
+        everyone=302,
+    ),
+    Case("logout", "auth.logout", "POST", lambda ctx: "/logout", None, everyone=302),
+]
+
+# Endpoints the matrix does not drive, with the reason.
+EXCLUDED: dict[str, str] = {
+    "static": "public CSS/JS files, no data",
+}
+# Blueprints of other features: their owners' test files hold their role matrices; here
+# test_anonymous_is_sent_to_login_everywhere still drives every one of their routes.
+EXCLUDED_BLUEPRINTS: dict[str, str] = {
+    "admin": "role matrix in tests/test_admin*.py (admin helper)",
+    "dashboard": "role matrix in tests/test_dashboard*.py (dashboard helper)",
+    "notify": "role matrix in tests/test_notif*.py (sla helper)",
+    "account": "own-account pages, tested in tests/test_accounts*.py (admin helper)",
+    "api": "role matrix in the API's own tests",
+}
+
+
+def expected(case: Case, who: str) -> int:
+    """The status code ``who`` must get for the case."""
+    if who == ANON:
+        return case.anonymous
+    if case.everyone is not None:
+        return case.everyone
+    if who in case.allowed:
+        return case.allowed[who]
+    return case.in_scope if who in IN_SCOPE else case.out_of_scope
+
+
+def snapshot() -> tuple[Any, ...]:
+    """What a refused POST must not change."""
+    db.session.expire_all()
+    count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    states = tuple(db.session.execute(select(Ticket.id, Ticket.state, Ticket.version_id)).all())
+    return states, count(TicketEvent), count(Comment), count(Attachment)
+
+
+def forget_user() -> None:
+    """The app fixture keeps one app context, so Flask-Login's cached user (g._login_user)
+    would leak from one test client to the next; each request must load its own."""
+    g.pop("_login_user", None)
+
+
+def _run(app: Flask, world: World, case: Case, who: str) -> None:
+    forget_user()
+    ctx: dict[str, Any] = {}
+    if case.files:
+        ctx = _with_file(world, case.state or "raised")
+    elif case.state is not None:
+        ctx["ticket"] = _ticket(world, case.state)
+    db.session.commit()
+    client = app.test_client()
+    if who != ANON:
+        login(client, getattr(world, who))
+    path = case.path(ctx)
+    before = snapshot()
+    if case.method == "GET":
+        response = client.get(path)
+    else:
+        data = case.data(ctx, world) if case.data else {}
+        response = client.post(path, data=data)
+    code = expected(case, who)
+    assert response.status_code == code, (case.name, who, response.status_code, code)
+    if who == ANON and code == 302 and case.endpoint != "auth.set_language":
+        assert "/login" in response.headers["Location"]
+    if case.method == "POST" and code != 302:
+        assert snapshot() == before, (case.name, who, "refused POST changed the database")
+    if code in (403, 404) and "ticket" in ctx:
+        # A refusal never shows the ticket's content.
+        assert ctx["ticket"].title not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_matrix(app: Flask, world: World, case: Case) -> None:
+    for who in (ANON, *USERS):
+        _run(app, world, case, who)
+
+
+def _blueprint(endpoint: str) -> str:
+    return endpoint.split(".", 1)[0] if "." in endpoint else endpoint
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    covered = {(c.endpoint, c.method) for c in CASES}
+    missing = []
+    listed = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            key = (rule.endpoint, method)
+            if key in covered:
+                listed.append(f"{method} {rule.rule}")
+            elif rule.endpoint in EXCLUDED or _blueprint(rule.endpoint) in EXCLUDED_BLUEPRINTS:
+                continue
+            else:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    print(f"matrix covers {len(listed)} route/method pairs:", *sorted(listed), sep="\n  ")
+    assert not missing, f"routes missing from the matrix: {missing}"
+
+
+def _sample_url(rule: Any, method: str) -> str:
+    """Fill a rule's variables with harmless values (ids that do not exist)."""
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters.get(name)
+        kind = type(converter).__name__ if converter else ""
+        if kind in ("IntegerConverter", "NumberConverter"):
+            values[name] = 999999
+        elif kind == "AnyConverter":
+            values[name] = sorted(converter.items)[0]  # type: ignore[union-attr]
+        else:
+            values[name] = "x"
+    adapter = rule.map.bind("localhost")
+    return str(adapter.build(rule.endpoint, values, method=method))
+
+
+def test_anonymous_is_sent_to_login_everywhere(app: Flask) -> None:
+    """Every route of every blueprint: anonymous users reach only what is marked public."""
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        public = getattr(view, "is_public", False)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            path = _sample_url(rule, method)
+            response = client.open(path, method=method)
+            checked += 1
+            if public:
+                assert response.status_code < 500, (method, path)
+            else:
+                assert response.status_code == 302, (method, path, response.status_code)
+                assert "/login" in response.headers["Location"], (method, path)
+    assert checked >= len(CASES) // 2
+
+
+def test_uploads_folder_is_not_static(app: Flask, world: World) -> None:
+    ctx = _with_file(world, "raised")
+    db.session.commit()
+    row = db.session.get(Attachment, ctx["attachment_id"])
+    client = app.test_client()
+    login(client, world.facilitator_a)
+    assert client.get(f"/static/{row.stored_name}").status_code == 404
+    assert client.get(f"/static/../instance/uploads/{row.stored_name}").status_code == 404
+    assert client.get(f"/attachments/{row.id}").data.startswith(b"%PDF")
+
+
+def test_disabled_or_signed_out_user_loses_access(app: Flask, world: World) -> None:
+    ticket = _ticket(world, "raised")
+    db.session.commit()
+    client = app.test_client()
+    other = app.test_client()
+    login(client, world.officer_a)
+    login(other, world.officer_a)
+    assert client.get(f"/tickets/{ticket.id}").status_code == 200
+    client.post("/logout")
+    forget_user()
+    # Signing out in one browser ends the session in the other too (token rotated).
+    assert other.get(f"/tickets/{ticket.id}").status_code == 302
+    login(other, world.officer_a)
+    world.officer_a.active = False
+    db.session.commit()
+    forget_user()
+    assert other.get(f"/tickets/{ticket.id}").status_code == 302
