@@ -219,12 +219,13 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
     categories = {c.code: c for c in db.session.scalars(select(Category))}
     paths, weights = zip(*_PATHS, strict=True)
     now = utcnow()
-    for _ in range(ticket_count):
+    # Raised in time order, so that ticket numbers follow the calendar as in real life.
+    moments = sorted(now - timedelta(days=rng.uniform(5, 200)) for _ in range(ticket_count))
+    for moment in moments:
         facilitator, schools = rng.choice(facilitators)
         school = rng.choice(schools)
         code = rng.choice(list(_PROBLEMS))
         title, description = rng.choice(_PROBLEMS[code])
-        moment = now - timedelta(days=rng.uniform(5, 200))
         with frozen_at(moment):
             ticket = ticket_service.raise_ticket(
                 facilitator, school=school, category=categories[code], title=title,
