@@ -13,10 +13,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.factories import login
+from tests.factories import forget_cached_user, login
 from ticketing.extensions import db
 from ticketing.models import AdminLogEntry, School, SchoolAssignment, User
 from ticketing.services import imports
+
+
+@pytest.fixture(autouse=True)
+def _separate_clients(app: Flask) -> None:
+    forget_cached_user(app)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]], delimiter: str = ",") -> Path:
@@ -270,7 +275,10 @@ def test_user_file_with_every_refusal_reason(world: Any, tmp_path: Path) -> None
 
 def test_user_reimport_updates_by_email(world: Any, tmp_path: Path) -> None:
     """Same file: unchanged; a changed role or name updates the account with that e-mail."""
-    rows = [["Siti", "siti@contoh.id", "fasilitator", "35.01"], ["Budi", "Budi@Contoh.id", "fasilitator", "35.01"]]  # fmt: skip
+    rows = [
+        ["Siti", "siti@contoh.id", "fasilitator", "35.01"],
+        ["Budi", "Budi@Contoh.id", "fasilitator", "35.01"],
+    ]
     path = write_csv(tmp_path / "u.csv", USER_HEADER, rows)
     first = imports.run(imports.USERS, path, actor=world.admin, filename="u", confirm=True)
     db.session.commit()
@@ -401,7 +409,9 @@ def test_onboard_ntb_from_three_files(
     client.post("/logout")
     path = link.split("localhost", 1)[1]
     assert client.get(path).status_code == 200
-    response = client.post(path, data={"password": "Rinjani-Segara-77", "confirm": "Rinjani-Segara-77"})
+    response = client.post(
+        path, data={"password": "Rinjani-Segara-77", "confirm": "Rinjani-Segara-77"}
+    )
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     response = client.post("/login", data={"email": "lalu@ntb.id", "password": "Rinjani-Segara-77"})
     assert response.status_code == 302

@@ -74,11 +74,15 @@ def read_token(token: str, purpose: str) -> User:
     return user
 
 
-def link_for(user: User, purpose: str) -> str:
-    """The absolute URL of a fresh one-time link for the user."""
+def link_for(user: User, purpose: str, *, for_email: bool = False) -> str:
+    """The absolute URL of a fresh one-time link for the user.
+
+    Links in e-mails are built from BASE_URL, never from the request's Host header, so a
+    forged header on the public "forgot password" page cannot point a link elsewhere.
+    """
     token = make_token(user, purpose)
     endpoint = "account.welcome" if purpose == INVITE else "account.reset"
-    if has_request_context():
+    if has_request_context() and not for_email:
         return url_for(endpoint, token=token, _external=True)
     path = "welcome" if purpose == INVITE else "reset"
     return f"{current_app.config['BASE_URL'].rstrip('/')}/account/{path}/{token}"
@@ -93,7 +97,7 @@ def queue_link(user: User, purpose: str) -> str:
     """Make a link and, when mail is configured, put an e-mail with it in the outbox."""
     link = link_for(user, purpose)
     if mail_configured():
-        db.session.add(link_message(user, purpose, link))
+        db.session.add(link_message(user, purpose, link_for(user, purpose, for_email=True)))
         db.session.flush()
     return link
 
