@@ -36,9 +36,9 @@ pytest: $(STAMP)
 	$(BIN)/pybabel compile -d ticketing/translations -f >/dev/null
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## Debian's Chromium for the browser tests (CI calls this before `make test`).
+## Debian's Chromium for the browser tests, Graphviz for the help page's diagram (CI calls this before `make test`).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@(command -v chromium && command -v dot) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz >/dev/null)
 
 ## Extract, update and compile the Indonesian and English catalogues.
 translations: $(STAMP)

@@ -364,3 +364,14 @@ def test_help_in_english(client, world):
     client.post("/language/en", data={"next": "/help"})
     html = client.get("/help").get_data(as_text=True)
     assert 'lang="en"' in html and "Reopened: not fixed" in html
+
+
+def test_help_without_graphviz_shows_the_table(client, monkeypatch):
+    from ticketing.help import diagram
+
+    diagram._render.cache_clear()
+    monkeypatch.setattr(diagram.shutil, "which", lambda _name: None)
+    html = client.get("/help").get_data(as_text=True)
+    diagram._render.cache_clear()
+    assert "<svg" not in html and "Reopened: not fixed" in html
+    assert "if the province resolved it" in html
