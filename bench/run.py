@@ -1,0 +1,318 @@
+"""Benchmark at national scale: fill a database, time the real views, load-test the inbox.
+
+Usage (see docs/performance.md):
+    .venv/bin/python bench/run.py --tickets 10000                 # SQLite file in /tmp
+    .venv/bin/python bench/run.py --tickets 100000 --postgres     # throwaway PostgreSQL DB
+    .venv/bin/python bench/run.py --database-url URL --reuse      # an already filled database
+
+Timings use the Flask test client with a signed-in user, so they measure the real views
+(routing, scope, queries, templates). The load test runs gunicorn (2 workers) and wrk against
+the district inbox and against /healthz of the same app, and reports the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.fill import BENCH_DISTRICT, BENCH_PROVINCE, fill  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SECRET = "bench-secret-not-for-production"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * q / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def timed(fn: Callable[[], Any], runs: int, warmup: int) -> tuple[float, float]:
+    """p50 and p95 in milliseconds of ``fn`` over ``runs`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), percentile(samples, 95)
+
+
+def _create_pg() -> str:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+
+
+def _drop_pg(url: str) -> None:
+    name = sa.engine.make_url(url).database
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def _ticket_count(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one())
+    except sa.exc.SQLAlchemyError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+class Bench:
+    """The measured app, its users and the client calls."""
+
+    def __init__(self, url: str) -> None:
+        from ticketing import create_app
+        from ticketing.extensions import db
+        from ticketing.models import Ticket, User
+
+        self.app = create_app(
+            "development",
+            SQLALCHEMY_DATABASE_URI=url,
+            SECRET_KEY=SECRET,
+            WTF_CSRF_ENABLED=False,
+            RATELIMIT_ENABLED=False,
+        )
+        self.db = db
+        with self.app.app_context():
+            find = lambda email: db.session.scalars(  # noqa: E731
+                sa.select(User).where(User.email == email)
+            ).one()
+            slug = BENCH_DISTRICT.replace(".", "")
+            self.tokens = {
+                "province": find(f"pmo{BENCH_PROVINCE}@bench.id").session_token,
+                "officer": find(f"officer0-{slug}@bench.id").session_token,
+            }
+            self.long_ticket, self.loop_ticket = db.session.scalars(
+                sa.select(Ticket.id).where(Ticket.district_code == BENCH_DISTRICT)
+                .order_by(Ticket.id.desc()).limit(2)
+            ).all()  # fmt: skip
+            ids = db.session.scalars(
+                sa.select(Ticket.id)
+                .where(Ticket.district_code == BENCH_DISTRICT)
+                .order_by(Ticket.id.desc())
+            ).all()
+            # A deep page: 80% down the district's list, reached by the list's keyset cursor.
+            self.deep_before = ids[int(len(ids) * 0.8)] if ids else 0
+            self.district_tickets = len(ids)
+
+    def client(self, who: str) -> Any:
+        """A test client signed in as 'province' or 'officer'."""
+        client = self.app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = self.tokens[who]
+            session["_fresh"] = True
+        return client
+
+    def get(self, client: Any, path: str) -> Callable[[], Any]:
+        """A call that GETs the path and insists on 200."""
+
+        def call() -> None:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code}")
+
+        return call
+
+    def transition(self) -> Callable[[], Any]:
+        """One state change and its audit row (resolve, then reopen, alternately), committed."""
+        from ticketing.models import Ticket, User
+        from ticketing.services import tickets as ticket_service
+
+        app, db = self.app, self.db
+
+        def call() -> None:
+            with app.app_context():
+                ticket = db.session.get(Ticket, self.loop_ticket)
+                assert ticket is not None
+                if ticket.state == "assigned":
+                    actor = db.session.scalars(
+                        sa.select(User).where(User.session_token == self.tokens["officer"])
+                    ).one()
+                    ticket_service.fire(ticket, "resolve", actor=actor, note="Sudah diperbaiki")
+                else:
+                    actor = db.session.get(User, ticket.facilitator_id)
+                    ticket_service.fire(ticket, "reopen", actor=actor, note="Belum selesai")
+                db.session.commit()
+                db.session.remove()
+
+        return call
+
+
+def measure(url: str, runs: int, warmup: int) -> list[tuple[str, float, float]]:
+    """p50/p95 of each measured operation."""
+    bench = Bench(url)
+    province = bench.client("province")
+    officer = bench.client("officer")
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("province dashboard (35)", bench.get(province, f"/dashboard/province/{BENCH_PROVINCE}")),
+        ("district dashboard", bench.get(officer, f"/dashboard/district/{BENCH_DISTRICT}")),
+        ("district inbox, first page", bench.get(officer, "/")),
+        ("district inbox, deep page", bench.get(officer, f"/?before={bench.deep_before}")),
+        ("ticket page, 20 events", bench.get(officer, f"/tickets/{bench.long_ticket}")),
+        ("transition + audit row", bench.transition()),
+    ]
+    results = []
+    for name, call in cases:
+        p50, p95 = timed(call, runs, warmup)
+        results.append((name, p50, p95))
+        print(f"  {name:<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms", flush=True)
+    return results
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wrk(url: str, cookie: str | None, seconds: int) -> float:
+    command = [shutil.which("wrk") or "/usr/bin/wrk", "-t2", "-c8", f"-d{seconds}s"]
+    if cookie:
+        command += ["-H", f"Cookie: session={cookie}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"wrk saw {non2xx.group(1)} error responses from {url}")
+    return float(match.group(1)) if match else 0.0
+
+
+def load_test(url: str, seconds: int) -> tuple[float, float]:
+    """Requests per second of the inbox and of /healthz under gunicorn (2 workers)."""
+    bench = Bench(url)
+    with bench.app.test_request_context():
+        serializer = bench.app.session_interface.get_signing_serializer(bench.app)  # type: ignore[attr-defined]
+        cookie = serializer.dumps({"_user_id": bench.tokens["officer"], "_fresh": True})
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, APP_ENV="development")
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        _wrk(f"{base}/healthz", None, 2)  # warm-up
+        _wrk(f"{base}/", cookie, 2)
+        inbox = _wrk(f"{base}/", cookie, seconds)
+        trivial = _wrk(f"{base}/healthz", None, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"  inbox {inbox:.0f} rps, /healthz {trivial:.0f} rps, ratio {inbox / trivial:.2f}")
+    return inbox, trivial
+
+
+def write_report(path: Path, database: str, n: int, fill_facts: dict[str, Any] | None,
+                 results: list[tuple[str, float, float]],
+                 load: tuple[float, float] | None) -> None:  # fmt: skip
+    """Append one section to the performance document."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"\n### {database}, {n:,} tickets ({when})\n"]
+    if fill_facts:
+        lines.append(
+            f"Fill: {fill_facts['tickets']:,} tickets, {fill_facts['events']:,} events "
+            f"in {fill_facts['seconds']:.0f} s.\n"
+        )
+    lines += ["| operation | p50 ms | p95 ms |", "|---|---:|---:|"]
+    lines += [f"| {name} | {p50:.1f} | {p95:.1f} |" for name, p50, p95 in results]
+    if load is not None:
+        inbox, trivial = load
+        lines.append(
+            f"\nLoad (gunicorn, 2 workers, wrk -t2 -c8): district inbox {inbox:.0f} rps, "
+            f"/healthz {trivial:.0f} rps, ratio {inbox / trivial:.2f}."
+        )
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, fill, measure, report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--database-url", help="SQLite or PostgreSQL URL (default: a new file)")
+    parser.add_argument("--postgres", action="store_true", help="use a throwaway PostgreSQL DB")
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    parser.add_argument("--reuse", action="store_true", help="skip the fill if already filled")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--no-wrk", action="store_true", help="skip the gunicorn/wrk load test")
+    parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
+    args = parser.parse_args(argv)
+
+    throwaway = None
+    url = args.database_url
+    if url is None and args.postgres:
+        url = throwaway = _create_pg()
+    elif url is None:
+        url = f"sqlite:////tmp/bench-{args.tickets}-{uuid.uuid4().hex[:6]}.sqlite"
+    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    try:
+        facts = None
+        existing = _ticket_count(url) if args.reuse else 0
+        if existing:
+            print(f"reusing {existing:,} tickets at {database}")
+            args.tickets = existing
+        else:
+            print(f"filling {args.tickets:,} tickets into {database}")
+            facts = fill(url, args.tickets)
+        print("measuring")
+        results = measure(url, args.runs, args.warmup)
+        load = None
+        if not args.no_wrk:
+            load = load_test(url, args.wrk_seconds)
+        write_report(Path(args.output), database, args.tickets, facts, results, load)
+        print(f"written to {args.output}")
+    finally:
+        if throwaway and not args.keep:
+            _drop_pg(throwaway)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
