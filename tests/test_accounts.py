@@ -187,3 +187,21 @@ def test_service_refuses_disabling_yourself(world: Any) -> None:
     """An administrator cannot lock themselves out."""
     with pytest.raises(InvalidInput):
         user_service.set_active(world.admin, world.admin, False)
+
+
+def test_forgot_password_is_rate_limited(database_url: str, tmp_path: Any, world: Any) -> None:
+    """Repeated requests from one address are slowed down (429)."""
+    from ticketing import create_app
+
+    limited = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://", UPLOAD_FOLDER=str(tmp_path),
+    )  # fmt: skip
+    with limited.app_context():
+        client = limited.test_client()
+        codes = [
+            client.post("/account/forgot", data={"email": f"x{i}@contoh.id"}).status_code
+            for i in range(7)
+        ]
+        db.session.remove()
+    assert codes[:5] == [302] * 5 and codes[-1] == 429

@@ -284,3 +284,20 @@ def test_cli_commands(app: Flask, world: Any, tmp_path: Path) -> None:
     handed = runner.invoke(args=["tickets", "hand-over", "fa@x.id", "--actor", "admin@x.id"])
     assert handed.exit_code == 0 and "baru@x.id" in handed.output
     assert db.session.scalars(select(SchoolAssignment)).all()
+
+
+@pytest.mark.parametrize("who", ["admin", "national"])
+def test_every_admin_page_renders(client: FlaskClient, world: Any, who: str) -> None:
+    """Each page of the administration answers 200 for administrators of both kinds."""
+    world.raise_ticket()
+    login(client, getattr(world, who))
+    pages = [
+        "/admin/", "/admin/users", "/admin/users?q=fa&page=1", "/admin/users/new",
+        f"/admin/users/{world.facilitator_a.id}", f"/admin/users/{world.officer_a.id}",
+        f"/admin/users/{world.facilitator_a.id}/hand-over", "/admin/schools",
+        "/admin/schools?q=20500001", "/admin/schools/new", f"/admin/schools/{world.school_a.id}",
+        "/admin/categories", "/admin/imports", "/admin/log", "/account/password",
+    ]  # fmt: skip
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -364,6 +365,14 @@ def _import_folder() -> Path:
     return folder
 
 
+def _forget_abandoned_uploads() -> None:
+    """Uploads never confirmed are removed after a day, so the folder does not grow forever."""
+    limit = time.time() - 24 * 3600
+    for stale in _import_folder().iterdir():
+        if stale.is_file() and stale.stat().st_mtime < limit:
+            stale.unlink(missing_ok=True)
+
+
 def _pending(key: str) -> tuple[dict[str, str], Path]:
     """The upload this browser session made under ``key``; 404 for anyone else's."""
     entry = session.get(_SESSION_KEY, {}).get(key)
@@ -380,6 +389,7 @@ def import_upload() -> Response | str:
     """Upload a file; it is kept aside and checked, nothing is written yet."""
     form = ImportForm()
     if form.validate_on_submit():
+        _forget_abandoned_uploads()
         upload = form.file.data
         ext = Path(upload.filename or "").suffix.lower()
         key = secrets.token_urlsafe(16)
