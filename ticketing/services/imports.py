@@ -18,7 +18,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput
@@ -221,8 +221,10 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
 def _load_by(column: Any, keys: Iterable[Any], *entities: Any) -> list[Any]:
     """Rows whose column is in keys, a few large queries rather than one per row."""
     found: list[Any] = []
+    # Core rows through the session's connection: the ORM's per-row work is not needed here.
+    connection = db.session.connection()
     for chunk in _chunks(sorted(set(keys))):
-        found.extend(db.session.execute(select(*entities).where(column.in_(chunk))).all())
+        found.extend(connection.execute(select(*entities).where(column.in_(chunk))).all())
     return found
 
 
@@ -687,12 +689,22 @@ def apply(
     """Write the valid rows of a validated import (bulk) and log one summary; never commits."""
     if result.file_error:
         raise InvalidInput(result.file_error)
-    model = _MODELS[result.kind]
+    table = _MODELS[result.kind].__table__
+    connection = db.session.connection()
+    # Core executemany: one statement for all rows, batched by the driver.
     if result.inserts:
-        db.session.execute(insert(model), result.inserts)
+        connection.execute(insert(table), result.inserts)
     if result.updates:
-        db.session.execute(update(model), result.updates)
-    db.session.flush()
+        keys = [key for key in result.updates[0] if key != "id"]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({key: bindparam(f"v_{key}") for key in keys})
+        )
+        connection.execute(
+            statement,
+            [{"row_id": row["id"], **{f"v_{k}": row[k] for k in keys}} for row in result.updates],
+        )
     if result.kind == USERS and result.inserts:
         _invite_new_users([row["email"] for row in result.inserts])
     admin_log.record(
