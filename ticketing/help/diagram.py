@@ -62,7 +62,7 @@ def dot_source() -> str:
     """The DOT text of the diagram, labelled in the current language."""
     lines = [
         "digraph workflow {",
-        '  rankdir=LR; bgcolor="transparent";',
+        '  rankdir=TB; bgcolor="transparent"; nodesep=0.3; ranksep=0.45;',
         '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="sans-serif",'
         " fontsize=11];",
         '  edge [fontname="sans-serif", fontsize=9];',

@@ -49,8 +49,9 @@ def index() -> str:
     filters = queries.TicketFilters.from_args(request.args, user)
     size = current_app.config["PAGE_SIZE"]
     result = queries.page(user, filters, size)
-    first_page = filters.before is None and not filters.waiting
-    waiting = queries.waiting_for_verification(user, size) if first_page else []
+    # The facilitator's to-do list sits above the plain, unfiltered first page.
+    unfiltered = filters == queries.TicketFilters()
+    waiting = queries.waiting_for_verification(user, size) if unfiltered else []
     return render_template(
         "tickets/index.html",
         page=result,
