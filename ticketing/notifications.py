@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -202,9 +202,11 @@ def render_email(
 ) -> tuple[str, str]:
     """Subject and body in the recipient's language (templates/email/notification.<lang>.txt)."""
     lang = user.locale if user.locale in LANGUAGES else "id"
+    # Rendered from the environment directly: no request globals or context processors
+    # (the unread badge) are needed in an e-mail.
+    template = current_app.jinja_env.get_template(f"email/notification.{lang}.txt")
     with force_locale(lang):
-        text = render_template(
-            f"email/notification.{lang}.txt",
+        text = template.render(
             user=user,
             ticket=ticket,
             kind=kind,
