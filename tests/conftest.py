@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 
 from ticketing import create_app
@@ -129,10 +129,17 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     application = create_app(
         "testing", SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(tmp_path / "uploads")
     )
+    # The fixture's app context spans every request of the test, so requests share ``g``;
+    # without this, Flask-Login's cached user would leak from one client to the next.
+    request_started.connect(_forget_cached_user, application)
     with application.app_context():
         yield application
         db.session.remove()
         db.engine.dispose()
+
+
+def _forget_cached_user(_sender: Flask, **_extra: Any) -> None:
+    g.pop("_login_user", None)
 
 
 @pytest.fixture

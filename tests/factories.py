@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -125,16 +124,3 @@ def login(client: FlaskClient, user: User) -> None:
     """Sign in through the real form."""
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-
-
-def forget_cached_user(app: Flask) -> None:
-    """Make each request load its user from its own cookie (tests with several clients).
-
-    The test app context lives for the whole test, so requests share ``g`` and Flask-Login's
-    cached ``g._login_user`` would leak from one client to the next.
-    """
-
-    def _forget() -> None:
-        g.pop("_login_user", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget)

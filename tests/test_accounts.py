@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.factories import PASSWORD, forget_cached_user, login
+from tests.factories import PASSWORD, login
 from ticketing.clock import frozen_at
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
@@ -21,11 +21,6 @@ from ticketing.services import users as user_service
 
 T0 = datetime(2026, 3, 2, 1, 0)
 NEW_PASSWORD = "Gunung-Bromo-1974"
-
-
-@pytest.fixture(autouse=True)
-def _separate_clients(app: Flask) -> None:
-    forget_cached_user(app)
 
 
 def _new_user(world: Any) -> tuple[User, str]:

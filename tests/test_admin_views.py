@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.factories import assign, forget_cached_user, login, make_user
+from tests.factories import assign, login, make_user
 from ticketing.extensions import db
 from ticketing.models import (
     AdminLogEntry,
@@ -21,11 +21,6 @@ from ticketing.models import (
     TicketEvent,
     User,
 )
-
-
-@pytest.fixture(autouse=True)
-def _separate_clients(app: Flask) -> None:
-    forget_cached_user(app)
 
 
 def _log(action: str) -> list[AdminLogEntry]:

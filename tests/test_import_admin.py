@@ -13,15 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.factories import forget_cached_user, login
+from tests.factories import login
 from ticketing.extensions import db
 from ticketing.models import AdminLogEntry, School, SchoolAssignment, User
 from ticketing.services import imports
-
-
-@pytest.fixture(autouse=True)
-def _separate_clients(app: Flask) -> None:
-    forget_cached_user(app)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]], delimiter: str = ",") -> Path:
