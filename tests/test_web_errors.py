@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask
 
 from tests.factories import login
 from ticketing.extensions import db
@@ -59,7 +59,6 @@ def test_500_page_without_trace(app: Flask, world):
     app.add_url_rule("/explode-for-test", "explode_for_test", explode)
     client = app.test_client()
     login(client, world.facilitator_a)
-    g.pop("_login_user", None)
     response = client.get("/explode-for-test")
     assert response.status_code == 500
     html = response.get_data(as_text=True)

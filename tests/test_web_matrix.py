@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 from sqlalchemy import func, select
 
 from tests.factories import World, login
@@ -219,14 +219,7 @@ def snapshot() -> tuple[Any, ...]:
     return states, count(TicketEvent), count(Comment), count(Attachment)
 
 
-def forget_user() -> None:
-    """The app fixture keeps one app context, so Flask-Login's cached user (g._login_user)
-    would leak from one test client to the next; each request must load its own."""
-    g.pop("_login_user", None)
-
-
 def _run(app: Flask, world: World, case: Case, who: str) -> None:
-    forget_user()
     ctx: dict[str, Any] = {}
     if case.files:
         ctx = _with_file(world, case.state or "raised")
@@ -338,11 +331,9 @@ def test_disabled_or_signed_out_user_loses_access(app: Flask, world: World) -> N
     login(other, world.officer_a)
     assert client.get(f"/tickets/{ticket.id}").status_code == 200
     client.post("/logout")
-    forget_user()
     # Signing out in one browser ends the session in the other too (token rotated).
     assert other.get(f"/tickets/{ticket.id}").status_code == 302
     login(other, world.officer_a)
     world.officer_a.active = False
     db.session.commit()
-    forget_user()
     assert other.get(f"/tickets/{ticket.id}").status_code == 302
