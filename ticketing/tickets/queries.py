@@ -13,13 +13,12 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from ticketing import permissions
-from ticketing.clock import utcnow
+from ticketing import permissions, reports
 from ticketing.extensions import db
+from ticketing.i18n import user_timezone
 from ticketing.models import (
     DISTRICT_PMO,
     FACILITATOR,
-    OPEN_STATES,
     PROVINCE_PMO,
     STATES,
     Attachment,
@@ -39,6 +38,14 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+# Parameters of the dashboard's links (docs/dashboard.md) that the list form does not show;
+# they are honoured and carried from page to page.
+DASHBOARD_PARAMS = (
+    "open", "province", "level", "cohort", "escalated", "reopened", "resolved_by",
+    "created_from", "created_to", "verified_from", "verified_to",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class TicketFilters:
     """What the user asked the list for; unknown or malformed values are ignored."""
@@ -52,6 +59,8 @@ class TicketFilters:
     waiting: bool = False
     q: str = ""
     before: int | None = None
+    # Dashboard parameters, as (name, value) pairs; applied by reports.filter_tickets.
+    extra: tuple[tuple[str, str], ...] = ()
     # True when the state came from the role's default rather than from the user.
     state_is_default: bool = field(default=False, compare=False)
 
@@ -62,8 +71,9 @@ class TicketFilters:
         state_is_default = raw_state is None and user.role == PROVINCE_PMO
         state = "escalated" if state_is_default else raw_state
         district = (args.get("district") or "").strip() or None
+        extra = tuple((name, str(args[name])[:20]) for name in DASHBOARD_PARAMS if args.get(name))
         return cls(
-            state=state if state in STATES else None,
+            state=state if state in STATES or state == "open" else None,
             category=_int(args.get("category")),
             school=_int(args.get("school")),
             district=district if district and len(district) <= 5 else None,
@@ -72,13 +82,25 @@ class TicketFilters:
             waiting=args.get("waiting") == "1",
             q=(args.get("q") or "").strip()[:100],
             before=_int(args.get("before")),
+            extra=extra,
             state_is_default=state_is_default,
         )
+
+    def shared_args(self) -> dict[str, Any]:
+        """The filters the dashboard and the list share, for reports.filter_tickets."""
+        args: dict[str, Any] = dict(self.extra)
+        for name in ("state", "category", "school", "district"):
+            value = getattr(self, name)
+            if value is not None:
+                args[name] = value
+        if self.overdue:
+            args["overdue"] = "1"
+        return args
 
     def as_args(self, **changes: Any) -> dict[str, Any]:
         """The query string for these filters (with changes), for links to other pages."""
         current = replace(self, **changes)
-        args: dict[str, Any] = {}
+        args: dict[str, Any] = dict(current.extra)
         if current.state is not None:
             args["state"] = current.state
         elif not current.state_is_default:
@@ -103,24 +125,14 @@ def _like(text: str) -> str:
 
 def filtered(user: User, filters: TicketFilters) -> Select[Any]:
     """The user's visible tickets narrowed by the filters (no order, no page)."""
-    query = permissions.visible_tickets(user)
-    if filters.state:
-        query = query.where(Ticket.state == filters.state)
-    if filters.category is not None:
-        children = select(Category.id).where(Category.parent_id == filters.category)
-        query = query.where(
-            or_(Ticket.category_id == filters.category, Ticket.category_id.in_(children))
-        )
-    if filters.school is not None:
-        query = query.where(Ticket.school_id == filters.school)
-    if filters.district:
-        query = query.where(Ticket.district_code == filters.district)
+    # One implementation of the filters the dashboard links to, shared with its exports.
+    query = reports.filter_tickets(
+        permissions.visible_tickets(user), filters.shared_args(), user_timezone(user)
+    )
     if filters.mine:
         query = query.where(Ticket.assignee_id == user.id)
     if filters.waiting:
         query = query.where(Ticket.state == "resolved", Ticket.facilitator_id == user.id)
-    if filters.overdue:
-        query = query.where(Ticket.state.in_(OPEN_STATES), Ticket.due_at < utcnow())
     if filters.q:
         pattern = _like(filters.q)
         schools = select(School.id).where(
