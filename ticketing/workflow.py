@@ -57,6 +57,9 @@ class TicketWorkflow(StateMachine):
         withdrawn, validators="check_note"
     )
 
+    # The audit row the last transition wrote (files of a resolution hang on it).
+    audit_row: Any = None
+
     # Guards and validators (domain rules only).
 
     def resolved_by_district(self) -> bool:
@@ -135,7 +138,7 @@ class TicketWorkflow(StateMachine):
         now = utcnow()
         self.model.state_changed_at = now
         self.model.updated_at = now
-        self.model.append_event(
+        self.audit_row = self.model.append_event(
             event=event.id,
             from_state=source.value,
             to_state=target.value,

@@ -44,6 +44,7 @@ DASHBOARD_COLUMNS = [
     "category_id",
     "school_id",
     "closed_at",
+    "sla_breaches",
 ]
 
 

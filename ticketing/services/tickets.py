@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +31,9 @@ from ticketing.models import (
     User,
 )
 from ticketing.workflow import EVENTS, bind
+
+if TYPE_CHECKING:
+    from ticketing.services.attachments import Upload
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -97,8 +101,9 @@ def raise_ticket(
     category: Category,
     title: str,
     description: str,
+    files: Sequence[Upload] = (),
 ) -> Ticket:
-    """A facilitator files a problem; it goes to the school's district automatically."""
+    """A facilitator files a problem (with optional evidence); it goes to the school's district."""
     if not permissions.can_raise_for(actor, school):
         raise PermissionDenied("You can raise tickets only for schools assigned to you.")
     if not category.active:
@@ -121,10 +126,18 @@ def raise_ticket(
     )
     bind(ticket)  # sets the initial state without an audit row; the service writes it
     db.session.add(ticket)
-    ticket.append_event(event="raise", from_state=None, to_state=ticket.state, actor=actor)
+    row = ticket.append_event(event="raise", from_state=None, to_state=ticket.state, actor=actor)
     db.session.flush()
+    _store_files(ticket, files, actor=actor, event=row)
     _run_hooks(Change(ticket, "raise", None, ticket.state, actor))
     return ticket
+
+
+def _store_files(ticket: Ticket, files: Sequence[Upload], **owner: Any) -> None:
+    if files:
+        from ticketing.services import attachments
+
+        attachments.store(ticket, list(files), **owner)
 
 
 def _locked(ticket: Ticket, expected_version: int | None) -> Ticket:
@@ -154,8 +167,12 @@ def fire(
     expected_version: int | None = None,
     note: str | None = None,
     assignee: User | None = None,
+    files: Sequence[Upload] = (),
 ) -> Ticket:
-    """Fire a workflow event as ``actor`` (None = the system); one audit row is written."""
+    """Fire a workflow event as ``actor`` (None = the system); one audit row is written.
+
+    ``files`` (already validated evidence, e.g. of a resolution) hang on that audit row.
+    """
     if event not in EVENTS:
         raise InvalidInput(f"Unknown event {event!r}.", field="event")
     if actor is not None and not permissions.can_view(actor, ticket):
@@ -165,7 +182,8 @@ def fire(
         raise PermissionDenied("You may not do this to this ticket now.")
     from_state = ticket.state
     try:
-        bind(ticket).send(event, actor=actor, note=note, assignee=assignee)
+        machine = bind(ticket)
+        machine.send(event, actor=actor, note=note, assignee=assignee)
         db.session.flush()
     except TransitionNotAllowed as exc:
         raise InvalidTransition(f"Cannot {event} a ticket that is {from_state}.") from exc
@@ -173,18 +191,21 @@ def fire(
         raise ConflictError(
             "This ticket was changed by someone else; nothing was applied.", ticket=ticket
         ) from exc
+    if files and actor is not None:
+        _store_files(ticket, files, actor=actor, event=machine.audit_row)
     _run_hooks(Change(ticket, event, from_state, ticket.state, actor))
     return ticket
 
 
-def add_comment(ticket: Ticket, *, actor: User, body: str) -> Comment:
-    """Anyone who can see the ticket may comment on it."""
+def add_comment(ticket: Ticket, *, actor: User, body: str, files: Sequence[Upload] = ()) -> Comment:
+    """Anyone who can see the ticket may comment on it (with optional evidence files)."""
     if not permissions.can_comment(actor, ticket):
         raise NotFound("Ticket not found.")
     comment = Comment(ticket=ticket, author=actor, body=_text(body, "comment", required=True))
     comment.created_at = utcnow()
     db.session.add(comment)
     db.session.flush()
+    _store_files(ticket, files, actor=actor, comment=comment)
     return comment
 
 

@@ -20,7 +20,6 @@ from ticketing.models import (
     Category,
     School,
     Ticket,
-    TicketEvent,
     User,
 )
 from ticketing.services import attachments as attachment_service
@@ -106,9 +105,8 @@ def new() -> Response | str | Rendered:
                 category=category,
                 title=form.title.data or "",
                 description=form.description.data or "",
+                files=uploads,
             )
-            if uploads:
-                attachment_service.store(ticket, uploads, actor=user, event=_last_event(ticket))
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()
@@ -118,11 +116,6 @@ def new() -> Response | str | Rendered:
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     status = 400 if form.is_submitted() else 200
     return render_template("tickets/new.html", form=form), status
-
-
-def _last_event(ticket: Ticket) -> TicketEvent | None:
-    """The audit row just written for the ticket (its files hang on it)."""
-    return db.session.get(TicketEvent, queries.last_event_id(ticket))
 
 
 def _form_error(form: Any, exc: InvalidInput) -> None:
@@ -165,9 +158,9 @@ def comment(ticket_id: int) -> Response | Rendered:
     if form.validate_on_submit():
         try:
             uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
-            row = ticket_service.add_comment(ticket, actor=user, body=form.body.data or "")
-            if uploads:
-                attachment_service.store(ticket, uploads, actor=user, comment=row)
+            row = ticket_service.add_comment(
+                ticket, actor=user, body=form.body.data or "", files=uploads
+            )
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()
@@ -248,9 +241,8 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
             expected_version=int(form.version.data or 0),
             note=form["note"].data if "note" in form else None,
             assignee=assignee,
+            files=uploads,
         )
-        if uploads:
-            attachment_service.store(ticket, uploads, actor=user, event=_last_event(ticket))
         db.session.commit()
     except ConflictError:
         db.session.rollback()
