@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
@@ -24,11 +25,11 @@ from ticketing.services import tickets as ticket_service
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "ticketing" / "translations" / "id" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
-# As the Makefile's `pybabel extract -k _l` (ngettext is among babel's defaults).
+# The keywords of `pybabel extract -k _l -k lazy_gettext` (ngettext is a default already).
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
 
 
-def _catalog():  # type: ignore[no-untyped-def]
+def _catalog() -> Catalog:
     with PO.open("rb") as f:
         return read_po(f, locale="id")
 
@@ -79,9 +80,9 @@ def test_every_source_string_has_an_indonesian_translation() -> None:
     missing = []
     for (context, msgid), where in sorted(extracted.items(), key=lambda i: i[1][0]):
         message = catalog.get(msgid, context)
-        strings = () if message is None else message.string
-        strings = strings if isinstance(strings, tuple) else (strings,)
-        if message is None or message.fuzzy or not strings or not all(strings):
+        string = None if message is None else message.string
+        strings = tuple(string) if isinstance(string, (tuple, list)) else (string,)
+        if message is None or message.fuzzy or not all(strings):
             missing.append(f"{where[0]}: {msgid!r}")
     assert not missing, (
         f"{len(missing)} string(s) without an Indonesian translation "
