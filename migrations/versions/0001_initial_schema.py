@@ -231,7 +231,7 @@ def upgrade():
         batch_op.create_index('ix_tickets_province_state_id', ['province_code', 'state', 'id'], unique=False)
         batch_op.create_index('ix_tickets_school_id', ['school_id', 'id'], unique=False)
         batch_op.create_index('ix_tickets_state_due_at', ['state', 'due_at'], unique=False)
-        batch_op.create_index('ix_tickets_dashboard', ['province_code', 'district_code', 'created_at'], unique=False, postgresql_include=['state', 'due_at', 'escalation_count', 'reopen_count', 'resolved_tier', 'category_id', 'school_id', 'closed_at'])
+        batch_op.create_index('ix_tickets_dashboard', ['province_code', 'district_code', 'created_at'], unique=False, postgresql_include=['state', 'due_at', 'escalation_count', 'reopen_count', 'resolved_tier', 'category_id', 'school_id', 'closed_at', 'sla_breaches'])
 
     op.create_table('comments',
     sa.Column('id', sa.Integer(), nullable=False),

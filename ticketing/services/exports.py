@@ -34,7 +34,7 @@ TICKET_FIELDS = (
 TABLE_FIELDS = (
     "code", "name", "total", "raised", "assigned", "escalated", "resolved", "open_total",
     "overdue", "median_age_days", "escalated_share", "district_share", "reopen_rate",
-    "verified", "median_days_to_verify",
+    "verified", "median_days_to_verify", "within_deadline", "compliance",
 )  # fmt: skip
 
 HEADERS: dict[str, dict[str, str]] = {
@@ -52,6 +52,8 @@ HEADERS: dict[str, dict[str, str]] = {
         "district_share": "Porsi diselesaikan kabupaten/kota",
         "reopen_rate": "Tingkat dibuka kembali", "verified": "Terverifikasi dalam periode",
         "median_days_to_verify": "Median hari sampai terverifikasi",
+        "within_deadline": "Ditangani dalam tenggat",
+        "compliance": "Kepatuhan tenggat (SLA)",
     },
     "en": {
         "number": "Number", "created_at": "Raised", "state": "State", "province": "Province",
@@ -66,6 +68,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "escalated_share": "Share escalated to the province",
         "district_share": "Share resolved by the district", "reopen_rate": "Reopen rate",
         "verified": "Verified in the period", "median_days_to_verify": "Median days to verify",
+        "within_deadline": "Handled within the deadline", "compliance": "SLA compliance",
     },
 }  # fmt: skip
 STATE_NAMES: dict[str, dict[str, str]] = {
@@ -177,6 +180,7 @@ def table_values(table: Table) -> list[list[Any]]:
             row.resolved, row.open_total, row.overdue, _round(row.median_age_days),
             _round(row.escalated_share, 4), _round(row.district_share, 4),
             _round(row.reopen_rate, 4), row.verified, _round(row.median_days_to_verify),
+            row.within, _round(row.compliance, 4),
         ])  # fmt: skip
     return out
 

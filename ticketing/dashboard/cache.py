@@ -1,0 +1,62 @@
+"""A short-lived cache of dashboard figures (Flask-Caching), keyed by scope and filters.
+
+Why: at national scale (1 million tickets, 74,000 in East Java) one province page costs a
+pass over the province's tickets (docs/performance.md); people reopen the same page and the
+same filters many times a minute, and figures a minute old are as good for a dashboard.
+How stale: at most ``DASHBOARD_CACHE_SECONDS`` (default 60; 0 switches the cache off; off
+in tests unless a test switches it on). The key holds the scope's SQL and parameters, the
+filters and the language, so users whose scopes differ never share an entry.
+Where: Redis when ``DASHBOARD_CACHE_URL`` or a ``redis://`` rate-limit storage is configured
+(shared by every worker and host), else a small cache in each worker process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask
+from flask_caching import Cache
+from sqlalchemy import Select
+
+from ticketing.extensions import db
+
+T = TypeVar("T")
+DEFAULT_SECONDS = 60
+
+cache = Cache()
+
+
+def init_app(app: Flask) -> None:
+    """Configure the cache from DASHBOARD_CACHE_SECONDS and DASHBOARD_CACHE_URL."""
+    seconds = int(app.config.get("DASHBOARD_CACHE_SECONDS", 0 if app.testing else DEFAULT_SECONDS))
+    url = app.config.get("DASHBOARD_CACHE_URL") or ""
+    limits = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    if not url and limits.startswith(("redis://", "rediss://")):
+        url = limits
+    config: dict[str, Any] = {"CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": "dash:"}
+    if seconds <= 0:
+        config.update(CACHE_TYPE="NullCache", CACHE_NO_NULL_WARNING=True)
+    elif url:
+        config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=url)
+    else:
+        config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=500)
+    cache.init_app(app, config=config)
+
+
+def key_for(kind: str, scope: Select[Any], *parts: Any) -> str:
+    """A key from the page kind, the scope's SQL and parameters, and the other inputs."""
+    compiled = scope.compile(dialect=db.engine.dialect)
+    params = sorted((k, repr(v)) for k, v in compiled.params.items())
+    raw = repr((kind, str(compiled), params, parts))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def remember(key: str, compute: Callable[[], T]) -> T:
+    """The cached value for the key, or compute it and keep it for the configured time."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value)
+    return value
