@@ -178,9 +178,9 @@ def test_down_server_keeps_messages(world, app) -> None:
     assert len(rows) == 2 and all(r.sent_at is None and r.attempts == 1 for r in rows)
 
 
+# Row locks only mean something on PostgreSQL: this test runs there alone.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_senders_at_once_send_each_message_once(app, world, smtp, database_url) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("row locks only mean something on PostgreSQL")
     inbox = smtp()
     with frozen_at(MONDAY_9_WIB):
         for i in range(15):
