@@ -29,12 +29,16 @@ LEVELS = ("PAUD", "SD", "SD", "SD", "SMP", "SMP", "SMA", "SMK", "SLB")
 CHUNK = 50_000
 OPEN_STATES = ("raised", "assigned", "escalated", "resolved")
 DAY = 86_400.0
+# Default working days of the PMO states (docs/sla.md), as calendar time: n working days are
+# about n * 7/5 days, plus the rest of the entry day. Close enough for believable figures.
+PMO_LIMITS = {s: timedelta(days=n * 7 / 5 + 1) for s, n in
+              (("raised", 3), ("assigned", 5), ("escalated", 10))}  # fmt: skip
 
 TICKET_COLUMNS = (
     "id", "number", "school_id", "district_code", "province_code", "category_id",
     "facilitator_id", "assignee_id", "title", "description", "state", "resolution",
     "resolved_tier", "reopen_count", "escalation_count", "created_at", "updated_at",
-    "state_changed_at", "resolved_at", "closed_at", "due_at", "version_id",
+    "state_changed_at", "resolved_at", "closed_at", "due_at", "version_id", "sla_breaches",
 )  # fmt: skip
 EVENT_COLUMNS = ("id", "ticket_id", "event", "from_state", "to_state", "actor_id", "note",
                  "created_at")  # fmt: skip
@@ -235,7 +239,7 @@ def _ticket_rows(tid: int, number: str, school: int, facilitator: int, district:
                  first_event_id: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:  # fmt: skip
     """The ticket row and its event rows, with the columns the workflow keeps."""
     state, tier, assignee = "raised", None, None
-    reopens = escalations = 0
+    reopens = escalations = breaches = 0
     resolved_at = closed_at = None
     resolution = None
     events = []
@@ -265,15 +269,17 @@ def _ticket_rows(tid: int, number: str, school: int, facilitator: int, district:
         if event in ("verify", "withdraw"):
             closed_at = when
             note = "Dibatalkan" if event == "withdraw" else None
+        if source in PMO_LIMITS and when - history[k - 1][3] > PMO_LIMITS[source]:
+            breaches += 1  # left a PMO state after its deadline
         state = target
         events.append((first_event_id + k, tid, event, source, target, actor, note, when))
     changed = history[-1][3]
-    due = changed + timedelta(days=7) if state in OPEN_STATES else None
+    due = changed + PMO_LIMITS.get(state, timedelta(days=7)) if state in OPEN_STATES else None
     title = TITLES[rng.randrange(len(TITLES))]
     ticket = (tid, number, school, district, province, category, facilitator, assignee, title,
               f"{title}. Sudah dibahas dengan kepala sekolah.", state, resolution, tier, reopens,
               escalations, history[0][3], changed, changed, resolved_at, closed_at, due,
-              len(history))  # fmt: skip
+              len(history), breaches)  # fmt: skip
     return ticket, events
 
 

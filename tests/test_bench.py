@@ -15,5 +15,9 @@ def test_tiny_bench_run(tmp_path: Path) -> None:
     assert main(args) == 0
     text = output.read_text()
     assert "SQLite, 300 tickets" in text
-    for name in ("province dashboard", "district inbox, deep page", "transition + audit row"):
+    for name in (
+        "province dashboard (35), computed",
+        "district inbox, deep page",
+        "transition + audit row",
+    ):
         assert f"| {name}" in text

@@ -502,3 +502,25 @@ def test_short_lived_cache_serves_the_same_figures_per_scope_and_filters(
     login(client, world.province)
     assert _total_tickets(client.get("/dashboard/province/35").get_data(as_text=True)) \
         == first + 1  # fmt: skip
+
+
+def test_monthly_trend_matches_the_audit_events(world: Any) -> None:
+    build(world)
+    build_late(world)
+    scope = permissions.visible_tickets(world.province)
+    province_ids = set(db.session.scalars(select(Ticket.id).where(Ticket.province_code == "35")))
+    want: dict[str, dict[str, int]] = defaultdict(lambda: {"raised": 0, "verified": 0})
+    for event in db.session.scalars(select(TicketEvent)):
+        if event.ticket_id in province_ids and event.event in ("raise", "verify"):
+            month = (event.created_at + WIB).strftime("%Y-%m")
+            want[month]["raised" if event.event == "raise" else "verified"] += 1
+    with frozen_at(NOW):
+        filters = reports.Filters.from_args({"from": "2024-12-01", "to": "2025-02-28"})
+        trend = reports.monthly_trend(scope, filters, "Asia/Jakarta")
+    assert [t["month"] for t in trend] == ["2024-12", "2025-01", "2025-02"]
+    for t in trend:
+        assert (t["raised"], t["verified"]) == (
+            want[t["month"]]["raised"],
+            want[t["month"]]["verified"],
+        ), t["month"]
+    assert sum(t["raised"] for t in trend) == len(province_ids)

@@ -24,9 +24,8 @@ Meaning of the figures (docs/dashboard.md says the same for users):
 from __future__ import annotations
 
 import json
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -284,9 +283,15 @@ def _sum(column: Any, condition: ColumnElement[bool] | None) -> Any:
     return func.coalesce(total.filter(condition) if condition is not None else total, 0)
 
 
-def _median_py(values: Iterable[float]) -> float | None:
-    items = list(values)
-    return statistics.median(items) if items else None
+def _median_of_runs(values: list[float]) -> float | None:
+    """The median of a list made of sorted runs, sorted in place (timsort merges the runs)."""
+    if not values:
+        return None
+    values.sort()
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2
 
 
 def _epoch(column: Any) -> Any:
@@ -378,11 +383,13 @@ def _value_lists(c: _Conditions) -> list[Any]:
 
 
 def _values(value: Any) -> list[float]:
+    # Sorted here, per group x category (small lists): a table's and the total's lists are
+    # then concatenations of sorted runs, which list.sort merges almost for free.
     if value is None:
         return []
     if isinstance(value, str):  # SQLite: a JSON array
-        return [float(v) for v in json.loads(value)]
-    return [float(v) for v in value]
+        return sorted(float(v) for v in json.loads(value))
+    return sorted(float(v) for v in value)
 
 
 class _Values:
@@ -396,7 +403,7 @@ class _Values:
             self.by_key[key].extend(values)
 
     def median(self, key: str | None) -> float | None:
-        return _median_py(self.by_key.get(key, []))
+        return _median_of_runs(self.by_key.get(key, []))
 
 
 def figures_by(scope: Select[Any], filters: Filters, timezone: str, groups: list[Any],
@@ -590,8 +597,14 @@ def oldest_open(scope: Select[Any], district: District, filters: Filters,
 def _month(column: Any, timezone: str) -> Any:
     hours = int(zone_offset(timezone).total_seconds() // 3600)
     if _is_postgres():
-        return func.to_char(column + literal_column(f"interval '{hours} hours'"), "YYYY-MM")
+        # date_trunc is cheaper than to_char per row; _month_text formats the few results.
+        shifted = column + literal_column(f"interval '{hours} hours'")
+        return func.date_trunc(literal_column("'month'"), shifted)
     return func.strftime("%Y-%m", column, f"{hours:+d} hours")
+
+
+def _month_text(value: Any) -> str:
+    return value.strftime("%Y-%m") if isinstance(value, datetime) else str(value)
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -628,9 +641,10 @@ def monthly_trend(scope: Select[Any], filters: Filters, timezone: str,
         _count(was_verified).label("verified"),
     ).group_by(raised_month, verified_month)  # fmt: skip
     for result in db.session.execute(pairs):
-        raised[result.raised_month] += int(result.raised)
+        if result.raised:
+            raised[_month_text(result.raised_month)] += int(result.raised)
         if result.verified:
-            verified[result.verified_month] += int(result.verified)
+            verified[_month_text(result.verified_month)] += int(result.verified)
     return [
         {"month": m, "raised": int(raised.get(m, 0)), "verified": int(verified.get(m, 0))}
         for m in months_between(first, last)

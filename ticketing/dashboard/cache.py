@@ -13,6 +13,7 @@ Where: Redis when ``DASHBOARD_CACHE_URL`` or a ``redis://`` rate-limit storage i
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,9 +30,10 @@ cache = Cache()
 
 
 def init_app(app: Flask) -> None:
-    """Configure the cache from DASHBOARD_CACHE_SECONDS and DASHBOARD_CACHE_URL."""
-    seconds = int(app.config.get("DASHBOARD_CACHE_SECONDS", 0 if app.testing else DEFAULT_SECONDS))
-    url = app.config.get("DASHBOARD_CACHE_URL") or ""
+    """Configure the cache from DASHBOARD_CACHE_SECONDS and DASHBOARD_CACHE_URL (config or env)."""
+    default = os.environ.get("DASHBOARD_CACHE_SECONDS", 0 if app.testing else DEFAULT_SECONDS)
+    seconds = int(app.config.get("DASHBOARD_CACHE_SECONDS", default))
+    url = app.config.get("DASHBOARD_CACHE_URL") or os.environ.get("DASHBOARD_CACHE_URL", "")
     limits = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
     if not url and limits.startswith(("redis://", "rediss://")):
         url = limits

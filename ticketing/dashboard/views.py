@@ -133,18 +133,24 @@ def _cells(
     number = Numbers.for_locale(_locale())
     cohort_args = filters.list_args()
     verified_args = filters.list_args(verified=True)
+    # The column's own parameters never repeat the filters' or the row's, so the query string
+    # is the row's part and the column's part joined (urlencode per cell was 10% of the page).
+    column_parts = [urlencode(extra) for _name, _header, _kind, extra in COLUMNS]
     out = []
     for row in [*table.rows, table.total]:
         row_args = dict(scope_args)
         if group_param and row is not table.total:
             row_args[group_param] = row.key
+        row_parts = {
+            False: urlencode({**cohort_args, **row_args}),
+            True: urlencode({**verified_args, **row_args}),
+        }
         cells = []
-        for name, _header, kind, extra in COLUMNS:
+        for (name, _header, kind, _extra), column_part in zip(COLUMNS, column_parts, strict=True):
             href = None
             if links:
-                args = {**(verified_args if name in VERIFIED_COLUMNS else cohort_args),
-                        **row_args, **extra}  # fmt: skip
-                href = f"{base}?{urlencode(args)}"
+                parts = (row_parts[name in VERIFIED_COLUMNS], column_part)
+                href = f"{base}?{'&'.join(p for p in parts if p)}"
             cells.append(Cell(number(getattr(row, name), kind), href))
         out.append((row, cells))
     return out
