@@ -124,22 +124,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The application bound to the test database, inside an app context."""
+def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The application bound to the test database, inside an app context.
+
+    Tests read the English source strings; tests marked ``indonesian`` see the interface as
+    users do by default (test_translations.py checks that every string is translated).
+    """
+    locale = "id" if request.node.get_closest_marker("indonesian") else "en"
     application = create_app(
-        "testing", SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(tmp_path / "uploads")
+        "testing",
+        instance_path=str(tmp_path / "instance"),
+        SQLALCHEMY_DATABASE_URI=database_url,
+        UPLOAD_FOLDER=str(tmp_path / "uploads"),
+        BABEL_DEFAULT_LOCALE=locale,
     )
     # The fixture's app context spans every request of the test, so requests share ``g``;
-    # without this, Flask-Login's cached user would leak from one client to the next.
-    request_started.connect(_forget_cached_user, application)
+    # without this, Flask-Login's user and Flask-Babel's language would leak between requests.
+    request_started.connect(_forget_request_state, application)
     with application.app_context():
         yield application
         db.session.remove()
         db.engine.dispose()
 
 
-def _forget_cached_user(_sender: Flask, **_extra: Any) -> None:
-    g.pop("_login_user", None)
+def _forget_request_state(_sender: Flask, **_extra: Any) -> None:
+    for name in ("_login_user", "babel_locale", "babel_tzinfo", "babel_translations"):
+        g.pop(name, None)
 
 
 @pytest.fixture

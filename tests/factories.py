@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -25,7 +26,8 @@ def make_user(email: str, role: str, province: str | None, district: str | None,
               name: str | None = None) -> User:  # fmt: skip
     """A user with the test password (a cheap hash keeps tests fast)."""
     user = User(email=email, name=name or email.split("@")[0].title(), role=role,
-                province_code=province, district_code=district, password_hash=_hash())  # fmt: skip
+                province_code=province, district_code=district, password_hash=_hash(),
+                locale=current_app.config["BABEL_DEFAULT_LOCALE"])  # fmt: skip
     db.session.add(user)
     db.session.flush()
     return user

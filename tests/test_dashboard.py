@@ -228,6 +228,7 @@ def _csv(response: Any) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
+@pytest.mark.indonesian
 def test_exports_show_the_dashboard_numbers(world: Any, client: Any) -> None:
     build(world)
     province = db.session.get(Province, "35")
@@ -388,6 +389,7 @@ def _within(tickets: list[Ticket], ok: dict[int, bool], key: Any) -> dict[str, t
     return {k: (len(v), sum(v)) for k, v in groups.items()}
 
 
+@pytest.mark.indonesian
 def test_sla_compliance_matches_the_audit_events(world: Any, client: Any) -> None:
     build(world)
     late = build_late(world)

@@ -79,6 +79,7 @@ def _body(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
+@pytest.mark.indonesian
 def test_new_ticket_mail_in_each_recipients_language_with_link(world, smtp) -> None:
     inbox = smtp()
     world.officer_a.locale = "en"  # officer A reads English, officer A2 Indonesian

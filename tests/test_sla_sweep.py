@@ -33,6 +33,7 @@ def _raise(world, **kw) -> Ticket:
     return ticket
 
 
+@pytest.mark.indonesian
 def test_untouched_ticket_is_escalated_once_and_everyone_is_told(world) -> None:
     """Done-when: left untouched past its deadline, escalated with a clear audit entry."""
     ticket = _raise(world)

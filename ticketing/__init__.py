@@ -11,12 +11,14 @@ from flask import Flask
 from config import CONFIGS, ROOT, Config, ProductionConfig
 
 
-def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Flask:
+def create_app(
+    config: type[Config] | str | None = None, *, instance_path: str | None = None, **overrides: Any
+) -> Flask:
     """Build the application: configuration, extensions, blueprints, error handlers, CLI."""
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
-        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=instance_path or os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
     )
     if config is None:
         config = os.environ.get("APP_ENV", "development")
