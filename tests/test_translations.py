@@ -59,10 +59,11 @@ def compiled_catalogue() -> None:
 
 @pytest.fixture
 def fresh_locale(app: Flask) -> Iterator[None]:
-    """Choose the language anew at each request.
+    """Choose the language anew at each request, as in production.
 
-    The app fixture's one app context gives every request the same ``g``, where Flask-Babel
-    caches the locale; in production each request has its own.
+    The app fixture's one app context gives every request the same ``g``. Flask-Babel 4 caches
+    the locale in ``g._flask_babel`` (not ``g.babel_locale``, which conftest clears), so without
+    this the language switch would not show until the next test.
     """
     request_started.connect(_forget_locale, app)
     yield
@@ -101,6 +102,7 @@ def test_translations_keep_the_placeholders() -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.indonesian
 def test_login_page_is_indonesian_by_default_and_english_on_request(client, fresh_locale) -> None:
     page = client.get("/login").get_data(as_text=True)
     assert "Masuk" in page and "Kata sandi" in page
@@ -112,6 +114,7 @@ def test_login_page_is_indonesian_by_default_and_english_on_request(client, fres
     assert "Masuk" not in page
 
 
+@pytest.mark.indonesian
 def test_ticket_list_shows_indonesian_state_labels(client, world, fresh_locale) -> None:
     ticket = world.raise_ticket()
     ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="Butuh anggaran")
