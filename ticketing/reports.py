@@ -389,7 +389,7 @@ def _values(value: Any) -> list[float]:
         return []
     if isinstance(value, str):  # SQLite: a JSON array
         return sorted(float(v) for v in json.loads(value))
-    return sorted(float(v) for v in value)
+    return sorted(value)  # PostgreSQL: float8[] arrives as a list of floats
 
 
 class _Values:
