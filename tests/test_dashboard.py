@@ -439,6 +439,7 @@ def test_sla_compliance_matches_the_audit_events(world: Any, client: Any) -> Non
         rows = _csv(client.get("/dashboard/export/province/35.csv"))
         met = _csv(client.get("/dashboard/export/tickets.csv?district=35.01&sla=met"))
         missed = _csv(client.get("/dashboard/export/tickets.csv?district=35.01&sla=missed"))
+        listed = client.get("/?state=&district=35.01&sla=missed").get_data(as_text=True)
     assert "sla=met" in page
     head = rows[0]
     assert head[-2:] == ["Ditangani dalam tenggat", "Kepatuhan tenggat (SLA)"]
@@ -447,6 +448,9 @@ def test_sla_compliance_matches_the_audit_events(world: Any, client: Any) -> Non
     assert len(met) - 1 == a.within and len(missed) - 1 == a.total - a.within
     titles = {r[head.index("Judul") if "Judul" in head else 10] for r in missed[1:]}
     assert {"late_pickup", "late_province"} <= titles
+    # The ticket list behind the number honours the same parameter.
+    assert "late_pickup" in listed and "late_province" in listed and ">fast<" not in listed
+    assert "late_verify" not in listed  # within the PMO deadlines
 
 
 def test_period_filter_keeps_one_pass_figures_right(world: Any) -> None:

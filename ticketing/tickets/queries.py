@@ -42,7 +42,7 @@ def _int(value: str | None) -> int | None:
 # they are honoured and carried from page to page.
 DASHBOARD_PARAMS = (
     "open", "province", "level", "cohort", "escalated", "reopened", "resolved_by",
-    "created_from", "created_to", "verified_from", "verified_to",
+    "created_from", "created_to", "verified_from", "verified_to", "sla",
 )  # fmt: skip
 
 
