@@ -177,19 +177,25 @@ def notify(
         )
         if user.email_notifications:
             subject, body = render_email(user, ticket, kind, note=note, now=now)
-            db.session.add(
-                OutboxMessage(
-                    user_id=user.id,
-                    to_address=user.email,
-                    subject=subject,
-                    body_text=body,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
+            queue_email(user, subject, body, now=now)
         written += 1
     db.session.flush()
     return written
+
+
+def queue_email(user: User, subject: str, body: str, *, now: datetime | None = None) -> None:
+    """Put an e-mail in the outbox, in the caller's transaction; `flask outbox send` sends it."""
+    now = now or utcnow()
+    db.session.add(
+        OutboxMessage(
+            user_id=user.id,
+            to_address=user.email,
+            subject=subject,
+            body_text=body,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
 
 
 def ticket_url(ticket: Ticket) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 
 from ticketing import permissions, sla
 from ticketing.errors import InvalidInput, NotFound, PermissionDenied
 from ticketing.extensions import db
-from ticketing.models import AdminLogEntry, Category, DayOff, Province, SlaPolicy, User
+from ticketing.models import Category, DayOff, Province, SlaPolicy, User
+from ticketing.services import admin_log
 
 MAX_WORKING_DAYS = 250
 
@@ -33,21 +33,6 @@ def _check(actor: User, province_code: str) -> Province:
     if not permissions.can_administer(actor, province_code):
         raise PermissionDenied("Only an administrator of this province can change its settings.")
     return province
-
-
-def _log(actor: User, province_code: str, action: str, target_type: str, target_id: Any,
-         before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:  # fmt: skip
-    db.session.add(
-        AdminLogEntry(
-            actor=actor,
-            province_code=province_code,
-            action=action,
-            target_type=target_type,
-            target_id=None if target_id is None else str(target_id),
-            before=before,
-            after=after,
-        )
-    )
 
 
 def effective_days(province_code: str) -> dict[str, int]:
@@ -104,7 +89,14 @@ def set_policy(actor: User, province_code: str, state: str, working_days: int | 
     if working_days is None:
         if row is not None:
             db.session.delete(row)
-            _log(actor, province_code, "sla_policy_removed", "sla_policy", target, before, None)
+            admin_log.record(
+                actor,
+                "sla_policy_removed",
+                target_type="sla_policy",
+                target_id=target,
+                province_code=province_code,
+                before=before,
+            )
         db.session.flush()
         return None
     if row is None:
@@ -113,8 +105,15 @@ def set_policy(actor: User, province_code: str, state: str, working_days: int | 
         db.session.add(row)
     else:
         row.working_days = working_days
-    _log(actor, province_code, "sla_policy_set", "sla_policy", target, before,
-         {"working_days": working_days})  # fmt: skip
+    admin_log.record(
+        actor,
+        "sla_policy_set",
+        target_type="sla_policy",
+        target_id=target,
+        province_code=province_code,
+        before=before,
+        after={"working_days": working_days},
+    )
     db.session.flush()
     return row
 
@@ -141,8 +140,14 @@ def add_day_off(actor: User, province_code: str, day: date, name: str) -> DayOff
     row = DayOff(province_code=province_code, day=day, name=name)
     db.session.add(row)
     db.session.flush()
-    _log(actor, province_code, "day_off_added", "day_off", row.id, None,
-         {"day": day.isoformat(), "name": name})  # fmt: skip
+    admin_log.record(
+        actor,
+        "day_off_added",
+        target_type="day_off",
+        target_id=row.id,
+        province_code=province_code,
+        after={"day": day.isoformat(), "name": name},
+    )
     db.session.flush()
     sla.forget_calendars()
     return row
@@ -154,8 +159,14 @@ def remove_day_off(actor: User, day_off_id: int) -> None:
     if row is None:
         raise NotFound("Day off not found.")
     _check(actor, row.province_code)
-    _log(actor, row.province_code, "day_off_removed", "day_off", row.id,
-         {"day": row.day.isoformat(), "name": row.name}, None)  # fmt: skip
+    admin_log.record(
+        actor,
+        "day_off_removed",
+        target_type="day_off",
+        target_id=row.id,
+        province_code=row.province_code,
+        before={"day": row.day.isoformat(), "name": row.name},
+    )
     db.session.delete(row)
     db.session.flush()
     sla.forget_calendars()

@@ -15,9 +15,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from ticketing import notifications
 from ticketing.clock import utcnow
 from ticketing.extensions import db
-from ticketing.models import OutboxMessage, User
+from ticketing.models import User
 
 INVITE = "invite"
 RESET = "reset"
@@ -97,13 +98,14 @@ def queue_link(user: User, purpose: str) -> str:
     """Make a link and, when mail is configured, put an e-mail with it in the outbox."""
     link = link_for(user, purpose)
     if mail_configured():
-        db.session.add(link_message(user, purpose, link_for(user, purpose, for_email=True)))
+        subject, body = link_message(user, purpose, link_for(user, purpose, for_email=True))
+        notifications.queue_email(user, subject, body)
         db.session.flush()
     return link
 
 
-def link_message(user: User, purpose: str, link: str) -> OutboxMessage:
-    """The e-mail carrying a one-time link, in the user's language."""
+def link_message(user: User, purpose: str, link: str) -> tuple[str, str]:
+    """The subject and body of the e-mail carrying a one-time link, in the user's language."""
     hours = MAX_AGE[purpose] // 3600
     with force_locale(user.locale or "id"):
         if purpose == INVITE:
@@ -113,13 +115,4 @@ def link_message(user: User, purpose: str, link: str) -> OutboxMessage:
             subject = _("Reset your password for PSP Escalations")
             intro = _("Someone asked to reset your password. Choose a new one here:")
         outro = _("The link works once and expires in %(hours)d hours.", hours=hours)
-    body = f"{user.name},\n\n{intro}\n{link}\n\n{outro}\n"
-    now = utcnow()
-    return OutboxMessage(
-        user_id=user.id,
-        to_address=user.email,
-        subject=subject,
-        body_text=body,
-        created_at=now,
-        next_attempt_at=now,
-    )
+    return subject, f"{user.name},\n\n{intro}\n{link}\n\n{outro}\n"
