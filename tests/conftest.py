@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 
-from ticketing import create_app
+from ticketing import create_app, sla
 from ticketing.extensions import db
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -141,6 +141,8 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
     # The fixture's app context spans every request of the test, so requests share ``g``;
     # without this, Flask-Login's user and Flask-Babel's language would leak between requests.
     request_started.connect(_forget_request_state, application)
+    # Calendars are cached per database URL; PostgreSQL tests share one URL.
+    sla.forget_calendars()
     with application.app_context():
         yield application
         db.session.remove()

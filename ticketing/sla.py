@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
 from babel.dates import format_date
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
@@ -137,20 +138,28 @@ def _load_calendar(province_code: str) -> Calendar:
     return Calendar(timezone=tz or "Asia/Jakarta", days_off=frozenset(days))
 
 
+# Calendars change only when an administrator edits days off; every list row needs one.
+# Kept per process for a minute (other workers see an edit within that minute).
+CALENDAR_TTL_SECONDS = 60.0
+_calendars: dict[tuple[str, str], tuple[float, Calendar]] = {}
+
+
 def calendar_for(province_code: str) -> Calendar:
-    """The province's calendar; cached for the app context (one request, one sweep)."""
+    """The province's calendar, cached per database and province for a minute."""
     if not has_app_context():
         return _load_calendar(province_code)
-    cache: dict[str, Calendar] = g.setdefault("_sla_calendars", {})
-    if province_code not in cache:
-        cache[province_code] = _load_calendar(province_code)
-    return cache[province_code]
+    key = (str(db.engine.url), province_code)
+    cached = _calendars.get(key)
+    now = monotonic()
+    if cached is None or now - cached[0] > CALENDAR_TTL_SECONDS:
+        cached = (now, _load_calendar(province_code))
+        _calendars[key] = cached
+    return cached[1]
 
 
 def forget_calendars() -> None:
     """Drop cached calendars (after days off change)."""
-    if has_app_context():
-        g.pop("_sla_calendars", None)
+    _calendars.clear()
 
 
 def add_working_days(start_utc: datetime, n: int, province_code: str) -> datetime:

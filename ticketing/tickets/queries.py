@@ -190,14 +190,15 @@ def waiting_for_verification(user: User, limit: int) -> list[Ticket]:
 
 def filter_choices(user: User, filters: TicketFilters) -> dict[str, Any]:
     """The options of the filter form for this user (schools, districts, categories)."""
-    schools: list[School] = []
+    # (id, name, npsn) rows, not ORM objects: a district can have hundreds of schools.
+    schools: list[Any] = []
     if user.role == FACILITATOR:
         schools = sorted((a.school for a in user.assignments), key=lambda s: s.name)
     elif user.role == DISTRICT_PMO or filters.district:
         district = user.district_code if user.role == DISTRICT_PMO else filters.district
         schools = list(
-            db.session.scalars(
-                select(School)
+            db.session.execute(
+                select(School.id, School.name, School.npsn)
                 .where(School.district_code == district, School.active.is_(True))
                 .order_by(School.name)
             )
