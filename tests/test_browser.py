@@ -64,12 +64,11 @@ def served(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, World, 
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
         WTF_CSRF_ENABLED=True,
         SERVER_NAME=None,
+        BABEL_DEFAULT_LOCALE="en",  # the assertions read the English source texts
+        instance_path=str(tmp_path / "instance"),
     )
     with app.app_context():
         world = build_world()
-        for user in world.users().values():
-            user.locale = "en"  # the assertions read the English source texts
-        db.session.commit()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
