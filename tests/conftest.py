@@ -150,7 +150,8 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
 
 
 def _forget_request_state(_sender: Flask, **_extra: Any) -> None:
-    for name in ("_login_user", "babel_locale", "babel_tzinfo", "babel_translations"):
+    # Flask-Login's user and Flask-Babel 4's locale, zone and translations (g._flask_babel).
+    for name in ("_login_user", "_flask_babel"):
         g.pop(name, None)
 
 

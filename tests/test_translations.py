@@ -6,9 +6,7 @@ A new ``_()`` without an Indonesian msgstr fails here with the list of missing s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -16,7 +14,6 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, request_started
 
 from tests.factories import login
 from ticketing.extensions import db
@@ -57,23 +54,6 @@ def compiled_catalogue() -> None:
         write_mo(f, catalog)
 
 
-@pytest.fixture
-def fresh_locale(app: Flask) -> Iterator[None]:
-    """Choose the language anew at each request, as in production.
-
-    The app fixture's one app context gives every request the same ``g``. Flask-Babel 4 caches
-    the locale in ``g._flask_babel`` (not ``g.babel_locale``, which conftest clears), so without
-    this the language switch would not show until the next test.
-    """
-    request_started.connect(_forget_locale, app)
-    yield
-    request_started.disconnect(_forget_locale, app)
-
-
-def _forget_locale(_sender: Flask, **_extra: Any) -> None:
-    g.pop("_flask_babel", None)
-
-
 def test_every_source_string_has_an_indonesian_translation() -> None:
     extracted = _extracted()
     assert len(extracted) > 100, "extraction found almost nothing: check babel.cfg"
@@ -103,7 +83,7 @@ def test_translations_keep_the_placeholders() -> None:
 
 
 @pytest.mark.indonesian
-def test_login_page_is_indonesian_by_default_and_english_on_request(client, fresh_locale) -> None:
+def test_login_page_is_indonesian_by_default_and_english_on_request(client) -> None:
     page = client.get("/login").get_data(as_text=True)
     assert "Masuk" in page and "Kata sandi" in page
     assert '<html lang="id">' in page
@@ -115,7 +95,7 @@ def test_login_page_is_indonesian_by_default_and_english_on_request(client, fres
 
 
 @pytest.mark.indonesian
-def test_ticket_list_shows_indonesian_state_labels(client, world, fresh_locale) -> None:
+def test_ticket_list_shows_indonesian_state_labels(client, world) -> None:
     ticket = world.raise_ticket()
     ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="Butuh anggaran")
     db.session.commit()
