@@ -27,7 +27,7 @@ STATE_LABELS = {
 EVENT_LABELS = {
     "raise": _l("Raised the ticket"),
     "assign": _l("Assigned"),
-    "escalate": _l("Escalated to the province"),
+    "escalate": _l("Escalated it to the province"),
     "resolve": _l("Resolved"),
     "return_to_district": _l("Returned to the district"),
     "verify": _l("Verified the fix"),
