@@ -180,7 +180,7 @@ def test_whole_path_in_separate_browsers(served: Any, browser: Any) -> None:
         expected = [
             "Raised the ticket",
             "Assigned",
-            "Escalated to the province",
+            "Escalated it to the province",
             "Resolved",
             "Reopened: not fixed",
             "Resolved",
