@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.routing.converters import NumberConverter
 
 from tests.factories import World, login
 from ticketing.extensions import db
@@ -280,7 +281,7 @@ def _sample_url(rule: Any, method: str) -> str:
     for name in rule.arguments:
         converter = rule._converters.get(name)
         kind = type(converter).__name__ if converter else ""
-        if kind in ("IntegerConverter", "NumberConverter"):
+        if isinstance(converter, NumberConverter):  # int, float and subclasses
             values[name] = 999999
         elif kind == "AnyConverter":
             values[name] = sorted(converter.items)[0]  # type: ignore[union-attr]

@@ -10,6 +10,9 @@ from flask import Flask
 
 from config import CONFIGS, ROOT, Config, ProductionConfig
 
+# The largest value of an INTEGER column (PostgreSQL); ids and numbers beyond it match nothing.
+MAX_DB_INT = 2**31 - 1
+
 
 def create_app(
     config: type[Config] | str | None = None, *, instance_path: str | None = None, **overrides: Any
@@ -37,6 +40,8 @@ def create_app(
         app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
 
     _init_extensions(app)
+    _bounded_int_urls(app)
+    app.before_request(_refuse_nul_bytes)
     _register_blueprints(app)
 
     from ticketing import cli, errors_web
@@ -82,6 +87,31 @@ def _init_extensions(app: Flask) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
+
+
+def _bounded_int_urls(app: Flask) -> None:
+    """<int:...> in URLs stops at the database's INTEGER: a larger id is a 404, not a 500."""
+    from werkzeug.routing import IntegerConverter
+
+    class BoundedIntegerConverter(IntegerConverter):
+        """IntegerConverter with max=MAX_DB_INT unless the rule says otherwise."""
+
+        def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("max", MAX_DB_INT)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
+
+
+def _refuse_nul_bytes() -> None:
+    """400 for a NUL character in the path, query or form: PostgreSQL text cannot hold one."""
+    from flask import abort, request
+
+    fields = [request.path, *request.args.keys(), *request.form.keys()]
+    fields += [v for _k, v in request.args.items(multi=True)]
+    fields += [v for _k, v in request.form.items(multi=True)]
+    if any("\x00" in value for value in fields):
+        abort(400)
 
 
 def _register_blueprints(app: Flask) -> None:

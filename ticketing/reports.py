@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload
 
-from ticketing import sla
+from ticketing import MAX_DB_INT, sla
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
@@ -66,18 +66,28 @@ SORT_KEYS = (
 )  # fmt: skip
 
 
-def _int(value: Any) -> int | None:
+def parse_int(value: Any) -> int | None:
+    """An integer query parameter; malformed or beyond an INTEGER column: None (ignored)."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+    if number is not None and abs(number) > MAX_DB_INT:
+        return None  # SQLite cannot bind it, PostgreSQL's INTEGER cannot hold it
+    return number
+
+
+# Dates in filters are clamped to the years the programme can have tickets in: 0001-01-01 or
+# 9999-12-31 overflow datetime arithmetic, and the monthly trend draws one point per month.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def _date(value: Any) -> date | None:
     try:
-        return date.fromisoformat(str(value)) if value else None
+        day = date.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
+    return None if day is None else min(max(day, FIRST_DAY), LAST_DAY)
 
 
 def zone_offset(timezone: str) -> timedelta:
@@ -113,9 +123,9 @@ class Filters:
         return cls(
             date_from=_date(args.get("from")),
             date_to=_date(args.get("to")),
-            category=_int(args.get("category")),
+            category=parse_int(args.get("category")),
             level=level if level in LEVELS else None,
-            cohort=_int(args.get("cohort")),
+            cohort=parse_int(args.get("cohort")),
         )
 
     def as_args(self) -> dict[str, str]:
@@ -675,16 +685,16 @@ def filter_tickets(query: Select[Any], args: Mapping[str, Any], timezone: str,
     filters = Filters(
         date_from=_date(args.get("created_from")),
         date_to=_date(args.get("created_to")),
-        category=_int(args.get("category")),
+        category=parse_int(args.get("category")),
         level=args.get("level") if args.get("level") in LEVELS else None,
-        cohort=_int(args.get("cohort")),
+        cohort=parse_int(args.get("cohort")),
     )
     query = narrowed(query, filters, timezone)
     if args.get("province"):
         query = query.where(Ticket.province_code == str(args["province"])[:2])
     if args.get("district"):
         query = query.where(Ticket.district_code == str(args["district"])[:5])
-    school = _int(args.get("school"))
+    school = parse_int(args.get("school"))
     if school is not None:
         query = query.where(Ticket.school_id == school)
     if args.get("overdue") == "1":

@@ -52,7 +52,8 @@ def _me() -> User:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    # Bounded: a huge page number would overflow the OFFSET (past the last page is a 404).
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
 
 
 def _search(text: str) -> str:

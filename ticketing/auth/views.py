@@ -20,9 +20,16 @@ bp.before_app_request(require_login)
 
 def _safe_next(target: str | None) -> str:
     """Only redirect to a path on this site after signing in."""
-    if target:
+    # Browsers read a backslash as "/" and drop tabs and newlines: "/\\evil.example" and
+    # "/\t/evil.example" lead to another host, so anything but a plain path is refused.
+    if target and "\\" not in target and target.isprintable():
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("tickets.index")
 

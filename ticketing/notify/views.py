@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from ticketing import permissions, sla
 from ticketing.extensions import db
-from ticketing.models import Category, Province
+from ticketing.models import ADMIN, Category, Province
 from ticketing.notify import bp
 from ticketing.notify.forms import DayOffForm, EmailSettingsForm, EmptyForm, PolicyForm
 from ticketing.services import notifications as notification_service
@@ -22,7 +22,8 @@ from ticketing.services import sla_settings
 @bp.route("/notifications")
 def index() -> str:
     """The signed-in user's notifications, newest first, with the e-mail setting."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # Bounded: a huge page number would overflow the OFFSET (past the last page is a 404).
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
     pagination = db.paginate(
         notification_service.for_user(current_user),
         page=page,
@@ -80,7 +81,8 @@ def _province_for_settings() -> Province:
     if province is None:
         abort(404)
     if not permissions.can_administer(current_user, province.code):
-        abort(403)
+        # Another province's settings are out of an administrator's scope: not found.
+        abort(404 if current_user.role == ADMIN else 403)
     return province
 
 

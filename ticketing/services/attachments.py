@@ -78,9 +78,11 @@ def _office_type(data: bytes) -> str | None:
     return None
 
 
-def _clean_name(name: str | None) -> str:
+def clean_name(name: str | None) -> str:
     """Keep the user's file name only for display: no paths, bounded length."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    # Control characters (CR, LF, NUL) cannot go into the Content-Disposition header.
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
     return (base or "file")[:200]
 
 
@@ -92,7 +94,7 @@ def read_uploads(files: list[FileStorage]) -> list[Upload]:
     uploads = []
     for storage in chosen:
         data = storage.stream.read(MAX_FILE_BYTES + 1)
-        name = _clean_name(storage.filename)
+        name = clean_name(storage.filename)
         if len(data) > MAX_FILE_BYTES:
             raise InvalidInput(f"{name}: the file is larger than 5 MB.", field="files")
         if not data:

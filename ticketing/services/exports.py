@@ -123,10 +123,22 @@ def _ticket_values(ticket: Ticket, locale: str, zone: ZoneInfo,
     ]  # fmt: skip
 
 
+# A cell starting with one of these is a formula to spreadsheet programs (CSV injection);
+# the text comes from users (titles, school names), so it is made inert with a leading "'".
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def inert(value: Any) -> Any:
+    """The value, with text that a spreadsheet would run as a formula prefixed by "'"."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_line(values: list[Any]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(
-        [v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v for v in values]
+        [v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else inert(v) for v in values]
     )
     return buffer.getvalue().encode("utf-8")
 
@@ -165,7 +177,8 @@ def _xlsx(head: list[str], rows: Iterable[list[Any]]) -> bytes:
     sheet = book.create_sheet()
     sheet.append(head)
     for values in rows:
-        sheet.append(values)
+        # openpyxl stores a string starting with "=" as a formula.
+        sheet.append([inert(v) for v in values])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -156,7 +156,8 @@ def add_day_off(actor: User, province_code: str, day: date, name: str) -> DayOff
 def remove_day_off(actor: User, day_off_id: int) -> None:
     """Remove an extra day off."""
     row = db.session.get(DayOff, day_off_id)
-    if row is None:
+    # Another province's day off answers as if it did not exist (404, not 403).
+    if row is None or not permissions.can_administer(actor, row.province_code):
         raise NotFound("Day off not found.")
     _check(actor, row.province_code)
     admin_log.record(

@@ -219,6 +219,17 @@ def update_user(
     user.name, user.role = name[:120], role
     user.province_code, user.district_code = province_code, district_code
     after = admin_log.user_snapshot(user)
+    # A facilitator supports schools of their own district only: a move to another district
+    # or role must not leave them raising and reading tickets where they no longer work.
+    # (Tickets they hold stay theirs until handed over, as when a school is taken away.)
+    stale = [
+        a for a in user.assignments
+        if role != FACILITATOR or a.school.district_code != district_code
+    ]  # fmt: skip
+    if stale:
+        after["schools_removed"] = sorted(a.school.npsn for a in stale)
+        for assignment in stale:
+            user.assignments.remove(assignment)
     if before != after:
         admin_log.record(
             actor, "user_update", target_type="user", target_id=user.id,

@@ -30,14 +30,6 @@ from ticketing.models import (
     User,
 )
 
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 # Parameters of the dashboard's links (docs/dashboard.md) that the list form does not show;
 # they are honoured and carried from page to page.
 DASHBOARD_PARAMS = (
@@ -74,14 +66,14 @@ class TicketFilters:
         extra = tuple((name, str(args[name])[:20]) for name in DASHBOARD_PARAMS if args.get(name))
         return cls(
             state=state if state in STATES or state == "open" else None,
-            category=_int(args.get("category")),
-            school=_int(args.get("school")),
+            category=reports.parse_int(args.get("category")),
+            school=reports.parse_int(args.get("school")),
             district=district if district and len(district) <= 5 else None,
             mine=args.get("mine") == "1",
             overdue=args.get("overdue") == "1",
             waiting=args.get("waiting") == "1",
             q=(args.get("q") or "").strip()[:100],
-            before=_int(args.get("before")),
+            before=reports.parse_int(args.get("before")),
             extra=extra,
             state_is_default=state_is_default,
         )
@@ -188,13 +180,20 @@ def waiting_for_verification(user: User, limit: int) -> list[Ticket]:
     return list(db.session.scalars(query).unique())
 
 
+def _district_in_scope(user: User, district: str | None) -> bool:
+    """Whether a province-wide user may list the schools of ``district`` (not another's)."""
+    if not district:
+        return False
+    return bool(user.is_national or district.split(".")[0] == user.province_code)
+
+
 def filter_choices(user: User, filters: TicketFilters) -> dict[str, Any]:
     """The options of the filter form for this user (schools, districts, categories)."""
     # (id, name, npsn) rows, not ORM objects: a district can have hundreds of schools.
     schools: list[Any] = []
     if user.role == FACILITATOR:
         schools = sorted((a.school for a in user.assignments), key=lambda s: s.name)
-    elif user.role == DISTRICT_PMO or filters.district:
+    elif user.role == DISTRICT_PMO or _district_in_scope(user, filters.district):
         district = user.district_code if user.role == DISTRICT_PMO else filters.district
         schools = list(
             db.session.execute(

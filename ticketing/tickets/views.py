@@ -281,7 +281,11 @@ def attachment(attachment_id: int) -> Response:
     if not path.is_file():
         abort(404)
     response = send_file(
-        path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name
+        path,
+        mimetype=row.content_type,
+        as_attachment=True,
+        # Cleaned again: rows stored before names were cleaned may hold CR/LF.
+        download_name=attachment_service.clean_name(row.original_name),
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
