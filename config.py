@@ -51,6 +51,9 @@ class Config:
     # Shared counters (rate limits) must live outside the process in production.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0 = none). Without
+    # it every client shares the proxy's address, and so its sign-in rate limit.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
 
     # E-mail (outbox sender). No server configured means links are shown to administrators.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")

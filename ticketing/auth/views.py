@@ -34,8 +34,14 @@ def _safe_next(target: str | None) -> str:
     return url_for("tickets.index")
 
 
+def _account_key() -> str:
+    """Rate-limit key of a sign-in attempt: the account, whatever address it comes from."""
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_account_key)
 @public
 def login() -> Response | str:
     """The sign-in form."""
