@@ -38,6 +38,7 @@ from ticketing.models.user import new_session_token
 from ticketing.services import admin_log
 from ticketing.services.schools import (
     NPSN_RE,
+    drop_misplaced_assignments,
     normalise_district_code,
     normalise_npsn,
     parse_level,
@@ -707,10 +708,14 @@ def apply(
         )
     if result.kind == USERS and result.inserts:
         _invite_new_users([row["email"] for row in result.inserts])
+    summary: dict[str, Any] = {"file": filename, **result.counts()}
+    if result.updates and result.kind in (SCHOOLS, USERS):
+        # A school that moved district, or a facilitator who did, loses what no longer fits.
+        removed = drop_misplaced_assignments(province_code=import_scope(actor, province_code))
+        summary["assignments_removed"] = len(removed)
     admin_log.record(
         actor, f"import_{result.kind}", target_type="import", target_id=None,
-        province_code=import_scope(actor, province_code),
-        after={"file": filename, **result.counts()},
+        province_code=import_scope(actor, province_code), after=summary,
     )  # fmt: skip
     result.written = True
     return result

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ticketing import permissions
 from ticketing.errors import InvalidInput, NotFound, PermissionDenied
@@ -136,7 +136,10 @@ def update_school(actor: User | None, school: School, **data: Any) -> School:
     for key, value in values.items():
         setattr(school, key, value)
     db.session.flush()
-    after = admin_log.school_snapshot(school)
+    after: dict[str, Any] = admin_log.school_snapshot(school)
+    removed = drop_misplaced_assignments(school_id=school.id)
+    if removed:
+        after["facilitators_removed"] = sorted(email for email, _npsn in removed)
     if after != before:
         admin_log.record(
             actor, "school_update", target_type="school", target_id=school.id,
@@ -161,6 +164,43 @@ def set_school_active(actor: User | None, school: School, active: bool) -> Schoo
 
 
 # --- Assignments ------------------------------------------------------------------------------
+
+
+def drop_misplaced_assignments(
+    *,
+    school_id: int | None = None,
+    facilitator_id: int | None = None,
+    province_code: str | None = None,
+) -> list[tuple[str, str]]:
+    """Remove assignments whose facilitator is not (or no longer) in the school's district.
+
+    Called after a school moves district or a user changes role or district (form or import);
+    returns the (facilitator e-mail, NPSN) pairs removed. Their tickets stay theirs until an
+    administrator hands them over.
+    """
+    query = (
+        select(SchoolAssignment.id, User.email, School.npsn)
+        .join(User, User.id == SchoolAssignment.facilitator_id)
+        .join(School, School.id == SchoolAssignment.school_id)
+        .where(
+            (User.role != FACILITATOR)
+            | (User.district_code.is_(None))
+            | (User.district_code != School.district_code)
+        )
+    )
+    if school_id is not None:
+        query = query.where(School.id == school_id)
+    if facilitator_id is not None:
+        query = query.where(User.id == facilitator_id)
+    if province_code is not None:
+        query = query.where(School.province_code == province_code)
+    rows = db.session.execute(query).all()
+    if rows:
+        db.session.execute(
+            delete(SchoolAssignment).where(SchoolAssignment.id.in_([row.id for row in rows]))
+        )
+        db.session.expire_all()
+    return [(row.email, row.npsn) for row in rows]
 
 
 def check_assignment(facilitator: User, school: School) -> None:

@@ -205,6 +205,7 @@ def update_user(
 ) -> User:
     """Change an account's name, role and scope (both old and new scope must be the actor's)."""
     from ticketing.services import admin_log
+    from ticketing.services.schools import drop_misplaced_assignments
 
     _authorise(actor, user.province_code)
     province_code, district_code = resolve_scope(role, region_code)
@@ -218,18 +219,13 @@ def update_user(
     before = admin_log.user_snapshot(user)
     user.name, user.role = name[:120], role
     user.province_code, user.district_code = province_code, district_code
+    db.session.flush()
     after = admin_log.user_snapshot(user)
     # A facilitator supports schools of their own district only: a move to another district
     # or role must not leave them raising and reading tickets where they no longer work.
-    # (Tickets they hold stay theirs until handed over, as when a school is taken away.)
-    stale = [
-        a for a in user.assignments
-        if role != FACILITATOR or a.school.district_code != district_code
-    ]  # fmt: skip
-    if stale:
-        after["schools_removed"] = sorted(a.school.npsn for a in stale)
-        for assignment in stale:
-            user.assignments.remove(assignment)
+    removed = drop_misplaced_assignments(facilitator_id=user.id)
+    if removed:
+        after["schools_removed"] = sorted(npsn for _email, npsn in removed)
     if before != after:
         admin_log.record(
             actor, "user_update", target_type="user", target_id=user.id,
