@@ -21,3 +21,17 @@ def test_tiny_bench_run(tmp_path: Path) -> None:
         "transition + audit row",
     ):
         assert f"| {name}" in text
+
+
+def test_load_ratios_are_medians_of_interleaved_rounds() -> None:
+    from bench.run import Load
+
+    load = Load([
+        {"inbox": 50, "/healthz": 1000, "signed-in /help": 100},
+        {"inbox": 10, "/healthz": 500, "signed-in /help": 40},  # a burst of other work
+        {"inbox": 60, "/healthz": 1200, "signed-in /help": 150},
+    ])  # fmt: skip
+    assert load.rps("inbox") == 50
+    assert load.ratios("signed-in /help") == [0.5, 0.25, 0.4]
+    assert "signed-in /help 100 rps, ratio 0.40 (0.25-0.50)" in load.summary()
+    assert "/healthz 1000 rps, ratio 0.05 (0.02-0.05)" in load.summary()
