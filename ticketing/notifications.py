@@ -26,8 +26,6 @@ from ticketing import sla  # imported first: its deadline hook must run before o
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
-    DISTRICT_PMO,
-    PROVINCE_PMO,
     Notification,
     OutboxMessage,
     Ticket,
@@ -35,6 +33,7 @@ from ticketing.models import (
     User,
 )
 from ticketing.services import tickets as ticket_service
+from ticketing.services import users as user_service
 
 log = logging.getLogger(__name__)
 
@@ -62,32 +61,12 @@ def _district_officers(ticket: Ticket) -> list[User]:
     """The assignee if there is one, else every active officer of the ticket's district."""
     if ticket.assignee is not None and ticket.assignee.active:
         return [ticket.assignee]
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.role == DISTRICT_PMO,
-                User.district_code == ticket.district_code,
-                User.active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
+    return user_service.active_officers(district_code=ticket.district_code)
 
 
 def _province_officers(ticket: Ticket) -> list[User]:
     """Every active province PMO officer of the ticket's province."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.role == PROVINCE_PMO,
-                User.province_code == ticket.province_code,
-                User.active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
+    return user_service.active_officers(province_code=ticket.province_code)
 
 
 def _last_resolver(ticket: Ticket) -> list[User]:

@@ -302,3 +302,18 @@ def use_link(token: str, purpose: str, password: str) -> User:
     user = tokens.read_token(token, purpose)
     set_password(user, password)
     return user
+
+
+def active_officers(
+    *, district_code: str | None = None, province_code: str | None = None
+) -> list[User]:
+    """Active district PMO officers of a district, or province PMO officers of a province."""
+    if district_code is not None:
+        scope = (User.role == DISTRICT_PMO) & (User.district_code == district_code)
+    elif province_code is not None:
+        scope = (User.role == PROVINCE_PMO) & (User.province_code == province_code)
+    else:
+        raise ValueError("give a district or a province")
+    return list(
+        db.session.scalars(select(User).where(scope, User.active.is_(True)).order_by(User.name))
+    )

@@ -294,18 +294,3 @@ def last_event_id(ticket: Ticket) -> int:
         select(func.max(TicketEvent.id)).where(TicketEvent.ticket_id == ticket.id)
     )
     return int(value or 0)
-
-
-def district_officers(district_code: str) -> list[User]:
-    """Active district PMO officers of a district: who a ticket can be assigned to."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.role == DISTRICT_PMO,
-                User.district_code == district_code,
-                User.active.is_(True),
-            )
-            .order_by(User.name)
-        )
-    )

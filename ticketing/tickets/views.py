@@ -24,6 +24,7 @@ from ticketing.models import (
 )
 from ticketing.services import attachments as attachment_service
 from ticketing.services import tickets as ticket_service
+from ticketing.services import users as user_service
 from ticketing.tickets import bp, queries
 from ticketing.tickets.forms import (
     ACTION_BUTTONS,
@@ -177,7 +178,9 @@ def _action_form(event: str, ticket: Ticket) -> ActionForm:
     form = ACTION_FORMS[event]()
     assignee = getattr(form, "assignee", None)
     if assignee is not None:
-        officers = [(u.id, u.name) for u in queries.district_officers(ticket.district_code)]
+        officers = [
+            (u.id, u.name) for u in user_service.active_officers(district_code=ticket.district_code)
+        ]
         if event == "return_to_district":
             officers = [(0, _("Keep the current officer")), *officers]
         assignee.choices = officers
