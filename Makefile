@@ -42,11 +42,13 @@ chromium:
 
 ## Extract, update and compile the Indonesian and English catalogues.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
 	$(BIN)/pybabel update -i messages.pot -d ticketing/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d ticketing/translations -f
 
+## The national-scale benchmark (needs wrk for the load test; see docs/performance.md).
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
