@@ -75,6 +75,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     app.jinja_env.globals.update(i18n.template_globals())
+    # Templates ask the same permission functions the services enforce (to show buttons).
+    from ticketing import permissions
+
+    app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.filters.update(i18n.template_filters())
     from ticketing import notifications, sla  # their ticket-change hooks register on import
 

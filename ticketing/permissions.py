@@ -101,9 +101,19 @@ def allowed_events(user: Any, ticket: Ticket) -> list[str]:
     return [name for name in _EVENT_RULES if can_fire(user, ticket, name)]
 
 
+def can_raise(user: Any) -> bool:
+    """Only facilitators raise tickets (for their own schools: can_raise_for)."""
+    return _is_user(user) and user.role == FACILITATOR
+
+
+def has_dashboards(user: Any) -> bool:
+    """Everyone but facilitators has a dashboard (docs/dashboard.md)."""
+    return _is_user(user) and user.role != FACILITATOR
+
+
 def can_raise_for(user: Any, school: School) -> bool:
     """A facilitator may raise tickets only for the schools assigned to them."""
-    if not _is_user(user) or user.role != FACILITATOR or not school.active:
+    if not can_raise(user) or not school.active:
         return False
     return any(a.school_id == school.id for a in user.assignments)
 

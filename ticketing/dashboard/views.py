@@ -36,7 +36,6 @@ from ticketing.extensions import db
 from ticketing.i18n import user_timezone
 from ticketing.models import (
     DISTRICT_PMO,
-    FACILITATOR,
     LEVELS,
     OPEN_STATES,
     Category,
@@ -299,8 +298,8 @@ def _district_or_404(code: str) -> District:
 
 
 def _check_province(user: User, province: Province) -> None:
-    if user.role == FACILITATOR:
-        abort(403)  # facilitators have no dashboard (docs/dashboard.md)
+    if not permissions.has_dashboards(user):
+        abort(403)
     if not permissions.can_view_province_dashboard(user, province.code):
         abort(404)
 
@@ -339,7 +338,7 @@ def district(code: str) -> str:
     """One district: figures by school and by category, and the oldest open tickets."""
     user = _user()
     district = _district_or_404(code)
-    if user.role == FACILITATOR:
+    if not permissions.has_dashboards(user):
         abort(403)
     if not permissions.can_view_district_dashboard(user, district.code):
         abort(404)
@@ -429,7 +428,7 @@ def export_district(code: str, fmt: str) -> Response:
     """The district table (one row per school) as CSV or XLSX."""
     user = _user()
     district = _district_or_404(code)
-    if user.role == FACILITATOR:
+    if not permissions.has_dashboards(user):
         abort(403)
     if not permissions.can_view_district_dashboard(user, district.code):
         abort(404)

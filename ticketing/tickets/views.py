@@ -11,11 +11,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ticketing import permissions
 from ticketing.errors import ConflictError, InvalidInput
 from ticketing.extensions import db
 from ticketing.models import (
     ACADEMIC,
-    FACILITATOR,
     Attachment,
     Category,
     School,
@@ -59,7 +59,7 @@ def index() -> str:
         waiting=waiting,
         waiting_limit=size,
         choices=queries.filter_choices(user, filters),
-        can_raise=user.role == FACILITATOR,
+        can_raise=permissions.can_raise(user),
     )
 
 
@@ -89,7 +89,7 @@ def _locale() -> str:
 def new() -> Response | str | Rendered:
     """A facilitator raises a ticket for one of their schools."""
     user = _user()
-    if user.role != FACILITATOR:
+    if not permissions.can_raise(user):
         abort(403)
     form = RaiseForm()
     _raise_choices(form, user)
