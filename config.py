@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # "Remember me" lasts 30 days at most and is not sent on cross-site requests.
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     WTF_CSRF_TIME_LIMIT: int | None = None
 
     # Evidence files: 10 MB per request; files live outside the static folder.
@@ -66,6 +70,8 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
     PAGE_SIZE = 25
+    # Strict-Transport-Security only in production (ProductionConfig), where HTTPS is certain.
+    HSTS_SECONDS = 0
 
 
 class DevelopmentConfig(Config):
@@ -90,6 +96,8 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # Strict-Transport-Security: browsers come back over HTTPS only (0 switches it off).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
 
     @classmethod
     def check(cls) -> None:

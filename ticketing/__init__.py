@@ -53,6 +53,9 @@ def create_app(
 
     errors_web.register(app)
     cli.register(app)
+    from ticketing import security
+
+    security.init_app(app)
     return app
 
 

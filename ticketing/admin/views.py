@@ -19,6 +19,7 @@ from ticketing.admin import bp
 from ticketing.admin.forms import (
     AssignmentForm,
     CategoryForm,
+    EmbedForm,
     HandOverForm,
     ImportForm,
     RenameForm,
@@ -26,9 +27,10 @@ from ticketing.admin.forms import (
     UserEditForm,
     UserForm,
 )
-from ticketing.errors import NotFound
+from ticketing.errors import InvalidInput, NotFound
 from ticketing.extensions import db
-from ticketing.models import AdminLogEntry, Category, School, SchoolAssignment, User
+from ticketing.models import AdminLogEntry, Category, Province, School, SchoolAssignment, User
+from ticketing.services import dashboards as dashboard_service
 from ticketing.services import imports
 from ticketing.services import schools as school_service
 from ticketing.services import users as user_service
@@ -64,6 +66,40 @@ def _search(text: str) -> str:
 def index() -> str:
     """The administration home: what can be managed here."""
     return render_template("admin/index.html")
+
+
+# --- Embedding the public dashboard ----------------------------------------------------------
+
+
+@bp.route("/embedding")
+def embedding() -> str:
+    """The provinces in my scope and the sites allowed to frame their public dashboard."""
+    me = _me()
+    query = select(Province).order_by(Province.name)
+    if not me.is_national:
+        query = query.where(Province.code == me.province_code)
+    return render_template("admin/embedding.html", provinces=db.session.scalars(query).all())
+
+
+@bp.route("/embedding/<code>", methods=["GET", "POST"])
+def embedding_edit(code: str) -> Response | str:
+    """Change the sites allowed to frame one province's public dashboard."""
+    province = db.session.get(Province, code[:2])
+    if province is None or not permissions.can_publish_dashboard(_me(), province.code):
+        abort(404)
+    form = EmbedForm()
+    if request.method == "GET":
+        form.origins.data = "\n".join(province.embed_origin_list)
+    if form.validate_on_submit():
+        try:
+            dashboard_service.set_embed_origins(_me(), province, form.origins.data or "")
+        except InvalidInput as exc:
+            form.origins.errors = [*form.origins.errors, str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("The list of sites was saved."), "info")
+            return redirect(url_for("admin.embedding"))
+    return render_template("admin/embedding_edit.html", province=province, form=form)
 
 
 # --- Users ------------------------------------------------------------------------------------
