@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from ticketing.account import bp
 from ticketing.account.forms import ChangePasswordForm, ForgotForm, SetPasswordForm
 from ticketing.auth.access import public
+from ticketing.auth.views import sign_in
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db, limiter
-from ticketing.services import tokens
+from ticketing.services import sessions, tokens
 from ticketing.services import users as user_service
 
 
@@ -85,8 +86,44 @@ def password() -> Response | str:
             field = form.current if exc.details.get("field") == "current" else form.password
             field.errors = [*field.errors, _(exc.message)]
         else:
+            sign_in(me)  # every session ended: this browser gets a new one
             db.session.commit()
-            login_user(me)  # the session token rotated: keep this browser signed in
             flash(_("Your password was changed; your other sessions were signed out."), "info")
             return redirect(url_for("tickets.index"))
     return render_template("account/password.html", form=form)
+
+
+@bp.route("/sessions")
+def device_sessions() -> str:
+    """Where I am signed in: each device, when it was last used; end one or all others."""
+    me = current_user._get_current_object()
+    rows = sessions.for_user(me)
+    return render_template(
+        "account/sessions.html",
+        rows=[(row, sessions.describe_device(row.user_agent)) for row in rows],
+        current_id=me.device_session_id,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/end", methods=["POST"])
+def device_session_end(session_id: int) -> Response:
+    """End one of my sessions; ending this one signs this browser out."""
+    me = current_user._get_current_object()
+    sessions.revoke(me, session_id)
+    db.session.commit()
+    if session_id == me.device_session_id:
+        logout_user()
+        flash(_("You have signed out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("That device was signed out."), "info")
+    return redirect(url_for("account.device_sessions"))
+
+
+@bp.route("/sessions/end-others", methods=["POST"])
+def device_sessions_end_others() -> Response:
+    """Sign out every other device; this one stays signed in."""
+    me = current_user._get_current_object()
+    sessions.revoke_all(me, keep=me.device_session_id)
+    db.session.commit()
+    flash(_("Every other device was signed out."), "info")
+    return redirect(url_for("account.device_sessions"))

@@ -5,6 +5,7 @@ from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
 from ticketing.models.school import LEVELS, School, SchoolAssignment
+from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
 from ticketing.models.ticket import (
     FINAL_STATES,
@@ -46,4 +47,5 @@ __all__ = [
     "TicketCounter",
     "TicketEvent",
     "User",
+    "UserSession",
 ]

@@ -54,8 +54,12 @@ def set_password(user: User, password: str) -> None:
 
 
 def end_sessions(user: User) -> None:
-    """Rotate the session token: every signed-in browser of this user is signed out."""
+    """Sign the user out everywhere: every device session ends, open one-time links expire."""
+    from ticketing.services import sessions
+
     user.session_token = new_session_token()
+    if user.id is not None:
+        sessions.revoke_all(user)
 
 
 def set_locale(user: User, locale: str) -> None:
