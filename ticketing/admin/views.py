@@ -29,7 +29,16 @@ from ticketing.admin.forms import (
 )
 from ticketing.errors import InvalidInput, NotFound
 from ticketing.extensions import db
-from ticketing.models import AdminLogEntry, Category, Province, School, SchoolAssignment, User
+from ticketing.models import (
+    ADMIN,
+    AdminLogEntry,
+    Category,
+    Province,
+    School,
+    SchoolAssignment,
+    User,
+)
+from ticketing.params import bounded_int, page_number
 from ticketing.services import dashboards as dashboard_service
 from ticketing.services import imports
 from ticketing.services import schools as school_service
@@ -55,7 +64,7 @@ def _me() -> User:
 
 def _page() -> int:
     # Bounded: a huge page number would overflow the OFFSET (past the last page is a 404).
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    return page_number(request.args.get("page"))
 
 
 def _search(text: str) -> str:
@@ -125,6 +134,7 @@ def users() -> str:
 def user_new() -> Response | str:
     """Create an account without a password; show the one-time link unless it was e-mailed."""
     form = UserForm()
+    _roles_i_may_give(form)
     if not form.is_submitted() and not _me().is_national:
         form.region.data = _me().province_code
     if form.validate_on_submit():
@@ -138,6 +148,12 @@ def user_new() -> Response | str:
         db.session.commit()
         return _show_link(user, link)
     return render_template("admin/user_new.html", form=form)
+
+
+def _roles_i_may_give(form: UserForm | UserEditForm) -> None:
+    """A province's administrator cannot make administrators: the choice is not offered."""
+    if not permissions.can_manage_administrators(_me()):
+        form.role.choices = [c for c in form.role.choices or [] if c[0] != ADMIN]
 
 
 def _show_link(user: User, link: str) -> str:
@@ -154,6 +170,7 @@ def user_edit(user_id: int) -> Response | str:
     """One account: change name, role and scope; its schools and actions."""
     user = user_service.get_administered(_me(), user_id)
     form = UserEditForm(obj=user)
+    _roles_i_may_give(form)
     if not form.is_submitted():
         form.region.data = user.district_code or user.province_code or ""
     if form.validate_on_submit():
@@ -350,8 +367,11 @@ def categories() -> Response | str:
     ] + [(str(c.id), c.label(str(_me().locale))) for c in top]
     if form.validate_on_submit():
         choice = form.parent.data or ""
-        parent = db.session.get(Category, int(choice)) if choice.isdigit() else None
-        if choice.isdigit() and (parent is None or parent.parent_id is not None):
+        parent_id = bounded_int(choice, minimum=1)
+        parent = db.session.get(Category, parent_id) if parent_id is not None else None
+        if choice not in ("academic", "non_academic") and (
+            parent is None or parent.parent_id is not None
+        ):
             raise NotFound("Category not found.")
         school_service.add_category(
             _me(), name_id=form.name_id.data or "", name_en=form.name_en.data or "",
