@@ -55,6 +55,7 @@ class Config:
     # Shared counters (rate limits) must live outside the process in production.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "eskalasi")
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0 = none). Without
     # it every client shares the proxy's address, and so its sign-in rate limit.
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
@@ -106,6 +107,9 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set in production")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        if not os.environ.get("RATELIMIT_STORAGE_URI"):
+            # Counters in each worker's memory would multiply every limit by the workers.
+            raise RuntimeError("RATELIMIT_STORAGE_URI must be set in production (redis://...)")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -63,6 +63,7 @@ def test_hsts_in_production(database_url, tmp_path, monkeypatch):
     assert ProductionConfig.HSTS_SECONDS >= 180 * 24 * 3600
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     app = create_app(
         ProductionConfig,
         instance_path=str(tmp_path / "i"),

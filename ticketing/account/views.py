@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from ticketing.account import bp
 from ticketing.account.forms import ChangePasswordForm, ForgotForm, SetPasswordForm
+from ticketing.auth import limits
 from ticketing.auth.access import public
 from ticketing.auth.views import sign_in
 from ticketing.errors import InvalidInput
@@ -37,7 +38,8 @@ def _use_link(token: str, purpose: str) -> Response | tuple[str, int] | str:
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(limits.LINK_PER_ADDRESS, methods=["POST"])
+@limiter.limit(limits.LINK_PER_TOKEN, methods=["POST"], key_func=limits.token_key)
 @public
 def welcome(token: str) -> Response | tuple[str, int] | str:
     """First sign-in: the new user chooses a password through the link they were given."""
@@ -45,7 +47,8 @@ def welcome(token: str) -> Response | tuple[str, int] | str:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(limits.LINK_PER_ADDRESS, methods=["POST"])
+@limiter.limit(limits.LINK_PER_TOKEN, methods=["POST"], key_func=limits.token_key)
 @public
 def reset(token: str) -> Response | tuple[str, int] | str:
     """Choose a new password through a reset link."""
@@ -54,6 +57,7 @@ def reset(token: str) -> Response | tuple[str, int] | str:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @limiter.limit("5 per minute;30 per hour", methods=["POST"])
+@limiter.limit(limits.FORGOT_PER_ACCOUNT, methods=["POST"], key_func=limits.forgot_account_key)
 @public
 def forgot() -> Response | str:
     """Ask for a reset link; the answer never says whether the address is known."""
@@ -73,6 +77,12 @@ def forgot() -> Response | str:
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(
+    limits.PASSWORD_CHANGE_PER_ACCOUNT,
+    methods=["POST"],
+    key_func=limits.current_account_key,
+    deduct_when=limits.failed,
+)
 def password() -> Response | str:
     """Change my password; my other sessions end, this one continues."""
     form = ChangePasswordForm()

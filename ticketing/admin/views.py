@@ -27,8 +27,9 @@ from ticketing.admin.forms import (
     UserEditForm,
     UserForm,
 )
+from ticketing.auth import limits
 from ticketing.errors import InvalidInput, NotFound
-from ticketing.extensions import db
+from ticketing.extensions import db, limiter
 from ticketing.models import (
     ADMIN,
     AdminLogEntry,
@@ -217,6 +218,7 @@ def user_enable(user_id: int) -> Response:
 
 
 @bp.route("/users/<int:user_id>/link", methods=["POST"])
+@limiter.limit(limits.ADMIN_LINKS_PER_ADMIN, key_func=limits.current_account_key)
 def user_link(user_id: int) -> str:
     """A fresh one-time link to set the password (e-mailed when mail is configured)."""
     user = user_service.get_administered(_me(), user_id)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ticketing.auth import bp
+from ticketing.auth import bp, limits
 from ticketing.auth.access import public, require_login
 from ticketing.auth.forms import LoginForm
 from ticketing.extensions import db, limiter
@@ -36,14 +36,21 @@ def _safe_next(target: str | None) -> str:
     return url_for("tickets.index")
 
 
-def _account_key() -> str:
-    """Rate-limit key of a sign-in attempt: the account, whatever address it comes from."""
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
-@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_account_key)
+@limiter.limit(limits.LOGIN_PER_ADDRESS, methods=["POST"], deduct_when=limits.failed)
+@limiter.limit(
+    limits.LOGIN_PER_ACCOUNT_AND_ADDRESS,
+    methods=["POST"],
+    key_func=limits.login_account_address_key,
+    deduct_when=limits.failed,
+)
+@limiter.limit(
+    limits.LOGIN_PER_ACCOUNT,
+    methods=["POST"],
+    key_func=limits.login_account_key,
+    exempt_when=limits.is_known_address,
+    deduct_when=limits.failed,
+)
 @public
 def login() -> Response | str:
     """The sign-in form."""
@@ -57,6 +64,7 @@ def login() -> Response | str:
         else:
             sign_in(user, remember=bool(form.remember.data))
             db.session.commit()
+            limits.remember_address(user.email)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
