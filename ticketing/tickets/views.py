@@ -23,6 +23,7 @@ from ticketing.models import (
     User,
 )
 from ticketing.services import attachments as attachment_service
+from ticketing.services import links as link_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery
@@ -35,6 +36,7 @@ from ticketing.tickets.forms import (
     CommentForm,
     RaiseForm,
 )
+from ticketing.tickets.link_forms import LinkForm, UnlinkForm
 
 Rendered = tuple[str, int]
 
@@ -149,6 +151,9 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         actions=ticket_service.available_events(_user(), ticket),
         action_buttons=ACTION_BUTTONS,
         comment_form=comment_form,
+        links=link_service.links_of(ticket),
+        link_form=LinkForm(),
+        unlink_form=UnlinkForm(),
     )
 
 
