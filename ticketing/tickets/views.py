@@ -111,6 +111,7 @@ def new() -> Response | str | Rendered:
                 title=form.title.data or "",
                 description=form.description.data or "",
                 files=uploads,
+                idempotency_key=form.idempotency_key.data or None,
             )
             db.session.commit()
         except InvalidInput as exc:
@@ -129,7 +130,7 @@ def _form_error(form: Any, exc: InvalidInput) -> None:
         str(exc.details.get("field")), ""
     )
     field = getattr(form, field_name, None) if field_name else None
-    message = _(exc.message)
+    message = exc.text
     if field is not None and hasattr(field, "errors"):
         field.errors = [*list(field.errors), message]
     else:
