@@ -20,20 +20,12 @@ from ticketing.models import (
     Ticket,
     User,
 )
+from ticketing.vocabulary import EVENT_RULES, SYSTEM_EVENTS
 
-# For each event: the roles that may fire it and, per role, the states it may fire from.
+# Who may fire what from which states: vocabulary.EVENT_RULES (the system: SYSTEM_EVENTS).
 # A facilitator additionally must be the ticket's facilitator; PMO roles must be in scope.
-_EVENT_RULES: dict[str, dict[str, tuple[str, ...]]] = {
-    "assign": {DISTRICT_PMO: ("raised",)},
-    "escalate": {DISTRICT_PMO: ("raised", "assigned")},
-    "resolve": {DISTRICT_PMO: ("assigned",), PROVINCE_PMO: ("escalated",)},
-    "return_to_district": {PROVINCE_PMO: ("escalated",)},
-    "verify": {FACILITATOR: ("resolved",)},
-    "reopen": {FACILITATOR: ("resolved",)},
-    "withdraw": {FACILITATOR: ("raised", "assigned")},
-}
-# The SLA sweeper (actor None) may only escalate district tickets.
-_SYSTEM_EVENTS: dict[str, tuple[str, ...]] = {"escalate": ("raised", "assigned")}
+_EVENT_RULES = EVENT_RULES
+_SYSTEM_EVENTS = SYSTEM_EVENTS
 
 
 def _is_user(user: Any) -> bool:

@@ -46,14 +46,12 @@ from ticketing.models import (
 )
 from ticketing.services import dashboards as dashboard_service
 from ticketing.services import exports
+from ticketing.vocabulary import STATE_SHORT_LABELS
 
 # The table's columns: (Row attribute, header, kind, ticket-list arguments of the cell link).
 COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
     ("total", _l("Tickets"), "int", {}),
-    ("raised", _l("Raised"), "int", {"state": "raised"}),
-    ("assigned", _l("Handled by the district"), "int", {"state": "assigned"}),
-    ("escalated", _l("At the province"), "int", {"state": "escalated"}),
-    ("resolved", _l("Awaiting verification"), "int", {"state": "resolved"}),
+    *((s.value, STATE_SHORT_LABELS[s], "int", {"state": s.value}) for s in OPEN_STATES),
     ("open_total", _l("Open"), "int", {"open": "1"}),
     ("overdue", _l("Overdue"), "int", {"overdue": "1"}),
     ("median_age_days", _l("Median age of open tickets (days)"), "days", {"open": "1"}),

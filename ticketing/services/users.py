@@ -10,9 +10,7 @@ from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput, NotFound
 from ticketing.extensions import db
 from ticketing.models import (
-    ADMIN,
     DISTRICT_PMO,
-    FACILITATOR,
     PROVINCE_PMO,
     ROLES,
     District,
@@ -20,6 +18,8 @@ from ticketing.models import (
     User,
 )
 from ticketing.models.user import new_session_token
+from ticketing.vocabulary import ROLE_SCOPE, Role, Scope
+from ticketing.vocabulary import ROLE_WORDS as VOCAB_ROLE_WORDS
 
 PASSWORD_MIN_LENGTH = 8
 # A dummy hash so that unknown e-mails take as long as wrong passwords.
@@ -84,12 +84,13 @@ def resolve_scope(role: str, region_code: str | None) -> tuple[str | None, str |
     if role not in ROLES:
         raise InvalidInput(f"Unknown role {role!r}.", field="role")
     code = (region_code or "").strip() or None
-    if role in (FACILITATOR, DISTRICT_PMO):
+    scope = ROLE_SCOPE[Role(role)]
+    if scope == Scope.DISTRICT:
         district = db.session.get(District, code) if code else None
         if district is None:
             raise InvalidInput("This role needs a valid district code.", field="region")
         return district.province_code, district.code
-    if role == PROVINCE_PMO or (role == ADMIN and code):
+    if scope == Scope.PROVINCE or (scope == Scope.PROVINCE_OR_NATIONAL and code):
         province = db.session.get(Province, code) if code else None
         if province is None:
             raise InvalidInput("This role needs a valid province code.", field="region")
@@ -132,24 +133,8 @@ def create_user(
 
 # --- Administration ---------------------------------------------------------------------------
 
-# The words people write in the "peran" column, Indonesian and internal, mapped to roles.
-ROLE_WORDS: dict[str, str] = {
-    "fasilitator": FACILITATOR,
-    "fasilitator sekolah penggerak": FACILITATOR,
-    "fsp": FACILITATOR,
-    "facilitator": FACILITATOR,
-    "pmo kabupaten": DISTRICT_PMO,
-    "pmo kota": DISTRICT_PMO,
-    "pmo kabupaten/kota": DISTRICT_PMO,
-    "pmo kab/kota": DISTRICT_PMO,
-    "pmo kabkota": DISTRICT_PMO,
-    "district pmo": DISTRICT_PMO,
-    "pmo provinsi": PROVINCE_PMO,
-    "province pmo": PROVINCE_PMO,
-    "admin": ADMIN,
-    "administrator": ADMIN,
-    "admin provinsi": ADMIN,
-}
+# The words people write in the "peran" column: vocabulary.ROLE_WORDS.
+ROLE_WORDS = VOCAB_ROLE_WORDS
 
 
 def parse_role(word: str | None) -> str | None:
