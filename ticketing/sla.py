@@ -226,8 +226,7 @@ def _set_quietly(ticket: Ticket, **values: Any) -> None:
         set_committed_value(ticket, name, value)
 
 
-@ticket_service.on_change
-def _track_deadline(change: ticket_service.Change) -> None:
+def track_deadline(change: ticket_service.Change) -> None:
     """Store the new state's deadline; count a PMO deadline that was missed on the way out."""
     ticket, now = change.ticket, utcnow()
     values: dict[str, Any] = {}

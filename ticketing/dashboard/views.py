@@ -35,7 +35,6 @@ from ticketing.dashboard import cache as dashboard_cache
 from ticketing.extensions import db
 from ticketing.i18n import user_timezone
 from ticketing.models import (
-    DISTRICT_PMO,
     LEVELS,
     OPEN_STATES,
     Category,
@@ -246,14 +245,13 @@ def _drill(endpoint: str, code: str, filters: reports.Filters) -> str:
 @bp.route("/dashboard/")
 def index() -> BaseResponse:
     """Send each role to the dashboard of its scope."""
-    user = _user()
-    if permissions.can_view_national_dashboard(user):
-        return redirect(url_for("dashboard.national"))
-    if user.role == DISTRICT_PMO and user.district_code:
-        return redirect(url_for("dashboard.district", code=user.district_code))
-    if user.province_code and permissions.can_view_province_dashboard(user, user.province_code):
-        return redirect(url_for("dashboard.province", code=user.province_code))
-    abort(403)
+    home = permissions.home_dashboard(_user())
+    if home is None:
+        abort(403)
+    level, code = home
+    if code is None:
+        return redirect(url_for(f"dashboard.{level}"))
+    return redirect(url_for(f"dashboard.{level}", code=code))
 
 
 @bp.route("/dashboard/national")
@@ -307,9 +305,10 @@ def province(code: str) -> BaseResponse | str:
     """One row per district of the province, charts, and the public-view switch."""
     user = _user()
     province = _province_or_404(code)
-    if user.role == DISTRICT_PMO and user.province_code == code:
+    own_district = permissions.district_dashboard_instead(user, code)
+    if own_district is not None:
         # A district officer sees only their district's figures.
-        return redirect(url_for("dashboard.district", code=user.district_code))
+        return redirect(url_for("dashboard.district", code=own_district))
     _check_province(user, province)
     filters = reports.Filters.from_args(request.args)
     scope = permissions.visible_tickets(user).where(Ticket.province_code == province.code)

@@ -662,9 +662,9 @@ _MODELS: dict[str, Any] = {SCHOOLS: School, USERS: User, ASSIGNMENTS: SchoolAssi
 
 def import_scope(actor: User | None, province_code: str | None = None) -> str | None:
     """The province an import is limited to: the administrator's, or the one given (CLI)."""
-    if actor is not None and not actor.is_national:
-        return str(actor.province_code)
-    return province_code
+    from ticketing import permissions
+
+    return permissions.import_scope(actor, province_code)
 
 
 def validate(

@@ -6,19 +6,18 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ticketing import permissions
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput, NotFound
 from ticketing.extensions import db
 from ticketing.models import (
-    DISTRICT_PMO,
-    PROVINCE_PMO,
     ROLES,
     District,
     Province,
     User,
 )
 from ticketing.models.user import new_session_token
-from ticketing.vocabulary import ROLE_SCOPE, Role, Scope
+from ticketing.vocabulary import ROLE_SCOPE, TIER_ROLE, Role, Scope, Tier
 from ticketing.vocabulary import ROLE_WORDS as VOCAB_ROLE_WORDS
 
 PASSWORD_MIN_LENGTH = 8
@@ -146,16 +145,12 @@ def parse_role(word: str | None) -> str | None:
 
 def _authorise(actor: User | None, province_code: str | None) -> None:
     """Refuse (as not found) anything outside the administrator's province; None = the CLI."""
-    from ticketing import permissions
-
     if actor is not None and not permissions.can_administer(actor, province_code):
         raise NotFound("Not found.")
 
 
 def get_administered(actor: User, user_id: int) -> User:
     """Load an account through the administrator's scope; NotFound outside it."""
-    from ticketing import permissions
-
     user = db.session.execute(
         permissions.administered_users(actor).where(User.id == user_id)
     ).scalar_one_or_none()
@@ -171,7 +166,7 @@ def admin_create_user(
     from ticketing.services import admin_log, tokens
 
     province_code, _district = resolve_scope(role, region_code)
-    if actor is not None and not actor.is_national and province_code != actor.province_code:
+    if actor is not None and not permissions.can_administer(actor, province_code):
         raise InvalidInput("You can only create accounts in your own province.", field="region")
     user = create_user(email=email, name=name, role=role, region_code=region_code)
     admin_log.record(
@@ -194,7 +189,7 @@ def update_user(
 
     _authorise(actor, user.province_code)
     province_code, district_code = resolve_scope(role, region_code)
-    if actor is not None and not actor.is_national and province_code != actor.province_code:
+    if actor is not None and not permissions.can_administer(actor, province_code):
         raise InvalidInput("You can only give scopes in your own province.", field="region")
     if actor is not None and actor.id == user.id and role != user.role:
         raise InvalidInput("You cannot change your own role.", field="role")
@@ -294,9 +289,9 @@ def active_officers(
 ) -> list[User]:
     """Active district PMO officers of a district, or province PMO officers of a province."""
     if district_code is not None:
-        scope = (User.role == DISTRICT_PMO) & (User.district_code == district_code)
+        scope = (User.role == TIER_ROLE[Tier.DISTRICT]) & (User.district_code == district_code)
     elif province_code is not None:
-        scope = (User.role == PROVINCE_PMO) & (User.province_code == province_code)
+        scope = (User.role == TIER_ROLE[Tier.PROVINCE]) & (User.province_code == province_code)
     else:
         raise ValueError("give a district or a province")
     return list(
