@@ -1,14 +1,14 @@
 """Provinces: the sites allowed to frame the public dashboard (issue 14).
 
 Revision ID: 14a_embed
-Revises: 0001
+Revises: 9_idempotency
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "14a_embed"
-down_revision = "0001"
+down_revision = "9_idempotency"
 branch_labels = None
 depends_on = None
 

@@ -29,7 +29,7 @@ def _use_link(token: str, purpose: str) -> Response | tuple[str, int] | str:
         try:
             user_service.use_link(token, purpose, form.password.data or "")
         except InvalidInput as exc:
-            form.password.errors.append(_(exc.message))
+            form.password.errors.append(exc.text)
         else:
             db.session.commit()
             flash(_("Your password is set. Please sign in."), "info")
@@ -94,7 +94,7 @@ def password() -> Response | str:
             )
         except InvalidInput as exc:
             field = form.current if exc.details.get("field") == "current" else form.password
-            field.errors = [*field.errors, _(exc.message)]
+            field.errors = [*field.errors, exc.text]
         else:
             sign_in(me)  # every session ended: this browser gets a new one
             db.session.commit()

@@ -2,14 +2,19 @@
 
 from ticketing.models.audit import AdminLogEntry
 from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
+from ticketing.models.link import (
+    DUPLICATE,
+    LINK_KINDS,
+    RECURRENCE,
+    RELATED,
+    TicketLink,
+)
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
 from ticketing.models.ticket import (
-    FINAL_STATES,
-    OPEN_STATES,
     STATES,
     Attachment,
     Comment,
@@ -18,17 +23,22 @@ from ticketing.models.ticket import (
     TicketEvent,
 )
 from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+from ticketing.vocabulary import FINAL_STATES, OPEN_STATES
 
 __all__ = [
     "ACADEMIC",
     "ADMIN",
     "DISTRICT_PMO",
+    "DUPLICATE",
     "FACILITATOR",
     "FINAL_STATES",
     "LEVELS",
+    "LINK_KINDS",
     "NON_ACADEMIC",
     "OPEN_STATES",
     "PROVINCE_PMO",
+    "RECURRENCE",
+    "RELATED",
     "ROLES",
     "STATES",
     "AdminLogEntry",
@@ -46,6 +56,7 @@ __all__ = [
     "Ticket",
     "TicketCounter",
     "TicketEvent",
+    "TicketLink",
     "User",
     "UserSession",
 ]

@@ -14,12 +14,14 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.vocabulary import FINAL_STATES, State, Tier, sql_in
 
 if TYPE_CHECKING:
     from ticketing.models.category import Category
@@ -27,13 +29,8 @@ if TYPE_CHECKING:
     from ticketing.models.school import School
     from ticketing.models.user import User
 
-STATES = ("raised", "assigned", "escalated", "resolved", "verified", "withdrawn")
-OPEN_STATES = ("raised", "assigned", "escalated", "resolved")
-FINAL_STATES = ("verified", "withdrawn")
-DISTRICT_TIER = "district"
-PROVINCE_TIER = "province"
-
-_STATE_LIST = ", ".join(f"'{s}'" for s in STATES)
+# The workflow's vocabulary lives in ticketing/vocabulary.py; these names stay for callers.
+STATES: tuple[State, ...] = tuple(State)
 # What the dashboard queries read besides the index key (reports.py).
 DASHBOARD_COLUMNS = [
     "state",
@@ -53,12 +50,15 @@ class Ticket(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "tickets"
     __table_args__ = (
-        CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
+        CheckConstraint(sql_in("state", State), name="state"),
         CheckConstraint(
-            "resolved_tier IS NULL OR resolved_tier IN ('district', 'province')",
-            name="resolved_tier",
+            f"resolved_tier IS NULL OR {sql_in('resolved_tier', Tier)}", name="resolved_tier"
         ),
         CheckConstraint("reopen_count >= 0", name="reopen_count"),
+        # A repeated raise (a retried or doubled submission) carries the same key: one ticket.
+        UniqueConstraint(
+            "facilitator_id", "idempotency_key", name="uq_tickets_facilitator_idempotency_key"
+        ),
         # The scoped lists read newest first by id within a district or province.
         Index("ix_tickets_district_state_id", "district_code", "state", "id"),
         Index("ix_tickets_district_id", "district_code", "id"),
@@ -105,6 +105,8 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     # How many PMO deadlines (raised, assigned, escalated) this ticket has missed (SLA compliance).
     sla_breaches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Sent by the raise form (one per form render or offline submission) and the API.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
     __mapper_args__ = {"version_id_col": version_id}
 
