@@ -60,6 +60,7 @@ PREDICATES: dict[str, Predicate] = {
     # A recurrence link between two tickets of school A (the same row stands for both here).
     "can_link": lambda u, t: p.can_link(u, t, t, "recurrence"),
     "can_unlink": lambda u, t: p.can_unlink(u, t, t, "recurrence"),
+    "can_manage_administrators": lambda u, t: p.can_manage_administrators(u),
 }
 
 # Decisions, on a raised ticket of school A. True: allowed.
@@ -84,6 +85,7 @@ TABLE: dict[str, dict[Role, bool]] = {
     "home_dashboard": {F: False, D: True, P: True, A: True},
     "can_link": {F: True, D: True, P: True, A: False},
     "can_unlink": {F: False, D: True, P: True, A: False},
+    "can_manage_administrators": {F: False, D: False, P: False, A: False},  # national only
 }
 
 # Which workflow events each role may fire on school A's ticket, per state.
