@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -43,9 +44,24 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
+TAB_LABELS = (
+    ("todo", _l("Needs action")),
+    ("verify", _l("Awaiting the facilitator's verification")),
+    ("done", _l("Closed")),
+    ("all", _l("All")),
+)
+SORT_LABELS = (
+    ("", _l("Newest first")),
+    ("deadline", _l("Deadline (overdue first)")),
+    ("age", _l("Age (oldest first)")),
+    ("changed", _l("Last change")),
+    ("school", _l("School")),
+)
+
+
 @bp.route("/")
 def index() -> str:
-    """The tickets in the user's scope: the role's work first, filtered, searched, sorted."""
+    """The worklist: the role's work first, tabs with counts, filtered, searched, sorted."""
     user = _user()
     query = TicketQuery.from_args(request.args, user)
     size = current_app.config["PAGE_SIZE"]
@@ -58,10 +74,14 @@ def index() -> str:
         page=result,
         filters=query,
         counts=ticket_query.tab_counts(user, query),
+        tab_labels=TAB_LABELS,
+        sort_labels=SORT_LABELS,
         waiting=waiting,
         waiting_limit=size,
         choices=queries.filter_choices(user, query),
         can_raise=permissions.can_raise(user),
+        bulk_form=None,
+        takeable=set(),
     )
 
 
