@@ -24,6 +24,7 @@ from ticketing.models import (
     User,
 )
 from ticketing.services import attachments as attachment_service
+from ticketing.services import links as link_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery
@@ -36,6 +37,7 @@ from ticketing.tickets.forms import (
     CommentForm,
     RaiseForm,
 )
+from ticketing.tickets.link_forms import LinkForm, UnlinkForm
 
 Rendered = tuple[str, int]
 
@@ -129,6 +131,7 @@ def new() -> Response | str | Rendered:
                 title=form.title.data or "",
                 description=form.description.data or "",
                 files=uploads,
+                idempotency_key=form.idempotency_key.data or None,
             )
             db.session.commit()
         except InvalidInput as exc:
@@ -147,7 +150,7 @@ def _form_error(form: Any, exc: InvalidInput) -> None:
         str(exc.details.get("field")), ""
     )
     field = getattr(form, field_name, None) if field_name else None
-    message = _(exc.message)
+    message = exc.text
     if field is not None and hasattr(field, "errors"):
         field.errors = [*list(field.errors), message]
     else:
@@ -169,6 +172,9 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         actions=ticket_service.available_events(_user(), ticket),
         action_buttons=ACTION_BUTTONS,
         comment_form=comment_form,
+        links=link_service.links_of(ticket),
+        link_form=LinkForm(),
+        unlink_form=UnlinkForm(),
     )
 
 
