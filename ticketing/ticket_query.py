@@ -51,7 +51,7 @@ Q_MAX = 100
 _FILTER_PARAMS = (
     "tab", "state", "open", "category", "school", "district", "province", "level", "cohort",
     "mine", "overdue", "waiting", "escalated", "reopened", "resolved_by", "created_from",
-    "created_to", "verified_from", "verified_to", "sla", "q", "holder",
+    "created_to", "verified_from", "verified_to", "sla", "q", "holder", "linked",
 )  # fmt: skip
 
 
@@ -117,6 +117,7 @@ class TicketQuery:
     sla: str | None = None
     q: str = ""
     holder: int | None = None
+    linked: int | None = None  # a ticket: it and the tickets linked to it (a group)
     sort: str = ""
     before: int | None = None
     page: int = 1
@@ -156,6 +157,7 @@ class TicketQuery:
             sla=_choice(args.get("sla"), SLA_VALUES),
             q=str(args.get("q") or "").strip()[:Q_MAX],
             holder=reports.parse_int(args.get("holder")),
+            linked=reports.parse_int(args.get("linked")),
             sort=_choice(args.get("sort"), SORTS) or "",
             before=reports.parse_int(args.get("before")),
             page=min(max(page or 1, 1), MAX_PAGE),
@@ -256,6 +258,10 @@ class TicketQuery:
             out.append(Ticket.assignee_id == _user_id(user))
         if self.waiting:
             out.append(and_(Ticket.state == "resolved", Ticket.facilitator_id == _user_id(user)))
+        if self.holder is not None:
+            out.append(Ticket.province_holder_id == self.holder)
+        if self.linked is not None:
+            out.append(linked_condition(self.linked))
         if self.q:
             out.append(_search(self.q))
         return out
@@ -332,6 +338,20 @@ def _search(text: str) -> ColumnElement[bool]:
     )
 
 
+def linked_condition(ticket_id: int) -> ColumnElement[bool]:
+    """The ticket and those linked to it as related or duplicate (either way round)."""
+    from ticketing.models import DUPLICATE, RELATED, TicketLink
+
+    kinds = (RELATED, DUPLICATE)
+    forward = select(TicketLink.other_ticket_id).where(
+        TicketLink.ticket_id == ticket_id, TicketLink.kind.in_(kinds)
+    )
+    backward = select(TicketLink.ticket_id).where(
+        TicketLink.other_ticket_id == ticket_id, TicketLink.kind.in_(kinds)
+    )
+    return or_(Ticket.id == ticket_id, Ticket.id.in_(forward), Ticket.id.in_(backward))
+
+
 def auto_escalated() -> ColumnElement[bool]:
     """Whether the SLA sweeper (no actor) escalated the ticket: marked in every list."""
     return exists().where(
@@ -349,6 +369,7 @@ def with_display(query: Select[Any]) -> Select[Any]:
         joinedload(Ticket.province),
         joinedload(Ticket.category),
         joinedload(Ticket.assignee),
+        joinedload(Ticket.province_holder),
     )
 
 

@@ -24,6 +24,7 @@ from ticketing.models.ticket import (
     TicketEvent,
 )
 from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+from ticketing.models.worklist import ReplyTemplate, SavedView
 
 __all__ = [
     "ACADEMIC",
@@ -50,6 +51,8 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Province",
+    "ReplyTemplate",
+    "SavedView",
     "School",
     "SchoolAssignment",
     "SlaPolicy",

@@ -86,6 +86,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "verify": VerifyForm,
     "reopen": NoteActionForm,
     "withdraw": NoteActionForm,
+    # Not a workflow event: "assign to me" and "resolve" in one step (services.tickets).
+    "take_resolve": ResolveForm,
 }
 
 ACTION_TITLES = {
@@ -96,6 +98,7 @@ ACTION_TITLES = {
     "verify": _l("Verify the fix"),
     "reopen": _l("Reopen: not fixed"),
     "withdraw": _l("Withdraw the ticket"),
+    "take_resolve": _l("Take and resolve the ticket"),
 }
 
 ACTION_BUTTONS = {
@@ -106,4 +109,5 @@ ACTION_BUTTONS = {
     "verify": _l("Verify"),
     "reopen": _l("Reopen"),
     "withdraw": _l("Withdraw"),
+    "take_resolve": _l("Take and resolve"),
 }

@@ -24,6 +24,7 @@ from ticketing.models import (
     TicketEvent,
     User,
 )
+from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery, with_display
 
 
@@ -59,12 +60,19 @@ def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
             )
         )
     districts = []
+    holders: list[User] = []
     if user.role not in (FACILITATOR, DISTRICT_PMO) and user.province is not None:
         districts = list(user.province.districts)
+        holders = user_service.active_officers(province_code=user.province.code)
     categories = list(
         db.session.scalars(select(Category).order_by(Category.kind, Category.position))
     )
-    return {"schools": schools, "districts": districts, "categories": categories}
+    return {
+        "schools": schools,
+        "districts": districts,
+        "categories": categories,
+        "holders": holders,
+    }
 
 
 @dataclass

@@ -25,10 +25,11 @@ from ticketing.models import (
 )
 from ticketing.services import attachments as attachment_service
 from ticketing.services import links as link_service
+from ticketing.services import saved_views as view_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery
-from ticketing.tickets import bp, queries
+from ticketing.tickets import bp, queries, worklist
 from ticketing.tickets.forms import (
     ACTION_BUTTONS,
     ACTION_FORMS,
@@ -38,6 +39,7 @@ from ticketing.tickets.forms import (
     RaiseForm,
 )
 from ticketing.tickets.link_forms import LinkForm, UnlinkForm
+from ticketing.tickets.worklist_forms import DeleteForm, HolderForm, SavedViewForm, TakeForm
 
 Rendered = tuple[str, int]
 
@@ -82,8 +84,12 @@ def index() -> str:
         waiting_limit=size,
         choices=queries.filter_choices(user, query),
         can_raise=permissions.can_raise(user),
-        bulk_form=None,
-        takeable=set(),
+        bulk_form=worklist.bulk_form_for(user),
+        bulk_result=worklist.pop_bulk_result(),
+        takeable={t.id for t in result.items if permissions.can_take(user, t)},
+        saved_views=view_service.of_user(user),
+        save_view_form=SavedViewForm(),
+        view_delete_form=DeleteForm(),
     )
 
 
@@ -169,7 +175,10 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         "tickets/show.html",
         ticket=ticket,
         timeline=queries.timeline(ticket),
-        actions=ticket_service.available_events(_user(), ticket),
+        actions=_actions(_user(), ticket),
+        can_take=permissions.can_take(_user(), ticket),
+        take_form=TakeForm(formdata=None, version=str(ticket.version_id)),
+        holder_form=_holder_form(ticket),
         action_buttons=ACTION_BUTTONS,
         comment_form=comment_form,
         links=link_service.links_of(ticket),
@@ -199,6 +208,24 @@ def comment(ticket_id: int) -> Response | Rendered:
             return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor=f"c{row.id}"))
         ticket = ticket_service.get_visible(user, ticket_id)
     return _render_show(ticket, form), 400
+
+
+def _holder_form(ticket: Ticket) -> HolderForm | None:
+    """The "give to a province officer" form, for those who may hand the ticket on."""
+    if not permissions.can_give_to_holder(_user(), ticket):
+        return None
+    form = HolderForm(formdata=None, version=str(ticket.version_id))
+    officers = user_service.active_officers(province_code=ticket.province_code)
+    form.holder.choices = [(u.id, u.name) for u in officers if u.id != ticket.province_holder_id]
+    return form if form.holder.choices else None
+
+
+def _actions(user: User, ticket: Ticket) -> list[str]:
+    """The buttons of the ticket page: the workflow's events, then the one-step shortcut."""
+    actions = ticket_service.available_events(user, ticket)
+    if permissions.can_take_and_resolve(user, ticket):
+        actions.append("take_resolve")
+    return actions
 
 
 def _action_form(event: str, ticket: Ticket) -> ActionForm:
@@ -232,7 +259,7 @@ def _render_action(
         title=ACTION_TITLES[event],
         button=ACTION_BUTTONS[event],
         changes=changes,
-        still_possible=event in ticket_service.available_events(_user(), ticket),
+        still_possible=event in _actions(_user(), ticket),
     )
 
 
@@ -244,7 +271,7 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
     user = _user()
     ticket = ticket_service.get_visible(user, ticket_id)
     form = _action_form(event, ticket)
-    available = event in ticket_service.available_events(user, ticket)
+    available = event in _actions(user, ticket)
     if not form.is_submitted():
         if not available:
             abort(403)
@@ -265,15 +292,24 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
         assignee = None
         if "assignee" in form and form["assignee"].data:
             assignee = db.session.get(User, form["assignee"].data)
-        ticket_service.fire(
-            ticket,
-            event,
-            actor=user,
-            expected_version=int(form.version.data or 0),
-            note=form["note"].data if "note" in form else None,
-            assignee=assignee,
-            files=uploads,
-        )
+        if event == "take_resolve":
+            ticket_service.take_and_resolve(
+                ticket,
+                actor=user,
+                expected_version=int(form.version.data or 0),
+                note=form["note"].data,
+                files=uploads,
+            )
+        else:
+            ticket_service.fire(
+                ticket,
+                event,
+                actor=user,
+                expected_version=int(form.version.data or 0),
+                note=form["note"].data if "note" in form else None,
+                assignee=assignee,
+                files=uploads,
+            )
         db.session.commit()
     except ConflictError:
         db.session.rollback()
