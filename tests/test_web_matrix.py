@@ -22,7 +22,7 @@ from tests.factories import World, login
 from ticketing.clock import frozen_at, utcnow
 from ticketing.extensions import db
 from ticketing.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
-from ticketing.services import attachments, links, saved_views
+from ticketing.services import attachments, links, reply_templates, saved_views
 from ticketing.services import tickets as ticket_service
 
 ANON = "anonymous"
@@ -100,6 +100,10 @@ def _linked(ctx: dict[str, Any], world: World) -> None:
 
 def _saved_view(ctx: dict[str, Any], world: World) -> None:
     ctx["view"] = saved_views.save(world.officer_a, "Milik saya", "tab=all&mine=1")
+
+
+def _reply_template(ctx: dict[str, Any], world: World) -> None:
+    ctx["template"] = reply_templates.create(world.admin, "35", title="Salam", body="Halo")
 
 
 def _action(event: str, state: str, allowed: dict[str, int], note: bool = True) -> list[Case]:
@@ -273,6 +277,51 @@ CASES: list[Case] = [
         None,
         allowed={"officer_a": 302},
         prepare=_saved_view,
+    ),
+    Case(
+        "reply-templates-get",
+        "admin.reply_templates",
+        "GET",
+        lambda ctx: "/admin/templates",
+        None,
+        allowed={"admin": 200, "admin_c": 200, "national": 200},
+        in_scope=403,
+        out_of_scope=403,
+    ),
+    Case(
+        "reply-templates-post",
+        "admin.reply_templates",
+        "POST",
+        lambda ctx: "/admin/templates",
+        None,
+        lambda ctx, w: {"title": "Salam", "body": "Terima kasih atas laporannya."},
+        {"admin": 302, "admin_c": 302, "national": 302},
+        403,
+        403,
+    ),
+    Case(
+        "reply-template-edit",
+        "admin.reply_template_edit",
+        "POST",
+        lambda ctx: f"/admin/templates/{ctx['template'].id}",
+        None,
+        lambda ctx, w: {"title": "Salam", "body": "Baru"},
+        {"admin": 302, "national": 302, "admin_c": 404},
+        403,
+        403,
+        prepare=_reply_template,
+    ),
+    Case(
+        "reply-template-delete",
+        "admin.reply_template_delete",
+        "POST",
+        lambda ctx: f"/admin/templates/{ctx['template'].id}/delete",
+        None,
+        None,
+        {"admin": 302, "national": 302, "admin_c": 404},
+        403,
+        403,
+        prepare=_reply_template,
     ),
     Case("help", "help.index", "GET", lambda ctx: "/help", None, anonymous=200, everyone=200),
     Case("login-get", "auth.login", "GET", lambda ctx: "/login", None, anonymous=200, everyone=302),

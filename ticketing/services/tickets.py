@@ -322,11 +322,29 @@ def give_to_holder(
     return ticket
 
 
-def add_comment(ticket: Ticket, *, actor: User, body: str, files: Sequence[Upload] = ()) -> Comment:
-    """Anyone who can see the ticket may comment on it (with optional evidence files)."""
+def add_comment(
+    ticket: Ticket,
+    *,
+    actor: User,
+    body: str,
+    files: Sequence[Upload] = (),
+    internal: bool = False,
+) -> Comment:
+    """Anyone who can see the ticket may comment on it (with optional evidence files).
+
+    An ``internal`` note is for PMO officers and administrators only: facilitators never
+    see it (timeline, files, exports, notifications).
+    """
     if not permissions.can_comment(actor, ticket):
         raise NotFound("Ticket not found.")
-    comment = Comment(ticket=ticket, author=actor, body=_text(body, "comment", required=True))
+    if internal and not permissions.can_write_internal(actor, ticket):
+        raise PermissionDenied(_l("You may not do this to this ticket now."))
+    comment = Comment(
+        ticket=ticket,
+        author=actor,
+        body=_text(body, "comment", required=True),
+        internal=internal,
+    )
     comment.created_at = utcnow()
     db.session.add(comment)
     db.session.flush()

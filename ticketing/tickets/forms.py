@@ -6,7 +6,14 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ticketing.services.tickets import TEXT_MAX, TITLE_MAX
@@ -76,6 +83,9 @@ class CommentForm(FlaskForm):
 
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=TEXT_MAX)])
     files = MultipleFileField(_l("Files"), description=FILES_HELP)
+    internal = BooleanField(
+        _l("Internal note: only PMO officers and administrators see it, never the facilitator")
+    )
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ticketing import permissions
 from ticketing.extensions import db
 from ticketing.models import (
     DISTRICT_PMO,
@@ -88,10 +89,16 @@ class TimelineEntry:
     from_state: str | None
     to_state: str | None
     attachments: list[Attachment]
+    internal: bool = False
 
 
-def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[TimelineEntry]:
-    """Events and comments merged in time order (three queries, whatever the length)."""
+def timeline(
+    ticket: Ticket, after_event_id: int | None = None, *, viewer: Any = None
+) -> list[TimelineEntry]:
+    """Events and comments merged in time order (three queries, whatever the length).
+
+    Internal notes are left out unless ``viewer`` may read them (none without a viewer).
+    """
     events_query = (
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
@@ -102,14 +109,15 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
         events_query = events_query.where(TicketEvent.id > after_event_id)
         comments: list[Comment] = []
     else:
-        comments = list(
-            db.session.scalars(
-                select(Comment)
-                .where(Comment.ticket_id == ticket.id)
-                .options(joinedload(Comment.author))
-                .order_by(Comment.id)
-            )
+        comments_query = (
+            select(Comment)
+            .where(Comment.ticket_id == ticket.id)
+            .options(joinedload(Comment.author))
+            .order_by(Comment.id)
         )
+        if not permissions.can_see_internal(viewer):
+            comments_query = comments_query.where(Comment.internal.is_(False))
+        comments = list(db.session.scalars(comments_query))
     events = list(db.session.scalars(events_query))
     files: dict[tuple[str, int | None], list[Attachment]] = {}
     for attachment in db.session.scalars(
@@ -145,6 +153,7 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
             None,
             None,
             files.get(("comment", c.id), []),
+            c.internal,
         )
         for c in comments
     ]

@@ -25,6 +25,7 @@ from ticketing.models import (
 )
 from ticketing.services import attachments as attachment_service
 from ticketing.services import links as link_service
+from ticketing.services import reply_templates as template_service
 from ticketing.services import saved_views as view_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
@@ -174,7 +175,9 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
     return render_template(
         "tickets/show.html",
         ticket=ticket,
-        timeline=queries.timeline(ticket),
+        timeline=queries.timeline(ticket, viewer=_user()),
+        can_write_internal=permissions.can_write_internal(_user(), ticket),
+        reply_templates=template_service.for_ticket(_user(), ticket),
         actions=_actions(_user(), ticket),
         can_take=permissions.can_take(_user(), ticket),
         take_form=TakeForm(formdata=None, version=str(ticket.version_id)),
@@ -197,7 +200,11 @@ def comment(ticket_id: int) -> Response | Rendered:
         try:
             uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
             row = ticket_service.add_comment(
-                ticket, actor=user, body=form.body.data or "", files=uploads
+                ticket,
+                actor=user,
+                body=form.body.data or "",
+                files=uploads,
+                internal=bool(form.internal.data),
             )
             db.session.commit()
         except InvalidInput as exc:
@@ -330,7 +337,11 @@ def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
         seen = int(form.seen_event.data or 0)
     except ValueError:
         seen = 0
-    changes = [e for e in queries.timeline(ticket, after_event_id=seen) if e.kind == "event"]
+    changes = [
+        e
+        for e in queries.timeline(ticket, after_event_id=seen, viewer=_user())
+        if e.kind == "event"
+    ]
     # The refreshed version lets the user resubmit on purpose after reading the changes.
     form.version.data = str(ticket.version_id)
     form.seen_event.data = str(queries.last_event_id(ticket))
@@ -344,6 +355,8 @@ def attachment(attachment_id: int) -> Response:
     if row is None:
         abort(404)
     ticket_service.get_visible(_user(), row.ticket_id)
+    if not attachment_service.may_download(_user(), row):
+        abort(404)  # a file of an internal note, asked for by someone who may not read it
     path = attachment_service.path_of(row)
     if not path.is_file():
         abort(404)
