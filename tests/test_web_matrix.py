@@ -323,6 +323,14 @@ CASES: list[Case] = [
         403,
         prepare=_reply_template,
     ),
+    Case(
+        "notifications-read-kind",
+        "notify.mark_kind_read",
+        "POST",
+        lambda ctx: "/notifications/read-kind/raised",
+        None,
+        everyone=302,
+    ),
     Case("help", "help.index", "GET", lambda ctx: "/help", None, anonymous=200, everyone=200),
     Case("login-get", "auth.login", "GET", lambda ctx: "/login", None, anonymous=200, everyone=302),
     Case(
