@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
-from ticketing import permissions, reports, sla
+from ticketing import permissions, reports, sla, vocabulary
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
@@ -58,14 +58,13 @@ _FILTER_PARAMS = (
 def todo_states(user: Any) -> tuple[str, ...]:
     """The states in which a ticket waits for this user's tier (the "perlu ditangani" tab)."""
     role = getattr(user, "role", None)
-    if role == DISTRICT_PMO:
-        return sla.DISTRICT_STATES
-    if role == PROVINCE_PMO:
-        return tuple(s for s in sla.PMO_STATES if s not in sla.DISTRICT_STATES)
+    tier = vocabulary.ROLE_TIER.get(role) if role in set(vocabulary.Role) else None
+    if tier is not None:
+        return vocabulary.tier_states(tier)
     if role == FACILITATOR:
-        return ("resolved",)
+        return (vocabulary.State.RESOLVED,)  # the facilitator's turn: verify or reopen
     if role == ADMIN:
-        return sla.PMO_STATES
+        return vocabulary.PMO_STATES
     return ()
 
 

@@ -1,14 +1,14 @@
 """worklist: province holder, internal notes, reply templates, saved views, e-mail digest
 
 Revision ID: 10_worklist
-Revises: 9_idempotency
+Revises: 14b_sessions
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "10_worklist"
-down_revision = "9_idempotency"
+down_revision = "14b_sessions"
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ticketing import permissions
@@ -21,7 +22,6 @@ from ticketing.errors import (
     PermissionDenied,
 )
 from ticketing.extensions import db
-from ticketing.i18n import _l
 from ticketing.models import Ticket, User
 from ticketing.services import tickets as ticket_service
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from ticketing import permissions
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput, NotFound, PermissionDenied
 from ticketing.extensions import db
-from ticketing.i18n import _l
 from ticketing.models import ReplyTemplate, Ticket, User
 from ticketing.models.worklist import TEMPLATE_TITLE_MAX
 from ticketing.services.tickets import TEXT_MAX

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.errors import InvalidInput, NotFound
 from ticketing.extensions import db
-from ticketing.i18n import _l
 from ticketing.models import SavedView, User
 from ticketing.models.worklist import VIEW_NAME_MAX, VIEW_QUERY_MAX
 

@@ -40,9 +40,7 @@ def waiting_for_verification(user: User, limit: int) -> list[Ticket]:
 
 def _district_in_scope(user: User, district: str | None) -> bool:
     """Whether a province-wide user may list the schools of ``district`` (not another's)."""
-    if not district:
-        return False
-    return bool(user.is_national or district.split(".")[0] == user.province_code)
+    return permissions.can_browse_district(user, district)
 
 
 def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
@@ -62,7 +60,7 @@ def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
         )
     districts = []
     holders: list[User] = []
-    if user.role not in (FACILITATOR, DISTRICT_PMO) and user.province is not None:
+    if permissions.browses_province_districts(user) and user.province is not None:
         districts = list(user.province.districts)
         holders = user_service.active_officers(province_code=user.province.code)
     categories = list(
