@@ -23,6 +23,7 @@ from ticketing.models.ticket import (
     TicketEvent,
 )
 from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+from ticketing.models.worklist import ReplyTemplate, SavedView
 from ticketing.vocabulary import FINAL_STATES, OPEN_STATES
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Province",
+    "ReplyTemplate",
+    "SavedView",
     "School",
     "SchoolAssignment",
     "SlaPolicy",
