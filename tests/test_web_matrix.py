@@ -306,6 +306,10 @@ def test_anonymous_is_sent_to_login_everywhere(app: Flask) -> None:
             checked += 1
             if public:
                 assert response.status_code < 500, (method, path)
+            elif _blueprint(rule.endpoint) == "api":
+                # The API never redirects: 401 as application/problem+json.
+                assert response.status_code == 401, (method, path, response.status_code)
+                assert response.mimetype == "application/problem+json", (method, path)
             else:
                 assert response.status_code == 302, (method, path, response.status_code)
                 assert "/login" in response.headers["Location"], (method, path)
