@@ -197,7 +197,8 @@ EXCLUDED_BLUEPRINTS: dict[str, str] = {
     "dashboard": "role matrix in tests/test_dashboard*.py (dashboard helper)",
     "notify": "role matrix in tests/test_notif*.py (sla helper)",
     "account": "own-account pages, tested in tests/test_accounts*.py (admin helper)",
-    "api": "role matrix in the API's own tests",
+    "api": "role matrix in tests/test_api_matrix.py",
+    "api_reference": "role matrix in tests/test_api_matrix.py (public document and page)",
 }
 
 
