@@ -53,9 +53,16 @@ def _event(event: str, state: str, allowed: tuple[str, ...], note: bool = True) 
             values["assignee_id"] = world.officer_a.id
         return values
 
-    return Case(f"event-{event}", "api.fire", "POST",
-                lambda ctx: f"/api/v1/tickets/{ctx['ticket'].id}/events", state, body,
-                dict.fromkeys(allowed, 200), in_scope=403)  # fmt: skip
+    return Case(
+        f"event-{event}",
+        "api.fire",
+        "POST",
+        lambda ctx: f"/api/v1/tickets/{ctx['ticket'].id}/events",
+        state,
+        body,
+        dict.fromkeys(allowed, 200),
+        in_scope=403,
+    )
 
 
 def _notification(ctx: dict[str, Any], world: World) -> None:
@@ -71,18 +78,36 @@ def _public(ctx: dict[str, Any], world: World) -> None:
 
 
 def _raise(ctx: dict[str, Any], world: World) -> dict[str, Any]:
-    return {"school_id": world.school_a.id, "category_id": world.category.id,
-            "title": "Baru", "description": "Isi"}  # fmt: skip
+    return {
+        "school_id": world.school_a.id,
+        "category_id": world.category.id,
+        "title": "Baru",
+        "description": "Isi",
+    }
 
 
 PROVINCE_35 = {"province": 200, "admin": 200, "national": 200}
 CASES: list[Case] = [
     Case("me", "api.me", "GET", lambda ctx: "/api/v1/me", None, everyone=200),
     Case("tickets", "api.tickets", "GET", lambda ctx: "/api/v1/tickets?state=", everyone=200),
-    Case("raise", "api.raise_ticket", "POST", lambda ctx: "/api/v1/tickets", None, _raise,
-         {"facilitator_a": 201}, in_scope=403, out_of_scope=403),  # fmt: skip
-    Case("ticket", "api.ticket", "GET", lambda ctx: f"/api/v1/tickets/{ctx['ticket'].id}",
-         in_scope=200),  # fmt: skip
+    Case(
+        "raise",
+        "api.raise_ticket",
+        "POST",
+        lambda ctx: "/api/v1/tickets",
+        None,
+        _raise,
+        {"facilitator_a": 201},
+        in_scope=403,
+        out_of_scope=403,
+    ),
+    Case(
+        "ticket",
+        "api.ticket",
+        "GET",
+        lambda ctx: f"/api/v1/tickets/{ctx['ticket'].id}",
+        in_scope=200,
+    ),
     _event("assign", "raised", ("officer_a", "officer_a2"), note=False),
     _event("escalate", "assigned", ("officer_a", "officer_a2")),
     _event("resolve", "escalated", ("province",)),
@@ -90,43 +115,124 @@ CASES: list[Case] = [
     _event("verify", "resolved", ("facilitator_a",), note=False),
     _event("reopen", "resolved", ("facilitator_a",)),
     _event("withdraw", "assigned", ("facilitator_a",)),
-    Case("comment", "api.comment", "POST",
-         lambda ctx: f"/api/v1/tickets/{ctx['ticket'].id}/comments",
-         body=lambda ctx, w: {"body": "Catatan"}, in_scope=201),  # fmt: skip
-    Case("attachment", "api.attachment", "GET",
-         lambda ctx: f"/api/v1/attachments/{ctx['attachment_id']}", in_scope=200,
-         files=True),  # fmt: skip
-    Case("categories", "api.categories", "GET", lambda ctx: "/api/v1/categories", None,
-         everyone=200),  # fmt: skip
+    Case(
+        "comment",
+        "api.comment",
+        "POST",
+        lambda ctx: f"/api/v1/tickets/{ctx['ticket'].id}/comments",
+        body=lambda ctx, w: {"body": "Catatan"},
+        in_scope=201,
+    ),
+    Case(
+        "attachment",
+        "api.attachment",
+        "GET",
+        lambda ctx: f"/api/v1/attachments/{ctx['attachment_id']}",
+        in_scope=200,
+        files=True,
+    ),
+    Case(
+        "categories", "api.categories", "GET", lambda ctx: "/api/v1/categories", None, everyone=200
+    ),
     Case("schools", "api.schools", "GET", lambda ctx: "/api/v1/schools", None, everyone=200),
-    Case("districts", "api.districts", "GET", lambda ctx: "/api/v1/districts", None,
-         everyone=200),  # fmt: skip
-    Case("notifications", "api.notifications", "GET", lambda ctx: "/api/v1/notifications",
-         everyone=200),  # fmt: skip
-    Case("notification-read", "api.notification_read", "POST",
-         lambda ctx: f"/api/v1/notifications/{ctx['notification']}/read",
-         allowed={"officer_a": 200}, in_scope=404, setup=_notification),  # fmt: skip
-    Case("notifications-read-all", "api.notifications_read_all", "POST",
-         lambda ctx: "/api/v1/notifications/read-all", everyone=200),  # fmt: skip
-    Case("dashboard-national", "api.dashboard_national", "GET",
-         lambda ctx: "/api/v1/dashboard/national", None, allowed={"national": 200},
-         in_scope=403, out_of_scope=403),  # fmt: skip
-    Case("dashboard-province", "api.dashboard_province", "GET",
-         lambda ctx: "/api/v1/dashboard/provinces/35", None,
-         allowed={**PROVINCE_35, **dict.fromkeys(FACILITATORS, 403),
-          "officer_a": 403, "officer_a2": 403, "officer_b": 403}),  # fmt: skip
-    Case("dashboard-district", "api.dashboard_district", "GET",
-         lambda ctx: "/api/v1/dashboard/districts/35.01", None,
-         allowed={**PROVINCE_35, "officer_a": 200, "officer_a2": 200,
-          **dict.fromkeys(FACILITATORS, 403)}),  # fmt: skip
-    Case("public", "api.public_province", "GET", lambda ctx: "/api/v1/public/provinces/35",
-         None, anonymous=200, everyone=200, setup=_public),  # fmt: skip
-    Case("public-off", "api.public_province", "GET", lambda ctx: "/api/v1/public/provinces/35",
-         None, anonymous=404, everyone=404),  # fmt: skip
-    Case("openapi", "api_reference.openapi_json", "GET", lambda ctx: "/api/v1/openapi.json",
-         None, anonymous=200, everyone=200),  # fmt: skip
-    Case("reference", "api_reference.docs", "GET", lambda ctx: "/api/v1/docs", None,
-         anonymous=200, everyone=200),  # fmt: skip
+    Case("districts", "api.districts", "GET", lambda ctx: "/api/v1/districts", None, everyone=200),
+    Case(
+        "notifications",
+        "api.notifications",
+        "GET",
+        lambda ctx: "/api/v1/notifications",
+        everyone=200,
+    ),
+    Case(
+        "notification-read",
+        "api.notification_read",
+        "POST",
+        lambda ctx: f"/api/v1/notifications/{ctx['notification']}/read",
+        allowed={"officer_a": 200},
+        in_scope=404,
+        setup=_notification,
+    ),
+    Case(
+        "notifications-read-all",
+        "api.notifications_read_all",
+        "POST",
+        lambda ctx: "/api/v1/notifications/read-all",
+        everyone=200,
+    ),
+    Case(
+        "dashboard-national",
+        "api.dashboard_national",
+        "GET",
+        lambda ctx: "/api/v1/dashboard/national",
+        None,
+        allowed={"national": 200},
+        in_scope=403,
+        out_of_scope=403,
+    ),
+    Case(
+        "dashboard-province",
+        "api.dashboard_province",
+        "GET",
+        lambda ctx: "/api/v1/dashboard/provinces/35",
+        None,
+        allowed={
+            **PROVINCE_35,
+            **dict.fromkeys(FACILITATORS, 403),
+            "officer_a": 403,
+            "officer_a2": 403,
+            "officer_b": 403,
+        },
+    ),
+    Case(
+        "dashboard-district",
+        "api.dashboard_district",
+        "GET",
+        lambda ctx: "/api/v1/dashboard/districts/35.01",
+        None,
+        allowed={
+            **PROVINCE_35,
+            "officer_a": 200,
+            "officer_a2": 200,
+            **dict.fromkeys(FACILITATORS, 403),
+        },
+    ),
+    Case(
+        "public",
+        "api.public_province",
+        "GET",
+        lambda ctx: "/api/v1/public/provinces/35",
+        None,
+        anonymous=200,
+        everyone=200,
+        setup=_public,
+    ),
+    Case(
+        "public-off",
+        "api.public_province",
+        "GET",
+        lambda ctx: "/api/v1/public/provinces/35",
+        None,
+        anonymous=404,
+        everyone=404,
+    ),
+    Case(
+        "openapi",
+        "api_reference.openapi_json",
+        "GET",
+        lambda ctx: "/api/v1/openapi.json",
+        None,
+        anonymous=200,
+        everyone=200,
+    ),
+    Case(
+        "reference",
+        "api_reference.docs",
+        "GET",
+        lambda ctx: "/api/v1/docs",
+        None,
+        anonymous=200,
+        everyone=200,
+    ),
 ]
 
 
@@ -155,8 +261,13 @@ def _run(app: Flask, world: World, case: Case, who: str, secret: str | None) -> 
     body = case.body(ctx, world) if case.body else None
     response = call(client, case.method, case.path(ctx), secret, json=body)
     code = expected(case, who)
-    assert response.status_code == code, (case.name, who, response.status_code, code,
-                                          response.get_data(as_text=True)[:300])  # fmt: skip
+    assert response.status_code == code, (
+        case.name,
+        who,
+        response.status_code,
+        code,
+        response.get_data(as_text=True)[:300],
+    )
     if code >= 400 and case.endpoint.startswith("api."):
         assert response.mimetype == "application/problem+json", (case.name, who)
         assert response.json is not None and response.json["status"] == code

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 
 from ticketing.models import LEVELS, STATES
 from ticketing.services.tickets import TEXT_MAX, TITLE_MAX
+from ticketing.ticket_query import MAX_PAGE, SORTS, TABS
 from ticketing.workflow import EVENTS
 
 
@@ -191,6 +192,7 @@ class TicketPageSchema(Schema):
 
     items = fields.List(fields.Nested(TicketSchema), required=True)
     next_before = fields.Integer(allow_none=True, required=True)
+    next_page = fields.Integer(allow_none=True, required=True)
 
 
 _FLAG = validate.OneOf(["", "0", "1"])
@@ -199,13 +201,14 @@ _FLAG = validate.OneOf(["", "0", "1"])
 class TicketListArgs(Schema):
     """The ticket list's parameters: the same names and meaning as the web list's."""
 
-    state = fields.String(
-        validate=validate.OneOf(["", "open", *STATES]),
+    tab = fields.String(
+        validate=validate.OneOf(TABS),
         metadata={
-            "description": "Empty: every state. Absent: the role's "
-            "default (escalated for the province PMO), as on the web"
+            "description": "Quick filter; without any parameter the role's default "
+            "(todo for PMO officers, all for others), as on the web"
         },
     )
+    state = fields.String(validate=validate.OneOf(["", "open", *STATES]))
     category = fields.Integer(validate=validate.Range(1, 2**31 - 1))
     school = fields.Integer(validate=validate.Range(1, 2**31 - 1))
     district = fields.String(validate=validate.Length(max=5))
@@ -225,9 +228,18 @@ class TicketListArgs(Schema):
     verified_from = fields.Date()
     verified_to = fields.Date()
     q = fields.String(validate=validate.Length(max=100), metadata={"description": "Search"})
+    holder = fields.Integer(
+        validate=validate.Range(1, 2**31 - 1),
+        metadata={"description": "Tickets held by this facilitator"},
+    )
+    sort = fields.String(validate=validate.OneOf(SORTS))
     before = fields.Integer(
         validate=validate.Range(1, 2**31 - 1),
-        metadata={"description": "Keyset: tickets with a smaller id"},
+        metadata={"description": "Keyset (newest first): tickets with a smaller id"},
+    )
+    page = fields.Integer(
+        validate=validate.Range(1, MAX_PAGE),
+        metadata={"description": "Sorted lists and the todo tab"},
     )
     limit = fields.Integer(load_default=25, validate=validate.Range(1, 100))
 

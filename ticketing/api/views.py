@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from ticketing import permissions, reports
+from ticketing import permissions, reports, ticket_query
 from ticketing.api import bp, problems
 from ticketing.api import schemas as s
 from ticketing.api.auth import api_user, authenticate, public
@@ -36,6 +36,7 @@ from ticketing.notifications import KIND_LABELS, unread_count
 from ticketing.services import attachments as attachment_service
 from ticketing.services import notifications as notification_service
 from ticketing.services import tickets as ticket_service
+from ticketing.ticket_query import TicketQuery
 from ticketing.tickets import queries
 
 bp.before_request(authenticate)
@@ -55,9 +56,13 @@ def _body_doc(schema: type[s.Schema], *, files: bool) -> dict[str, Any]:
     content: dict[str, Any] = {"application/json": {"schema": schema}}
     if files:
         content["multipart/form-data"] = {
-            "schema": {"allOf": [{"$ref": f"#/components/schemas/{name}"},
-                                 {"type": "object", "properties": {"files": _FILES_DOC}}]}
-        }  # fmt: skip
+            "schema": {
+                "allOf": [
+                    {"$ref": f"#/components/schemas/{name}"},
+                    {"type": "object", "properties": {"files": _FILES_DOC}},
+                ]
+            }
+        }
     return {"required": True, "content": content}
 
 
@@ -180,30 +185,41 @@ def me() -> dict[str, Any]:
 @bp.arguments(s.TicketListArgs, location="query")
 @bp.response(200, s.TicketPageSchema)
 def tickets(args: dict[str, Any]) -> dict[str, Any]:
-    """The tickets in my scope with the web list's parameters, newest first (keyset pages).
+    """The tickets in my scope with the web list's parameters (the one ticket query).
 
-    The same parser and query as the list page (``?state=`` empty means every state; absent,
-    the role's default). Continue with ``before=next_before`` until it is null.
+    The same parser and SELECT as the list page (``ticketing/ticket_query.py``): without any
+    filter the role's default tab applies (``todo`` for PMO officers), as on the web. Newest
+    first pages go by ``before=next_before``; sorted lists and the ``todo`` tab by
+    ``page=next_page``.
     """
     user = api_user()
-    raw = {key: request.args.get(key, "") for key in request.args}
-    filters = queries.TicketFilters.from_args(raw, user)
-    page = queries.page(user, filters, args["limit"])
-    return {"items": [_ticket(t) for t in page.items], "next_before": page.next_before}
+    raw = {key: request.args.get(key, "") for key in request.args if key != "limit"}
+    query = TicketQuery.from_args(raw, user)
+    page = ticket_query.page(user, query, args["limit"])
+    return {
+        "items": [_ticket(t) for t in page.items],
+        "next_before": page.next_before,
+        "next_page": page.next_page,
+    }
 
 
 @bp.route("/tickets", methods=["POST"])
 @bp.doc(
     requestBody=_body_doc(s.RaiseSchema, files=True),
-    parameters=[{
-        "in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[!-~]+$"},
-        "description": "Retrying with the same key returns the ticket the first call made.",
-    }],
-)  # fmt: skip
+    parameters=[
+        {
+            "in": "header",
+            "name": IDEMPOTENCY_HEADER,
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[!-~]+$"},
+            "description": "Retrying with the same key returns the ticket the first call made.",
+        }
+    ],
+)
 @bp.response(201, s.TicketDetailSchema)
-@bp.alt_response(200, schema=s.TicketDetailSchema, description="A repeat: the same ticket",
-                 success=True)  # fmt: skip
+@bp.alt_response(
+    200, schema=s.TicketDetailSchema, description="A repeat: the same ticket", success=True
+)
 def raise_ticket() -> Any:
     """Raise a ticket for one of my schools (facilitators), optionally with evidence files."""
     user = api_user()
@@ -228,9 +244,14 @@ def raise_ticket() -> Any:
     if school is None or category is None:
         raise InvalidInput("Choose a school and a category.", field="school_id")
     ticket = ticket_service.raise_ticket(
-        user, school=school, category=category, title=data["title"],
-        description=data["description"], files=uploads, idempotency_key=key,
-    )  # fmt: skip
+        user,
+        school=school,
+        category=category,
+        title=data["title"],
+        description=data["description"],
+        files=uploads,
+        idempotency_key=key,
+    )
     db.session.commit()
     location = url_for("api.ticket", ticket_id=ticket.id)
     return _ticket_detail(ticket, user), 201, {"Location": location}
@@ -262,9 +283,14 @@ def fire(ticket_id: int) -> dict[str, Any]:
     if data.get("assignee_id"):
         assignee = db.session.get(User, data["assignee_id"])
     ticket_service.fire(
-        ticket, data["event"], actor=user, expected_version=data["version"],
-        note=data.get("note"), assignee=assignee, files=uploads,
-    )  # fmt: skip
+        ticket,
+        data["event"],
+        actor=user,
+        expected_version=data["version"],
+        note=data.get("note"),
+        assignee=assignee,
+        files=uploads,
+    )
     db.session.commit()
     return _ticket_detail(ticket_service.get_visible(user, ticket_id), user)
 
@@ -296,10 +322,14 @@ _FILE_TYPES = sorted(attachment_service.EXTENSIONS)
 
 
 @bp.route("/attachments/<int:attachment_id>")
-@bp.doc(responses={"200": {
-    "description": "The file, as a download",
-    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in _FILE_TYPES},
-}})  # fmt: skip
+@bp.doc(
+    responses={
+        "200": {
+            "description": "The file, as a download",
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in _FILE_TYPES},
+        }
+    }
+)
 def attachment(attachment_id: int) -> Response:
     """Download an evidence file of a ticket I can see (the web's checks)."""
     user = api_user()
@@ -311,9 +341,11 @@ def attachment(attachment_id: int) -> Response:
     if not path.is_file():
         raise NotFound(_l("Not found"))
     response = send_file(
-        path, mimetype=row.content_type, as_attachment=True,
+        path,
+        mimetype=row.content_type,
+        as_attachment=True,
         download_name=attachment_service.clean_name(row.original_name),
-    )  # fmt: skip
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -328,14 +360,22 @@ def categories() -> list[dict[str, Any]]:
     """Every category and subcategory (inactive ones can no longer be chosen)."""
     api_user()
     language = _language()
-    rows = db.session.scalars(select(Category).order_by(Category.kind, Category.position,
-                                                        Category.id))  # fmt: skip
+    rows = db.session.scalars(
+        select(Category).order_by(Category.kind, Category.position, Category.id)
+    )
     return [
-        {"id": c.id, "code": c.code, "kind": c.kind, "name": c.label(language),
-         "name_id": c.name_id, "name_en": c.name_en, "parent_id": c.parent_id,
-         "active": c.active}
+        {
+            "id": c.id,
+            "code": c.code,
+            "kind": c.kind,
+            "name": c.label(language),
+            "name_id": c.name_id,
+            "name_en": c.name_en,
+            "parent_id": c.parent_id,
+            "active": c.active,
+        }
         for c in rows
-    ]  # fmt: skip
+    ]
 
 
 @bp.route("/schools")
@@ -355,13 +395,21 @@ def schools(args: dict[str, Any]) -> dict[str, Any]:
     rows = rows[:limit]
     return {
         "items": [
-            {"id": r.id, "npsn": r.npsn, "name": r.name, "level": r.level, "status": r.status,
-             "cohort": r.cohort, "district_code": r.district_code,
-             "province_code": r.province_code, "active": r.active}
+            {
+                "id": r.id,
+                "npsn": r.npsn,
+                "name": r.name,
+                "level": r.level,
+                "status": r.status,
+                "cohort": r.cohort,
+                "district_code": r.district_code,
+                "province_code": r.province_code,
+                "active": r.active,
+            }
             for r in rows
         ],
         "next_after": rows[-1].id if more and rows else None,
-    }  # fmt: skip
+    }
 
 
 @bp.route("/districts")
@@ -431,11 +479,22 @@ def notifications_read_all() -> dict[str, Any]:
 # --- Dashboards -----------------------------------------------------------------------------
 
 
-def _dashboard(kind: str, code: str | None, name: str, figures: dashboard_figures.Figures,
-               ) -> dict[str, Any]:  # fmt: skip
+def _dashboard(
+    kind: str,
+    code: str | None,
+    name: str,
+    figures: dashboard_figures.Figures,
+) -> dict[str, Any]:
     table, categories_table, trend = figures
-    return {"scope": kind, "code": code, "name": name, "rows": table.rows,
-            "total": table.total, "categories": categories_table.rows, "trend": trend}  # fmt: skip
+    return {
+        "scope": kind,
+        "code": code,
+        "name": name,
+        "rows": table.rows,
+        "total": table.total,
+        "categories": categories_table.rows,
+        "trend": trend,
+    }
 
 
 def _filters(args: dict[str, Any]) -> reports.Filters:
@@ -476,8 +535,7 @@ def dashboard_province(args: dict[str, Any], code: str) -> dict[str, Any]:
     if not permissions.can_view_province_dashboard(user, province.code):
         raise NotFound(_l("Not found"))
     scope = permissions.visible_tickets(user).where(Ticket.province_code == province.code)
-    figures = dashboard_figures.province("province", scope, province, _filters(args),
-                                         _language())  # fmt: skip
+    figures = dashboard_figures.province("province", scope, province, _filters(args), _language())
     return _dashboard("province", province.code, province.name, figures)
 
 
