@@ -158,7 +158,7 @@ def _ticket_detail(ticket: Ticket, user: User) -> dict[str, Any]:
 # --- Who am I -------------------------------------------------------------------------------
 
 
-@bp.route("/me")
+@bp.route("/me", tags=["account"])
 @bp.response(200, s.MeSchema)
 def me() -> dict[str, Any]:
     """The calling user, their role and scope."""
@@ -181,7 +181,7 @@ def me() -> dict[str, Any]:
 # --- Tickets --------------------------------------------------------------------------------
 
 
-@bp.route("/tickets")
+@bp.route("/tickets", tags=["tickets"])
 @bp.arguments(s.TicketListArgs, location="query")
 @bp.response(200, s.TicketPageSchema)
 def tickets(args: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +203,7 @@ def tickets(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@bp.route("/tickets", methods=["POST"])
+@bp.route("/tickets", methods=["POST"], tags=["tickets"])
 @bp.doc(
     requestBody=_body_doc(s.RaiseSchema, files=True),
     parameters=[
@@ -257,7 +257,7 @@ def raise_ticket() -> Any:
     return _ticket_detail(ticket, user), 201, {"Location": location}
 
 
-@bp.route("/tickets/<int:ticket_id>")
+@bp.route("/tickets/<int:ticket_id>", tags=["tickets"])
 @bp.response(200, s.TicketDetailSchema)
 def ticket(ticket_id: int) -> dict[str, Any]:
     """One ticket with its timeline and the events I may fire now."""
@@ -265,7 +265,7 @@ def ticket(ticket_id: int) -> dict[str, Any]:
     return _ticket_detail(ticket_service.get_visible(user, ticket_id), user)
 
 
-@bp.route("/tickets/<int:ticket_id>/events", methods=["POST"])
+@bp.route("/tickets/<int:ticket_id>/events", methods=["POST"], tags=["tickets"])
 @bp.doc(requestBody=_body_doc(s.EventSchema, files=True))
 @bp.response(200, s.TicketDetailSchema)
 @bp.alt_response(409, response="CONFLICT")
@@ -295,7 +295,7 @@ def fire(ticket_id: int) -> dict[str, Any]:
     return _ticket_detail(ticket_service.get_visible(user, ticket_id), user)
 
 
-@bp.route("/tickets/<int:ticket_id>/comments", methods=["POST"])
+@bp.route("/tickets/<int:ticket_id>/comments", methods=["POST"], tags=["tickets"])
 @bp.doc(requestBody=_body_doc(s.CommentInSchema, files=True))
 @bp.response(201, s.CommentSchema)
 def comment(ticket_id: int) -> Any:
@@ -321,7 +321,7 @@ def comment(ticket_id: int) -> Any:
 _FILE_TYPES = sorted(attachment_service.EXTENSIONS)
 
 
-@bp.route("/attachments/<int:attachment_id>")
+@bp.route("/attachments/<int:attachment_id>", tags=["tickets"])
 @bp.doc(
     responses={
         "200": {
@@ -354,7 +354,7 @@ def attachment(attachment_id: int) -> Response:
 # --- Catalogues -----------------------------------------------------------------------------
 
 
-@bp.route("/categories")
+@bp.route("/categories", tags=["catalogues"])
 @bp.response(200, s.CategorySchema(many=True))
 def categories() -> list[dict[str, Any]]:
     """Every category and subcategory (inactive ones can no longer be chosen)."""
@@ -378,7 +378,7 @@ def categories() -> list[dict[str, Any]]:
     ]
 
 
-@bp.route("/schools")
+@bp.route("/schools", tags=["catalogues"])
 @bp.arguments(s.SchoolListArgs, location="query")
 @bp.response(200, s.SchoolPageSchema)
 def schools(args: dict[str, Any]) -> dict[str, Any]:
@@ -412,7 +412,7 @@ def schools(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@bp.route("/districts")
+@bp.route("/districts", tags=["catalogues"])
 @bp.response(200, s.DistrictSchema(many=True))
 def districts() -> list[District]:
     """The districts in my scope."""
@@ -436,7 +436,7 @@ def _notification(row: Notification) -> dict[str, Any]:
     }
 
 
-@bp.route("/notifications")
+@bp.route("/notifications", tags=["notifications"])
 @bp.arguments(s.NotificationListArgs, location="query")
 @bp.response(200, s.NotificationPageSchema)
 def notifications(args: dict[str, Any]) -> dict[str, Any]:
@@ -458,7 +458,7 @@ def notifications(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"], tags=["notifications"])
 @bp.response(200, s.NotificationSchema)
 def notification_read(notification_id: int) -> dict[str, Any]:
     """Mark one of my notifications as read."""
@@ -467,7 +467,7 @@ def notification_read(notification_id: int) -> dict[str, Any]:
     return _notification(row)
 
 
-@bp.route("/notifications/read-all", methods=["POST"])
+@bp.route("/notifications/read-all", methods=["POST"], tags=["notifications"])
 @bp.response(200, s.CountSchema)
 def notifications_read_all() -> dict[str, Any]:
     """Mark all my notifications as read."""
@@ -501,7 +501,7 @@ def _filters(args: dict[str, Any]) -> reports.Filters:
     return reports.Filters.from_args({k: v for k, v in request.args.items()})
 
 
-@bp.route("/dashboard/national")
+@bp.route("/dashboard/national", tags=["dashboards"])
 @bp.arguments(s.DashboardArgs, location="query")
 @bp.response(200, s.DashboardSchema)
 def dashboard_national(args: dict[str, Any]) -> dict[str, Any]:
@@ -521,7 +521,7 @@ def _province(code: str) -> Province:
     return province
 
 
-@bp.route("/dashboard/provinces/<code>")
+@bp.route("/dashboard/provinces/<code>", tags=["dashboards"])
 @bp.arguments(s.DashboardArgs, location="query")
 @bp.response(200, s.DashboardSchema)
 def dashboard_province(args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -539,7 +539,7 @@ def dashboard_province(args: dict[str, Any], code: str) -> dict[str, Any]:
     return _dashboard("province", province.code, province.name, figures)
 
 
-@bp.route("/dashboard/districts/<code>")
+@bp.route("/dashboard/districts/<code>", tags=["dashboards"])
 @bp.arguments(s.DashboardArgs, location="query")
 @bp.response(200, s.DashboardSchema)
 def dashboard_district(args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -557,7 +557,7 @@ def dashboard_district(args: dict[str, Any], code: str) -> dict[str, Any]:
     return _dashboard("district", district.code, district.name, figures)
 
 
-@bp.route("/public/provinces/<code>")
+@bp.route("/public/provinces/<code>", tags=["dashboards"])
 @bp.arguments(s.DashboardArgs, location="query")
 @bp.response(200, s.DashboardSchema)
 @bp.doc(security=[])
