@@ -187,10 +187,10 @@ def me() -> dict[str, Any]:
 def tickets(args: dict[str, Any]) -> dict[str, Any]:
     """The tickets in my scope with the web list's parameters (the one ticket query).
 
-    The same parser and SELECT as the list page (``ticketing/ticket_query.py``): without any
-    filter the role's default tab applies (``todo`` for PMO officers), as on the web. Newest
-    first pages go by ``before=next_before``; sorted lists and the ``todo`` tab by
-    ``page=next_page``.
+    The same parser and SELECT as the list page (`ticketing/ticket_query.py`): without any
+    filter the role's default tab applies (`todo` for PMO officers), as on the web. Newest
+    first pages go by `before=next_before`; sorted lists and the `todo` tab by
+    `page=next_page`.
     """
     user = api_user()
     raw = {key: request.args.get(key, "") for key in request.args if key != "limit"}
@@ -272,8 +272,8 @@ def ticket(ticket_id: int) -> dict[str, Any]:
 def fire(ticket_id: int) -> dict[str, Any]:
     """Fire a workflow event with the version I saw: 409 (with the current version) if it moved.
 
-    ``note`` is required by escalate, resolve, return_to_district, reopen and withdraw;
-    ``assignee_id`` by assign. Files (multipart) hang on the event, as on the web.
+    `note` is required by escalate, resolve, return_to_district, reopen and withdraw;
+    `assignee_id` by assign. Files (multipart) hang on the event, as on the web.
     """
     user = api_user()
     ticket = ticket_service.get_visible(user, ticket_id)
@@ -382,7 +382,7 @@ def categories() -> list[dict[str, Any]]:
 @bp.arguments(s.SchoolListArgs, location="query")
 @bp.response(200, s.SchoolPageSchema)
 def schools(args: dict[str, Any]) -> dict[str, Any]:
-    """The schools in my scope, by id (continue with ``after=next_after``)."""
+    """The schools in my scope, by id (continue with `after=next_after`)."""
     user = api_user()
     query = permissions.visible_schools(user)
     if args.get("district"):
@@ -440,7 +440,7 @@ def _notification(row: Notification) -> dict[str, Any]:
 @bp.arguments(s.NotificationListArgs, location="query")
 @bp.response(200, s.NotificationPageSchema)
 def notifications(args: dict[str, Any]) -> dict[str, Any]:
-    """My notifications, newest first (continue with ``before=next_before``)."""
+    """My notifications, newest first (continue with `before=next_before`)."""
     user = api_user()
     query = notification_service.for_user(user)
     if args.get("unread") == "1":
