@@ -98,7 +98,7 @@ def rate_limit_key() -> str:
     A session is limited per user, a call without credentials per address.
     """
     secret = _bearer()
-    if secret:
+    if secret and secret.startswith(api_tokens.PREFIX):
         return "api:token:" + api_tokens.hash_secret(secret)[:32]
     if current_user.is_authenticated:
         return f"api:user:{current_user.id}"

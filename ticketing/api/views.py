@@ -74,7 +74,8 @@ def _load(schema: type[s.Schema]) -> tuple[dict[str, Any], list[FileStorage]]:
         if not isinstance(data, dict):
             abort(422, messages={"json": {"_schema": ["A JSON object is expected."]}})
     elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        data = {k: v for k, v in request.form.items() if k in schema().fields}
+        # An empty form field is an absent one (browsers and curl -F send "" for blanks).
+        data = {k: v for k, v in request.form.items() if k in schema().fields and v != ""}
         files = request.files.getlist("files")
     else:
         abort(415)
