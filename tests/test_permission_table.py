@@ -8,9 +8,11 @@ predicate by predicate, what it may do. A user whose role no predicate names get
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import World
 from ticketing import permissions as p
@@ -37,6 +39,11 @@ def _imports(user: Any, _ticket: Ticket) -> bool:
         return False
 
 
+def _token_of(email: str) -> Any:
+    owner = db.session.scalars(select(User).where(User.email == email)).one()
+    return SimpleNamespace(user_id=owner.id, user=owner)
+
+
 Predicate = Callable[[Any, Ticket], bool]
 PREDICATES: dict[str, Predicate] = {
     "visible_tickets": _visible,
@@ -60,6 +67,9 @@ PREDICATES: dict[str, Predicate] = {
     # A recurrence link between two tickets of school A (the same row stands for both here).
     "can_link": lambda u, t: p.can_link(u, t, t, "recurrence"),
     "can_unlink": lambda u, t: p.can_unlink(u, t, t, "recurrence"),
+    "can_have_api_tokens": lambda u, t: p.can_have_api_tokens(u),
+    # A token of another facilitator of the province (facilitator B, district 35.02).
+    "can_revoke_token": lambda u, t: p.can_revoke_token(u, _token_of("fb@x.id")),
 }
 
 # Decisions, on a raised ticket of school A. True: allowed.
@@ -84,6 +94,8 @@ TABLE: dict[str, dict[Role, bool]] = {
     "home_dashboard": {F: False, D: True, P: True, A: True},
     "can_link": {F: True, D: True, P: True, A: False},
     "can_unlink": {F: False, D: True, P: True, A: False},
+    "can_have_api_tokens": {F: True, D: True, P: True, A: True},
+    "can_revoke_token": {F: False, D: False, P: False, A: True},
 }
 
 # Which workflow events each role may fire on school A's ticket, per state.

@@ -272,7 +272,7 @@ def can_have_api_tokens(user: Any) -> bool:
 
 def can_revoke_token(user: Any, token: Any) -> bool:
     """A token's owner, or an administrator of the owner's province (or national)."""
-    if not _is_user(user):
+    if not can_have_api_tokens(user):
         return False
     if token.user_id == user.id:
         return True

@@ -22,7 +22,6 @@ from ticketing.errors import InvalidInput, NotFound, PermissionDenied
 from ticketing.extensions import db
 from ticketing.i18n import STATE_LABELS
 from ticketing.models import (
-    DISTRICT_PMO,
     Attachment,
     Category,
     District,
@@ -529,8 +528,9 @@ def dashboard_province(args: dict[str, Any], code: str) -> dict[str, Any]:
     """One row per district of a province, as on the province page."""
     user = api_user()
     province = _province(code)
-    if not permissions.has_dashboards(user) or (
-        user.role == DISTRICT_PMO and user.province_code == province.code
+    # A district officer's province page is their district's (the web redirects there).
+    if not permissions.has_dashboards(user) or permissions.district_dashboard_instead(
+        user, province.code
     ):
         raise PermissionDenied(_l("You may not see this dashboard."))
     if not permissions.can_view_province_dashboard(user, province.code):
