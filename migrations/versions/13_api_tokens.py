@@ -1,7 +1,7 @@
 """personal access tokens for the JSON API
 
 Revision ID: 13_api_tokens
-Revises: 0001
+Revises: 14b_sessions
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "13_api_tokens"
-down_revision = "9_idempotency"
+down_revision = "14b_sessions"
 branch_labels = None
 depends_on = None
 
