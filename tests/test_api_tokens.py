@@ -168,6 +168,11 @@ def test_token_needs_no_csrf_but_the_session_does(csrf_app: Flask) -> None:
     assert refused.status_code == 400
     assert refused.json["code"] == "csrf_failed"
     g.pop("_login_user", None)
+    # Signing in starts a new session, with a new CSRF token: read it from a signed-in page.
+    page = browser.get("/account/tokens").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert csrf is not None
+    g.pop("_login_user", None)
     accepted = browser.post(path, json={"body": "c"}, headers={"X-CSRFToken": csrf.group(1)})
     assert accepted.status_code == 201
     assert db.session.scalar(select(func.count(Comment.id))) == 2

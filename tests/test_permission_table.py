@@ -67,6 +67,7 @@ PREDICATES: dict[str, Predicate] = {
     # A recurrence link between two tickets of school A (the same row stands for both here).
     "can_link": lambda u, t: p.can_link(u, t, t, "recurrence"),
     "can_unlink": lambda u, t: p.can_unlink(u, t, t, "recurrence"),
+    "can_manage_administrators": lambda u, t: p.can_manage_administrators(u),
     "can_have_api_tokens": lambda u, t: p.can_have_api_tokens(u),
     # A token of another facilitator of the province (facilitator B, district 35.02).
     "can_revoke_token": lambda u, t: p.can_revoke_token(u, _token_of("fb@x.id")),
@@ -94,6 +95,7 @@ TABLE: dict[str, dict[Role, bool]] = {
     "home_dashboard": {F: False, D: True, P: True, A: True},
     "can_link": {F: True, D: True, P: True, A: False},
     "can_unlink": {F: False, D: True, P: True, A: False},
+    "can_manage_administrators": {F: False, D: False, P: False, A: False},  # national only
     "can_have_api_tokens": {F: True, D: True, P: True, A: True},
     "can_revoke_token": {F: False, D: False, P: False, A: True},
 }
