@@ -563,14 +563,17 @@ def dashboard_district(args: dict[str, Any], code: str) -> dict[str, Any]:
 @bp.response(200, s.DashboardSchema)
 @bp.doc(security=[])
 @public
-def public_province(args: dict[str, Any], code: str) -> dict[str, Any]:
+def public_province(args: dict[str, Any], code: str) -> Any:
     """A province's public aggregates, without a token, when the province made them public."""
     province = _province(code)
     if not province.public_dashboard:
         raise NotFound(_l("Not found"))
     scope = permissions.public_dashboard_tickets(province)
     figures = dashboard_figures.province("public", scope, province, _filters(args), _language())
-    return _dashboard("public", province.code, province.name, figures)
+    # Public aggregates: any site (the province's own portal) may read them from a browser.
+    # No credentials go with such a request, so nothing private can leak through it.
+    headers = {"Access-Control-Allow-Origin": "*"}
+    return _dashboard("public", province.code, province.name, figures), 200, headers
 
 
 _ = problems  # errors are turned into problems in errors_web (ticketing/api/problems.py)
