@@ -8,9 +8,11 @@ predicate by predicate, what it may do. A user whose role no predicate names get
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import World
 from ticketing import permissions as p
@@ -35,6 +37,11 @@ def _imports(user: Any, _ticket: Ticket) -> bool:
         return p.import_scope(user) == "35"
     except PermissionError:
         return False
+
+
+def _token_of(email: str) -> Any:
+    owner = db.session.scalars(select(User).where(User.email == email)).one()
+    return SimpleNamespace(user_id=owner.id, user=owner)
 
 
 Predicate = Callable[[Any, Ticket], bool]
@@ -70,6 +77,9 @@ PREDICATES: dict[str, Predicate] = {
     "can_write_internal": p.can_write_internal,
     "can_use_reply_templates": lambda u, t: p.can_use_reply_templates(u),
     "can_manage_reply_templates": lambda u, t: p.can_manage_reply_templates(u, "35"),
+    "can_have_api_tokens": lambda u, t: p.can_have_api_tokens(u),
+    # A token of another facilitator of the province (facilitator B, district 35.02).
+    "can_revoke_token": lambda u, t: p.can_revoke_token(u, _token_of("fb@x.id")),
 }
 
 # Decisions, on a raised ticket of school A. True: allowed.
@@ -103,6 +113,8 @@ TABLE: dict[str, dict[Role, bool]] = {
     "can_write_internal": {F: False, D: True, P: True, A: True},
     "can_use_reply_templates": {F: False, D: True, P: True, A: False},
     "can_manage_reply_templates": {F: False, D: False, P: False, A: True},
+    "can_have_api_tokens": {F: True, D: True, P: True, A: True},
+    "can_revoke_token": {F: False, D: False, P: False, A: True},
 }
 
 # Which workflow events each role may fire on school A's ticket, per state.

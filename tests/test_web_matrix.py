@@ -367,7 +367,8 @@ EXCLUDED_BLUEPRINTS: dict[str, str] = {
     "dashboard": "role matrix in tests/test_dashboard*.py (dashboard helper)",
     "notify": "role matrix in tests/test_notif*.py (sla helper)",
     "account": "own-account pages, tested in tests/test_accounts*.py (admin helper)",
-    "api": "role matrix in the API's own tests",
+    "api": "role matrix in tests/test_api_matrix.py",
+    "api_reference": "role matrix in tests/test_api_matrix.py (public document and page)",
 }
 
 
@@ -478,6 +479,10 @@ def test_anonymous_is_sent_to_login_everywhere(app: Flask) -> None:
             checked += 1
             if public:
                 assert response.status_code < 500, (method, path)
+            elif _blueprint(rule.endpoint) == "api":
+                # The API never redirects: 401 as application/problem+json.
+                assert response.status_code == 401, (method, path, response.status_code)
+                assert response.mimetype == "application/problem+json", (method, path)
             else:
                 assert response.status_code == 302, (method, path, response.status_code)
                 assert "/login" in response.headers["Location"], (method, path)

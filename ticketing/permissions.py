@@ -273,6 +273,56 @@ def public_dashboard_tickets(province: Any) -> Select[tuple[Ticket]]:
     return select(Ticket).where(Ticket.province_code == province.code)
 
 
+# The JSON API (ticketing/api/): a token acts as its user through the functions above.
+
+
+def can_have_api_tokens(user: Any) -> bool:
+    """Every active user of a known role may create personal access tokens."""
+    return _is_user(user) and user.role in (FACILITATOR, DISTRICT_PMO, PROVINCE_PMO, ADMIN)
+
+
+def can_revoke_token(user: Any, token: Any) -> bool:
+    """A token's owner, or an administrator of the owner's province (or national)."""
+    if not can_have_api_tokens(user):
+        return False
+    if token.user_id == user.id:
+        return True
+    owner = token.user
+    return can_administer(user, owner.province_code) if user.role == ADMIN else False
+
+
+def visible_schools(user: Any) -> Select[Any]:
+    """The schools in a user's scope: their own (facilitator), district, province or all."""
+    query = select(School)
+    if not _is_user(user):
+        return query.where(false())
+    if user.role == FACILITATOR:
+        return query.where(School.id.in_(assigned_school_ids(user)))
+    if user.role == DISTRICT_PMO:
+        return query.where(School.district_code == user.district_code)
+    if user.role in (PROVINCE_PMO, ADMIN) and user.province_code is not None:
+        return query.where(School.province_code == user.province_code)
+    if user.is_national:
+        return query
+    return query.where(false())
+
+
+def visible_districts(user: Any) -> Select[Any]:
+    """The districts in a user's scope: their own, their province's, or all (national)."""
+    from ticketing.models import District
+
+    query = select(District)
+    if not _is_user(user):
+        return query.where(false())
+    if user.role in (FACILITATOR, DISTRICT_PMO):
+        return query.where(District.code == user.district_code)
+    if user.role in (PROVINCE_PMO, ADMIN) and user.province_code is not None:
+        return query.where(District.province_code == user.province_code)
+    if user.is_national:
+        return query
+    return query.where(false())
+
+
 # Links between tickets (services/links.py). Both tickets must be in the user's scope.
 # recurrence: the new ticket's facilitator (when raising), the officers of its district and
 # province; related/duplicate: the officers who work on both tickets. Removing a link is

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from ticketing.models.api_token import ApiToken
 from ticketing.models.audit import AdminLogEntry
 from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
 from ticketing.models.link import (
@@ -43,6 +44,7 @@ __all__ = [
     "ROLES",
     "STATES",
     "AdminLogEntry",
+    "ApiToken",
     "Attachment",
     "Category",
     "Comment",
