@@ -4,6 +4,7 @@ from ticketing.models.audit import AdminLogEntry
 from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
+from ticketing.models.rollup import ALL_TIME, TicketRollup, VerifyRollup
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.sla import DayOff, SlaPolicy
 from ticketing.models.ticket import (
@@ -21,6 +22,7 @@ from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO
 __all__ = [
     "ACADEMIC",
     "ADMIN",
+    "ALL_TIME",
     "DISTRICT_PMO",
     "FACILITATOR",
     "FINAL_STATES",
@@ -45,5 +47,7 @@ __all__ = [
     "Ticket",
     "TicketCounter",
     "TicketEvent",
+    "TicketRollup",
     "User",
+    "VerifyRollup",
 ]

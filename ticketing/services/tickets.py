@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from statemachine.exceptions import TransitionNotAllowed
 
-from ticketing import permissions
+from ticketing import permissions, rollups
 from ticketing.clock import utcnow
 from ticketing.errors import (
     ConflictError,
@@ -130,6 +130,7 @@ def raise_ticket(
     db.session.flush()
     _store_files(ticket, files, actor=actor, event=row)
     _run_hooks(Change(ticket, "raise", None, ticket.state, actor))
+    rollups.apply(db.session, {}, rollups.facts(ticket))  # dashboards, same transaction
     return ticket
 
 
@@ -181,6 +182,7 @@ def fire(
     if not permissions.can_fire(actor, ticket, event):
         raise PermissionDenied("You may not do this to this ticket now.")
     from_state = ticket.state
+    counted = rollups.facts(ticket)
     try:
         machine = bind(ticket)
         machine.send(event, actor=actor, note=note, assignee=assignee)
@@ -194,6 +196,9 @@ def fire(
     if files and actor is not None:
         _store_files(ticket, files, actor=actor, event=machine.audit_row)
     _run_hooks(Change(ticket, event, from_state, ticket.state, actor))
+    # Last, after the hooks (the SLA hook counts a missed deadline): the dashboard rollups move
+    # in the same transaction as the ticket and its audit row.
+    rollups.apply(db.session, counted, rollups.facts(ticket))
     return ticket
 
 

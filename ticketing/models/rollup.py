@@ -1,0 +1,53 @@
+"""Dashboard rollups: ticket figures summed per district, category, month and state.
+
+Maintained by ``ticketing.rollups`` in the same transaction as every ticket change, and
+checked against the tickets by ``flask rollups check``. Rows are keyed by the state *string*,
+so a state added to the workflow needs no change here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ticketing.extensions import db
+
+# The ``period`` of the rows that sum all time (the dashboards' default view); other rows hold
+# the first day of a month in the province's time zone.
+ALL_TIME = date(1900, 1, 1)
+
+
+class TicketRollup(db.Model):  # type: ignore[name-defined]
+    """Tickets raised in a period (month or all time), per district, category and state."""
+
+    __tablename__ = "ticket_rollups"
+
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(12), primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)  # escalated at least once
+    resolved_district: Mapped[int] = mapped_column(Integer, default=0)  # last fixed by district
+    reopens: Mapped[int] = mapped_column(Integer, default=0)  # sum of reopen_count
+    unbreached: Mapped[int] = mapped_column(Integer, default=0)  # never missed a PMO deadline
+
+
+class VerifyRollup(db.Model):  # type: ignore[name-defined]
+    """Verifications in a period (month or all time), per district, category and whole days taken.
+
+    A compact exact distribution: the median days from raised to verified is read off the
+    counts per whole day.
+    """
+
+    __tablename__ = "verify_rollups"
+
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
