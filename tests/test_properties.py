@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import select
 
+from tests.rollup_checks import assert_rollups_agree
 from ticketing.errors import ServiceError
 from ticketing.extensions import db
 from ticketing.models import Ticket, TicketEvent
@@ -153,6 +154,8 @@ class TicketRules(RuleBasedStateMachine):
             ).all())  # fmt: skip
             # Exactly one audit row per change, and none for refused events.
             assert count == self.audit_rows[ticket_id]
+        # The dashboard rollups agree with figures computed from the tickets.
+        assert_rollups_agree()
 
 
 def test_random_events_keep_the_rules(world):

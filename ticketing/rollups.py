@@ -138,11 +138,16 @@ def _month_sql(column: Any, offsets: Mapping[str, int], postgres: bool) -> Any:
 def took_days_sql(postgres: bool) -> Any:
     """Whole days from raised to closed on whole seconds (as :func:`took_days`)."""
     if postgres:
+
         def seconds(column: Any) -> Any:
-            return cast(func.floor(func.date_part(literal_column("'epoch'"), column)), sa.BigInteger)
+            return cast(
+                func.floor(func.date_part(literal_column("'epoch'"), column)), sa.BigInteger
+            )
     else:
+
         def seconds(column: Any) -> Any:
             return cast(func.strftime("%s", column), sa.Integer)
+
     return cast((seconds(Ticket.closed_at) - seconds(Ticket.created_at)) / DAY_SECONDS, sa.Integer)
 
 
@@ -196,9 +201,7 @@ def rebuild(conn: Connection) -> dict[str, int]:
         conn.execute(sa.delete(model))
         count = 0
         for query in queries:
-            result = conn.execute(
-                sa.insert(model).from_select([*key_names, *measures], query)
-            )
+            result = conn.execute(sa.insert(model).from_select([*key_names, *measures], query))
             count += max(result.rowcount or 0, 0)
         written[table] = count
     return written

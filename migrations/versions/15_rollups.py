@@ -29,7 +29,11 @@ def upgrade():
         sa.Column("reopens", sa.Integer(), nullable=False),
         sa.Column("unbreached", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "period", "province_code", "district_code", "category_id", "state",
+            "period",
+            "province_code",
+            "district_code",
+            "category_id",
+            "state",
             name=op.f("pk_ticket_rollups"),
         ),
     )
@@ -42,7 +46,11 @@ def upgrade():
         sa.Column("days", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("tickets", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "period", "province_code", "district_code", "category_id", "days",
+            "period",
+            "province_code",
+            "district_code",
+            "category_id",
+            "days",
             name=op.f("pk_verify_rollups"),
         ),
     )
