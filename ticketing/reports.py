@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -571,6 +572,8 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     the clock (overdue now, past a deadline now, the age of open tickets) from one pass over
     the open tickets only (ix_tickets_open).
     """
+    if not current_app.config.get("DASHBOARD_ROLLUPS", True):
+        return None  # the bench's comparison (and a switch should the rollups ever be doubted)
     names = [str(getattr(g, "key", "")) for g in groups]
     if any(n not in ROLLUP_GROUPS for n in names) or filters.level or filters.cohort is not None:
         return None
@@ -863,6 +866,8 @@ def _trend_from_rollups(scope: Select[Any], window: Filters, timezone: str, now:
                         ) -> list[dict[str, Any]] | None:  # fmt: skip
     """monthly_trend from the month rows of the rollups, or None when they cannot answer."""
     provinces = _scope_provinces(scope)
+    if not current_app.config.get("DASHBOARD_ROLLUPS", True):
+        return None
     if provinces is None or window.level or window.cohort is not None:
         return None
     months = _months(window, timezone, provinces, now)

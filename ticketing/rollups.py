@@ -199,11 +199,9 @@ def rebuild(conn: Connection) -> dict[str, int]:
     for table, queries in computed(conn).items():
         model, key_names, measures = TABLES[table]
         conn.execute(sa.delete(model))
-        count = 0
         for query in queries:
-            result = conn.execute(sa.insert(model).from_select([*key_names, *measures], query))
-            count += max(result.rowcount or 0, 0)
-        written[table] = count
+            conn.execute(sa.insert(model).from_select([*key_names, *measures], query))
+        written[table] = int(conn.execute(select(func.count()).select_from(model)).scalar_one())
     return written
 
 

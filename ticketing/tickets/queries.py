@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -187,6 +188,41 @@ def _district_in_scope(user: User, district: str | None) -> bool:
     return bool(user.is_national or district.split(".")[0] == user.province_code)
 
 
+@dataclass(frozen=True)
+class CategoryChoice:
+    """A category as the filter form shows it (a plain value, safe to keep between requests)."""
+
+    id: int
+    name_id: str
+    name_en: str
+
+    def label(self, locale: str) -> str:
+        """The name in the given language (Indonesian unless 'en')."""
+        return self.name_en if locale == "en" else self.name_id
+
+
+# Filter choices per scope (a district's schools, a province's districts, the categories),
+# kept per process for a minute: they change rarely, and a new school shows up in the filter
+# within that minute. Keyed by the database, so tests and the bench never share them.
+CHOICES_TTL_SECONDS = 60.0
+_choices: dict[tuple[str, str, str | None], tuple[float, list[Any]]] = {}
+
+
+def _cached(kind: str, scope: str | None, load: Any) -> list[Any]:
+    key = (str(db.engine.url), kind, scope)
+    hit = _choices.get(key)
+    now = monotonic()
+    if hit is None or now - hit[0] > CHOICES_TTL_SECONDS:
+        hit = (now, load())
+        _choices[key] = hit
+    return hit[1]
+
+
+def forget_choices() -> None:
+    """Empty the filter-choice cache (tests that add schools or categories)."""
+    _choices.clear()
+
+
 def filter_choices(user: User, filters: TicketFilters) -> dict[str, Any]:
     """The options of the filter form for this user (schools, districts, categories)."""
     # (id, name, npsn) rows, not ORM objects: a district can have hundreds of schools.
@@ -195,20 +231,29 @@ def filter_choices(user: User, filters: TicketFilters) -> dict[str, Any]:
         schools = sorted((a.school for a in user.assignments), key=lambda s: s.name)
     elif user.role == DISTRICT_PMO or _district_in_scope(user, filters.district):
         district = user.district_code if user.role == DISTRICT_PMO else filters.district
-        schools = list(
-            db.session.execute(
-                select(School.id, School.name, School.npsn)
-                .where(School.district_code == district, School.active.is_(True))
-                .order_by(School.name)
-            )
-        )
-    districts = []
+        schools = _cached("schools", district, lambda: [tuple(row) for row in db.session.execute(
+            select(School.id, School.name, School.npsn)
+            .where(School.district_code == district, School.active.is_(True))
+            .order_by(School.name)
+        )])  # fmt: skip
+        schools = [SchoolChoice(*row) for row in schools]
+    districts: list[Any] = []
     if user.role not in (FACILITATOR, DISTRICT_PMO) and user.province is not None:
         districts = list(user.province.districts)
-    categories = list(
-        db.session.scalars(select(Category).order_by(Category.kind, Category.position))
-    )
+    categories = _cached("categories", None, lambda: [
+        CategoryChoice(c.id, c.name_id, c.name_en)
+        for c in db.session.scalars(select(Category).order_by(Category.kind, Category.position))
+    ])  # fmt: skip
     return {"schools": schools, "districts": districts, "categories": categories}
+
+
+@dataclass(frozen=True)
+class SchoolChoice:
+    """A school as the filter form shows it."""
+
+    id: int
+    name: str
+    npsn: str
 
 
 @dataclass
