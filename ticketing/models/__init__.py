@@ -2,6 +2,13 @@
 
 from ticketing.models.audit import AdminLogEntry
 from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
+from ticketing.models.link import (
+    DUPLICATE,
+    LINK_KINDS,
+    RECURRENCE,
+    RELATED,
+    TicketLink,
+)
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
 from ticketing.models.rollup import ALL_TIME, TicketRollup, VerifyRollup
@@ -24,12 +31,16 @@ __all__ = [
     "ADMIN",
     "ALL_TIME",
     "DISTRICT_PMO",
+    "DUPLICATE",
     "FACILITATOR",
     "FINAL_STATES",
     "LEVELS",
+    "LINK_KINDS",
     "NON_ACADEMIC",
     "OPEN_STATES",
     "PROVINCE_PMO",
+    "RECURRENCE",
+    "RELATED",
     "ROLES",
     "STATES",
     "AdminLogEntry",
@@ -47,6 +58,7 @@ __all__ = [
     "Ticket",
     "TicketCounter",
     "TicketEvent",
+    "TicketLink",
     "TicketRollup",
     "User",
     "VerifyRollup",
