@@ -24,13 +24,19 @@ def _rows(table: reports.Table) -> list[dict[str, object]]:
     return out
 
 
-def assert_rollups_agree(now: datetime | None = None) -> None:
-    """The stored rollups equal a recomputation, and the dashboards read the same figures."""
+def assert_rollups_agree(now: datetime | None = None, *, full: bool = True) -> None:
+    """The stored rollups equal a recomputation, and the dashboards read the same figures.
+
+    ``full=False`` (the state test, after every step) compares the province's tables only.
+    """
     assert rollups.differences(db.session.connection()) == []
     now = now or utcnow()
     filters = reports.Filters()
     groups = [Ticket.district_code, Ticket.category_id]
-    for scope in (select(Ticket).where(Ticket.province_code == "35"), select(Ticket)):
+    scopes = [select(Ticket).where(Ticket.province_code == "35")]
+    if full:
+        scopes.append(select(Ticket))
+    for scope in scopes:
         # Any extra condition sends figures_by to the tickets (the path the rollups replace).
         from_tickets = reports.figures_by(scope.where(Ticket.id > 0), filters, "Asia/Jakarta",
                                           groups, now)  # fmt: skip
@@ -38,6 +44,8 @@ def assert_rollups_agree(now: datetime | None = None) -> None:
         assert from_rollups is not None
         for mine, theirs in zip(from_rollups, from_tickets, strict=True):
             assert _rows(mine) == _rows(theirs)
+        if not full:
+            continue
         today = (now + reports.zone_offset("Asia/Jakarta")).date()
         trend = reports._trend_from_rollups(
             scope,
