@@ -49,6 +49,7 @@ from ticketing import MAX_DB_INT, rollups, sla
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
+    ALL_DAYS,
     ALL_TIME,
     LEVELS,
     OPEN_STATES,
@@ -614,7 +615,7 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     took: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     verified = (
         select(*[getattr(V, n) for n in names], V.days, func.sum(V.tickets))
-        .where(*_rollup_where(V, provinces, months, filters))
+        .where(*_rollup_where(V, provinces, months, filters), V.days != ALL_DAYS)
         .group_by(*[getattr(V, n) for n in names], V.days)
     )
     for result in db.session.execute(verified):
@@ -871,11 +872,10 @@ def _trend_from_rollups(scope: Select[Any], window: Filters, timezone: str, now:
         return None
     series: dict[str, dict[str, int]] = {"raised": defaultdict(int), "verified": defaultdict(int)}
     for name, model in (("raised", TicketRollup), ("verified", VerifyRollup)):
-        query = (
-            select(model.period, func.sum(model.tickets))
-            .where(*_rollup_where(model, provinces, months, window))
-            .group_by(model.period)
-        )
+        where = _rollup_where(model, provinces, months, window)
+        if model is VerifyRollup:
+            where.append(VerifyRollup.days == ALL_DAYS)  # one row per month and place
+        query = select(model.period, func.sum(model.tickets)).where(*where).group_by(model.period)
         for period, tickets in db.session.execute(query):
             series[name][_month_text(period)] += int(tickets or 0)
     assert window.date_from is not None and window.date_to is not None

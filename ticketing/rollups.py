@@ -27,13 +27,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from ticketing.models import ALL_TIME, Province, Ticket, TicketRollup, VerifyRollup
+from ticketing.models import ALL_DAYS, ALL_TIME, Province, Ticket, TicketRollup, VerifyRollup
 
 RESOLVED_STATES = ("resolved", "verified")
 DAY_SECONDS = 86_400
-TICKET_KEY = ("period", "province_code", "district_code", "category_id", "state")
+TICKET_KEY = ("province_code", "period", "district_code", "category_id", "state")
 TICKET_MEASURES = ("tickets", "escalated", "resolved_district", "reopens", "unbreached")
-VERIFY_KEY = ("period", "province_code", "district_code", "category_id", "days")
+VERIFY_KEY = ("province_code", "period", "district_code", "category_id", "days")
 VERIFY_MEASURES = ("tickets",)
 TABLES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
     "ticket_rollups": (TicketRollup, TICKET_KEY, TICKET_MEASURES),
@@ -78,13 +78,15 @@ def facts(ticket: Ticket) -> Facts:
         "reopens": ticket.reopen_count or 0,
         "unbreached": int((ticket.sla_breaches or 0) == 0),
     }
+    province, rest = place[0], place[1:]
     out: Facts = {}
     for period in (ALL_TIME, local_month(ticket.created_at, hours)):
-        out[("ticket_rollups", (period, *place, ticket.state))] = measures
+        out[("ticket_rollups", (province, period, *rest, ticket.state))] = measures
     if ticket.state == "verified" and ticket.closed_at is not None:
         days = took_days(ticket.created_at, ticket.closed_at)
-        for period in (ALL_TIME, local_month(ticket.closed_at, hours)):
-            out[("verify_rollups", (period, *place, days))] = {"tickets": 1}
+        month = local_month(ticket.closed_at, hours)
+        for period, bucket in ((ALL_TIME, days), (month, days), (month, ALL_DAYS)):
+            out[("verify_rollups", (province, period, *rest, bucket))] = {"tickets": 1}
     return out
 
 
@@ -173,7 +175,8 @@ def computed(conn: Connection) -> dict[str, list[sa.Select[Any]]]:
         period = _period(month).label("period")
         selects["ticket_rollups"].append(
             select(
-                period, *place, Ticket.state,
+                Ticket.province_code, period, Ticket.district_code, Ticket.category_id,
+                Ticket.state,
                 func.count().label("tickets"),
                 func.count().filter(Ticket.escalation_count > 0).label("escalated"),
                 func.count().filter(resolved_district).label("resolved_district"),
@@ -183,12 +186,22 @@ def computed(conn: Connection) -> dict[str, list[sa.Select[Any]]]:
         )  # fmt: skip
     days = took_days_sql(postgres).label("days")
     verified = sa.and_(Ticket.state == "verified", Ticket.closed_at.is_not(None))
-    for month in (None, _month_sql(Ticket.closed_at, offsets, postgres)):
+    closed_month = _month_sql(Ticket.closed_at, offsets, postgres)
+    for month, bucket in ((None, days), (closed_month, days),
+                          (closed_month, literal(ALL_DAYS).label("days"))):  # fmt: skip
         period = _period(month).label("period")
+        grouped = [bucket] if bucket is days else []
         selects["verify_rollups"].append(
-            select(period, *place, days, func.count().label("tickets"))
+            select(
+                Ticket.province_code,
+                period,
+                Ticket.district_code,
+                Ticket.category_id,
+                bucket,
+                func.count().label("tickets"),
+            )
             .where(verified)
-            .group_by(*_grouped(month), *place, days)
+            .group_by(*_grouped(month), *place, *grouped)
         )
     return selects
 

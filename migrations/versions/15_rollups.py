@@ -54,6 +54,9 @@ def upgrade():
             name=op.f("pk_verify_rollups"),
         ),
     )
+    for table in ("ticket_rollups", "verify_rollups"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(batch_op.f(f"ix_{table}_period"), ["period"], unique=False)
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
             "ix_tickets_open",

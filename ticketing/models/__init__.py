@@ -11,7 +11,7 @@ from ticketing.models.link import (
 )
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
-from ticketing.models.rollup import ALL_TIME, TicketRollup, VerifyRollup
+from ticketing.models.rollup import ALL_DAYS, ALL_TIME, TicketRollup, VerifyRollup
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.sla import DayOff, SlaPolicy
 from ticketing.models.ticket import (
@@ -29,6 +29,7 @@ from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO
 __all__ = [
     "ACADEMIC",
     "ADMIN",
+    "ALL_DAYS",
     "ALL_TIME",
     "DISTRICT_PMO",
     "DUPLICATE",

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.extensions import db
 
+# ``days`` of the verify_rollups rows that count every verification of a month (the trend).
+ALL_DAYS = -1
 # The ``period`` of the rows that sum all time (the dashboards' default view); other rows hold
 # the first day of a month in the province's time zone.
 ALL_TIME = date(1900, 1, 1)
@@ -24,8 +26,9 @@ class TicketRollup(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "ticket_rollups"
 
-    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Key order: a province's rows for a range of months are one index range.
     province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
     district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
     category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(12), primary_key=True)
@@ -40,13 +43,15 @@ class VerifyRollup(db.Model):  # type: ignore[name-defined]
     """Verifications in a period (month or all time), per district, category and whole days taken.
 
     A compact exact distribution: the median days from raised to verified is read off the
-    counts per whole day.
+    counts per whole day. One more row per month and place, ``days = ALL_DAYS``, counts them
+    all, so the monthly trend reads a row per month rather than the distribution.
     """
 
     __tablename__ = "verify_rollups"
 
-    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Key order: a province's rows for a range of months are one index range.
     province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
     district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
     category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
