@@ -613,16 +613,21 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
             row.reopens += reopens
             unbreached[id(row)] += clean
     took: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    verified = (
-        select(*[getattr(V, n) for n in names], V.days, func.sum(V.tickets))
-        .where(*_rollup_where(V, provinces, months, filters), V.days != ALL_DAYS)
-        .group_by(*[getattr(V, n) for n in names], V.days)
-    )
-    for result in db.session.execute(verified):
-        days, tickets = int(result[n]), int(result[n + 1])
-        for row in rows_of(result):
-            row.verified += tickets
-            took[id(row)][days] += tickets
+    # The distribution per table's group (not per combination: that is ten times the rows);
+    # the total's is the first table's added up.
+    for i, name in enumerate(names):
+        verified = (
+            select(getattr(V, name), V.days, func.sum(V.tickets))
+            .where(*_rollup_where(V, provinces, months, filters), V.days != ALL_DAYS)
+            .group_by(getattr(V, name), V.days)
+        )
+        for key, days, tickets in db.session.execute(verified):
+            targets = [per[i].setdefault(_key(key), Row(key=_key(key)))]
+            if i == 0:
+                targets.append(total)
+            for row in targets:
+                row.verified += int(tickets)
+                took[id(row)][int(days)] += int(tickets)
     # The clock-dependent part: open tickets only.
     c = _conditions(filters, timezone, now)
     base = narrowed(scope, replace(filters, date_from=None, date_to=None), timezone, period=False)

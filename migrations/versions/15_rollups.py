@@ -57,6 +57,15 @@ def upgrade():
     for table in ("ticket_rollups", "verify_rollups"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(batch_op.f(f"ix_{table}_period"), ["period"], unique=False)
+    with op.batch_alter_table("verify_rollups", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_verify_rollups_months",
+            ["province_code", "period"],
+            unique=False,
+            postgresql_include=["tickets"],
+            postgresql_where=sa.text("days = -1"),
+            sqlite_where=sa.text("days = -1"),
+        )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
             "ix_tickets_open",
@@ -73,6 +82,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("verify_rollups", schema=None) as batch_op:
+        batch_op.drop_index("ix_verify_rollups_months")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_open")
     op.drop_table("verify_rollups")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.extensions import db
@@ -48,6 +48,17 @@ class VerifyRollup(db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "verify_rollups"
+    __table_args__ = (
+        # The monthly trend reads only the ALL_DAYS rows of a province's months.
+        Index(
+            "ix_verify_rollups_months",
+            "province_code",
+            "period",
+            postgresql_include=["tickets"],
+            postgresql_where=text("days = -1"),
+            sqlite_where=text("days = -1"),
+        ),
+    )
 
     # Key order: a province's rows for a range of months are one index range.
     province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
