@@ -29,8 +29,8 @@ def upgrade():
         sa.Column("reopens", sa.Integer(), nullable=False),
         sa.Column("unbreached", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "period",
             "province_code",
+            "period",
             "district_code",
             "category_id",
             "state",
@@ -46,8 +46,8 @@ def upgrade():
         sa.Column("days", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("tickets", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "period",
             "province_code",
+            "period",
             "district_code",
             "category_id",
             "days",
