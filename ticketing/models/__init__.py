@@ -13,10 +13,9 @@ from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
 from ticketing.models.rollup import ALL_DAYS, ALL_TIME, TicketRollup, VerifyRollup
 from ticketing.models.school import LEVELS, School, SchoolAssignment
+from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
 from ticketing.models.ticket import (
-    FINAL_STATES,
-    OPEN_STATES,
     STATES,
     Attachment,
     Comment,
@@ -25,6 +24,8 @@ from ticketing.models.ticket import (
     TicketEvent,
 )
 from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+from ticketing.models.worklist import ReplyTemplate, SavedView
+from ticketing.vocabulary import FINAL_STATES, OPEN_STATES
 
 __all__ = [
     "ACADEMIC",
@@ -53,6 +54,8 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Province",
+    "ReplyTemplate",
+    "SavedView",
     "School",
     "SchoolAssignment",
     "SlaPolicy",
@@ -62,5 +65,6 @@ __all__ = [
     "TicketLink",
     "TicketRollup",
     "User",
+    "UserSession",
     "VerifyRollup",
 ]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.vocabulary import FINAL_STATES, State, Tier, sql_in
 
 if TYPE_CHECKING:
     from ticketing.models.category import Category
@@ -29,13 +31,8 @@ if TYPE_CHECKING:
     from ticketing.models.school import School
     from ticketing.models.user import User
 
-STATES = ("raised", "assigned", "escalated", "resolved", "verified", "withdrawn")
-OPEN_STATES = ("raised", "assigned", "escalated", "resolved")
-FINAL_STATES = ("verified", "withdrawn")
-DISTRICT_TIER = "district"
-PROVINCE_TIER = "province"
-
-_STATE_LIST = ", ".join(f"'{s}'" for s in STATES)
+# The workflow's vocabulary lives in ticketing/vocabulary.py; these names stay for callers.
+STATES: tuple[State, ...] = tuple(State)
 # What the dashboard queries read besides the index key (reports.py).
 DASHBOARD_COLUMNS = [
     "state",
@@ -55,10 +52,9 @@ class Ticket(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "tickets"
     __table_args__ = (
-        CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
+        CheckConstraint(sql_in("state", State), name="state"),
         CheckConstraint(
-            "resolved_tier IS NULL OR resolved_tier IN ('district', 'province')",
-            name="resolved_tier",
+            f"resolved_tier IS NULL OR {sql_in('resolved_tier', Tier)}", name="resolved_tier"
         ),
         CheckConstraint("reopen_count >= 0", name="reopen_count"),
         # A repeated raise (a retried or doubled submission) carries the same key: one ticket.
@@ -104,6 +100,8 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     facilitator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The province officer who holds an escalated ticket ("Ambil" at the province tier).
+    province_holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12))
@@ -133,6 +131,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     category: Mapped[Category] = relationship()
     facilitator: Mapped[User] = relationship(foreign_keys=[facilitator_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    province_holder: Mapped[User | None] = relationship(foreign_keys=[province_holder_id])
     events: WriteOnlyMapped[TicketEvent] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", passive_deletes=True
     )
@@ -213,6 +212,8 @@ class Comment(db.Model):  # type: ignore[name-defined]
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
+    # An internal note: PMO officers and administrators only, never facilitators.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="comments")

@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from ticketing import permissions, sla
 from ticketing.extensions import db
-from ticketing.models import ADMIN, Category, Province
+from ticketing.models import Category, Province
 from ticketing.notify import bp
 from ticketing.notify.forms import DayOffForm, EmailSettingsForm, EmptyForm, PolicyForm
+from ticketing.params import page_number
 from ticketing.services import notifications as notification_service
 from ticketing.services import sla_settings
 
@@ -23,15 +24,22 @@ from ticketing.services import sla_settings
 def index() -> str:
     """The signed-in user's notifications, newest first, with the e-mail setting."""
     # Bounded: a huge page number would overflow the OFFSET (past the last page is a 404).
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    page = page_number(request.args.get("page"))
     pagination = db.paginate(
         notification_service.for_user(current_user),
         page=page,
         per_page=current_app.config["PAGE_SIZE"],
     )
-    settings = EmailSettingsForm(email_notifications=current_user.email_notifications)
+    settings = EmailSettingsForm(
+        email_notifications=current_user.email_notifications,
+        email_digest=current_user.email_digest,
+    )
     return render_template(
-        "notify/index.html", pagination=pagination, settings=settings, action_form=EmptyForm()
+        "notify/index.html",
+        pagination=pagination,
+        settings=settings,
+        action_form=EmptyForm(),
+        groups=notification_service.unread_groups(current_user) if page == 1 else [],
     )
 
 
@@ -44,7 +52,7 @@ def mark_read(notification_id: int) -> Response:
     db.session.commit()
     if request.form.get("open") and row.ticket_id is not None:
         return redirect(f"/tickets/{row.ticket_id}")
-    return redirect(url_for("notify.index", page=request.args.get("page", 1, type=int)))
+    return redirect(url_for("notify.index", page=page_number(request.args.get("page"))))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
@@ -58,13 +66,26 @@ def mark_all_read() -> Response:
     return redirect(url_for("notify.index"))
 
 
+@bp.route("/notifications/read-kind/<kind>", methods=["POST"])
+def mark_kind_read(kind: str) -> Response:
+    """Mark a whole group (every unread notification of one kind) as read."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    count = notification_service.mark_kind_read(current_user, kind[:40])
+    db.session.commit()
+    flash(_("%(count)d notifications marked as read.", count=count), "success")
+    return redirect(url_for("notify.index"))
+
+
 @bp.route("/notifications/settings", methods=["POST"])
 def settings() -> Response:
     """Turn notification e-mails on or off."""
     form = EmailSettingsForm()
     if not form.validate_on_submit():
         abort(400)
-    notification_service.set_email_notifications(current_user, form.email_notifications.data)
+    notification_service.set_email_notifications(
+        current_user, form.email_notifications.data, digest=form.email_digest.data
+    )
     db.session.commit()
     if form.email_notifications.data:
         flash(_("You will receive notifications by e-mail."), "success")
@@ -82,7 +103,7 @@ def _province_for_settings() -> Province:
         abort(404)
     if not permissions.can_administer(current_user, province.code):
         # Another province's settings are out of an administrator's scope: not found.
-        abort(404 if current_user.role == ADMIN else 403)
+        abort(404 if permissions.is_administrator(current_user) else 403)
     return province
 
 

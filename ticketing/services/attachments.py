@@ -86,6 +86,23 @@ def clean_name(name: str | None) -> str:
     return (base or "file")[:200]
 
 
+def download_name(name: str | None, content_type: str) -> str:
+    """The name a file is downloaded under: the user's, ending in the detected type's extension.
+
+    A PDF uploaded as "x.html" is downloaded as "x.pdf": the browser or the desktop must not
+    open it as the type its name claims.
+    """
+    base = clean_name(name)
+    extension = EXTENSIONS.get(content_type)
+    if extension is None:
+        return base
+    stem, dot, suffix = base.rpartition(".")
+    allowed = {extension, "jpeg"} if extension == "jpg" else {extension}
+    if dot and stem and suffix.lower() in allowed:
+        return base
+    return f"{stem if dot and stem else base}"[:195] + f".{extension}"
+
+
 def read_uploads(files: list[FileStorage]) -> list[Upload]:
     """Read and check the chosen files (size, type by content); raise InvalidInput if bad."""
     chosen = [f for f in files if f is not None and f.filename]
@@ -166,3 +183,14 @@ def _delete_written(session: Session, _previous: Any) -> None:
     """Rolled back: delete the files written in this transaction, so none is orphaned."""
     for name in session.info.pop(_PENDING_KEY, []):
         Path(name).unlink(missing_ok=True)
+
+
+def may_download(user: Any, row: Attachment) -> bool:
+    """A file of an internal note only for those who read internal notes (the ticket's scope
+    is checked by the caller)."""
+    from ticketing import permissions
+
+    if row.comment_id is None:
+        return True
+    comment = db.session.get(Comment, row.comment_id)
+    return comment is None or not comment.internal or permissions.can_see_internal(user)

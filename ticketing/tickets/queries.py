@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ticketing import permissions
 from ticketing.extensions import db
 from ticketing.models import (
     DISTRICT_PMO,
@@ -25,6 +26,7 @@ from ticketing.models import (
     TicketEvent,
     User,
 )
+from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery, with_display
 
 
@@ -39,9 +41,7 @@ def waiting_for_verification(user: User, limit: int) -> list[Ticket]:
 
 def _district_in_scope(user: User, district: str | None) -> bool:
     """Whether a province-wide user may list the schools of ``district`` (not another's)."""
-    if not district:
-        return False
-    return bool(user.is_national or district.split(".")[0] == user.province_code)
+    return permissions.can_browse_district(user, district)
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,20 @@ def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
         )])  # fmt: skip
         schools = [SchoolChoice(*row) for row in schools]
     districts: list[Any] = []
-    if user.role not in (FACILITATOR, DISTRICT_PMO) and user.province is not None:
+    holders: list[User] = []
+    if permissions.browses_province_districts(user) and user.province is not None:
         districts = list(user.province.districts)
+        holders = user_service.active_officers(province_code=user.province.code)
     categories = _cached("categories", None, lambda: [
         CategoryChoice(c.id, c.name_id, c.name_en)
         for c in db.session.scalars(select(Category).order_by(Category.kind, Category.position))
     ])  # fmt: skip
-    return {"schools": schools, "districts": districts, "categories": categories}
+    return {
+        "schools": schools,
+        "districts": districts,
+        "categories": categories,
+        "holders": holders,
+    }
 
 
 @dataclass(frozen=True)
@@ -125,10 +132,16 @@ class TimelineEntry:
     from_state: str | None
     to_state: str | None
     attachments: list[Attachment]
+    internal: bool = False
 
 
-def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[TimelineEntry]:
-    """Events and comments merged in time order (three queries, whatever the length)."""
+def timeline(
+    ticket: Ticket, after_event_id: int | None = None, *, viewer: Any = None
+) -> list[TimelineEntry]:
+    """Events and comments merged in time order (three queries, whatever the length).
+
+    Internal notes are left out unless ``viewer`` may read them (none without a viewer).
+    """
     events_query = (
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
@@ -139,14 +152,15 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
         events_query = events_query.where(TicketEvent.id > after_event_id)
         comments: list[Comment] = []
     else:
-        comments = list(
-            db.session.scalars(
-                select(Comment)
-                .where(Comment.ticket_id == ticket.id)
-                .options(joinedload(Comment.author))
-                .order_by(Comment.id)
-            )
+        comments_query = (
+            select(Comment)
+            .where(Comment.ticket_id == ticket.id)
+            .options(joinedload(Comment.author))
+            .order_by(Comment.id)
         )
+        if not permissions.can_see_internal(viewer):
+            comments_query = comments_query.where(Comment.internal.is_(False))
+        comments = list(db.session.scalars(comments_query))
     events = list(db.session.scalars(events_query))
     files: dict[tuple[str, int | None], list[Attachment]] = {}
     for attachment in db.session.scalars(
@@ -182,6 +196,7 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
             None,
             None,
             files.get(("comment", c.id), []),
+            c.internal,
         )
         for c in comments
     ]
