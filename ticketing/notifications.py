@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -168,7 +168,14 @@ def notify(
             queue_email(user, subject, body, now=now)
         written += 1
     db.session.flush()
+    forget_unread()
     return written
+
+
+def forget_unread() -> None:
+    """Drop the badge count the user loader brought (notifications were written or read)."""
+    if has_request_context():
+        g.pop("unread_notifications", None)
 
 
 def queue_email(user: User, subject: str, body: str, *, now: datetime | None = None) -> None:
@@ -219,6 +226,10 @@ def unread_count(user: Any) -> int:
     """Unread notifications of a user (one indexed count)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
+    # Counted by the user loader with the user, in the same query, when this request signed in.
+    known = g.get("unread_notifications") if has_request_context() else None
+    if known is not None and known[0] == user.id:
+        return int(known[1])
     return int(
         db.session.scalar(
             select(func.count(Notification.id)).where(

@@ -12,6 +12,7 @@ from ticketing.models.link import (
 )
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
+from ticketing.models.rollup import ALL_DAYS, ALL_TIME, TicketRollup, VerifyRollup
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
@@ -30,6 +31,8 @@ from ticketing.vocabulary import FINAL_STATES, OPEN_STATES
 __all__ = [
     "ACADEMIC",
     "ADMIN",
+    "ALL_DAYS",
+    "ALL_TIME",
     "DISTRICT_PMO",
     "DUPLICATE",
     "FACILITATOR",
@@ -62,6 +65,8 @@ __all__ = [
     "TicketCounter",
     "TicketEvent",
     "TicketLink",
+    "TicketRollup",
     "User",
     "UserSession",
+    "VerifyRollup",
 ]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
@@ -76,6 +77,17 @@ class Ticket(db.Model):  # type: ignore[name-defined]
             "district_code",
             "created_at",
             postgresql_include=DASHBOARD_COLUMNS,
+        ),
+        # The dashboards' figures that depend on the clock (overdue, median age) read only the
+        # open tickets; final states set closed_at (reports.py, ticketing/rollups.py).
+        Index(
+            "ix_tickets_open",
+            "province_code",
+            "district_code",
+            "created_at",
+            postgresql_include=["category_id", "state", "due_at", "sla_breaches"],
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
         ),
     )
 

@@ -9,6 +9,7 @@ from ticketing.clock import utcnow
 from ticketing.errors import NotFound
 from ticketing.extensions import db
 from ticketing.models import Notification, User
+from ticketing.notifications import forget_unread
 
 
 def for_user(user: User) -> Select[tuple[Notification]]:
@@ -26,6 +27,7 @@ def mark_read(user: User, notification_id: int) -> Notification:
     if row.read_at is None:
         row.read_at = utcnow()
     db.session.flush()
+    forget_unread()
     return row
 
 
@@ -36,6 +38,7 @@ def mark_all_read(user: User) -> int:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+    forget_unread()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

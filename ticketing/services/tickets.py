@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from statemachine.exceptions import TransitionNotAllowed
 
-from ticketing import permissions
+from ticketing import permissions, rollups
 from ticketing.clock import utcnow
 from ticketing.errors import (
     ConflictError,
@@ -52,16 +52,19 @@ class Change:
     actor: User | None
 
 
-def _after_change(change: Change) -> None:
+def _after_change(change: Change, *, before: rollups.Facts) -> None:
     """The side effects of a change, inside its transaction, in this fixed order.
 
     1. the deadline of the new state (sla.track_deadline), because
-    2. the notifications and e-mails (notifications.notify_change) show it.
+    2. the notifications and e-mails (notifications.notify_change) show it;
+    3. the dashboard rollups move from the ticket's contribution ``before`` the change to its
+       contribution now (after 1, which counts a missed deadline).
     """
     from ticketing import notifications, sla
 
     sla.track_deadline(change)
     notifications.notify_change(change)
+    rollups.apply(db.session, before, rollups.facts(change.ticket))
 
 
 def _text(value: str | None, field: str, *, required: bool, limit: int = TEXT_MAX) -> str:
@@ -164,7 +167,7 @@ def raise_ticket(
             raise
         return existing
     _store_files(ticket, files, actor=actor, event=row)
-    _after_change(Change(ticket, "raise", None, ticket.state, actor))
+    _after_change(Change(ticket, "raise", None, ticket.state, actor), before={})
     return ticket
 
 
@@ -216,6 +219,7 @@ def fire(
     if not permissions.can_fire(actor, ticket, event):
         raise PermissionDenied("You may not do this to this ticket now.")
     from_state = ticket.state
+    counted = rollups.facts(ticket)
     try:
         machine = bind(ticket)
         machine.send(event, actor=actor, note=note, assignee=assignee)
@@ -228,7 +232,7 @@ def fire(
         ) from exc
     if files and actor is not None:
         _store_files(ticket, files, actor=actor, event=machine.audit_row)
-    _after_change(Change(ticket, event, from_state, ticket.state, actor))
+    _after_change(Change(ticket, event, from_state, ticket.state, actor), before=counted)
     return ticket
 
 
