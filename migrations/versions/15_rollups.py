@@ -1,7 +1,7 @@
 """dashboard rollups and the open-tickets index
 
 Revision ID: 15_rollups
-Revises: 9_idempotency
+Revises: 10_worklist
 Create Date: 2026-12-01 22:20:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "15_rollups"
-down_revision = "9_idempotency"
+down_revision = "10_worklist"
 branch_labels = None
 depends_on = None
 
