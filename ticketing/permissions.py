@@ -377,3 +377,76 @@ def may_link_any(user: Any, ticket: Ticket) -> bool:
     if not _is_user(user) or not can_view(user, ticket):
         return False
     return user.role in (DISTRICT_PMO, PROVINCE_PMO) and _works_on(user, ticket)
+
+
+# The worklist (issue 10): taking tickets, the province holder, bulk actions, internal notes,
+# reply templates. Each names the roles allowed and refuses the rest.
+
+# Events a list may apply to many tickets at once (each through services.tickets.fire).
+BULK_EVENTS = ("assign", "escalate", "resolve", "return_to_district")
+_BULK_ROLES = (DISTRICT_PMO, PROVINCE_PMO)
+
+
+def can_take(user: Any, ticket: Ticket) -> bool:
+    """ "Ambil": a district officer assigns a raised ticket of the district to themself; a
+    province officer becomes the holder of an escalated ticket of the province."""
+    if not _is_user(user):
+        return False
+    if user.role == DISTRICT_PMO:
+        return can_fire(user, ticket, "assign")
+    if user.role == PROVINCE_PMO:
+        return (
+            ticket.state == "escalated"
+            and ticket.province_code == user.province_code
+            and ticket.province_holder_id != user.id
+        )
+    return False
+
+
+def can_take_and_resolve(user: Any, ticket: Ticket) -> bool:
+    """A district officer may take a raised ticket and resolve it in one step."""
+    return _is_user(user) and user.role == DISTRICT_PMO and can_fire(user, ticket, "assign")
+
+
+def can_give_to_holder(user: Any, ticket: Ticket) -> bool:
+    """Province officers (and administrators) of the province hand an escalated ticket to a
+    colleague at the province tier."""
+    if not _is_user(user) or user.role not in (PROVINCE_PMO, ADMIN):
+        return False
+    if ticket.state != "escalated":
+        return False
+    return bool(user.is_national or ticket.province_code == user.province_code)
+
+
+def may_hold(officer: Any, ticket: Ticket) -> bool:
+    """Who can be the province holder: an active province officer of the ticket's province."""
+    return (
+        _is_user(officer)
+        and officer.role == PROVINCE_PMO
+        and officer.province_code == ticket.province_code
+    )
+
+
+def can_bulk(user: Any) -> bool:
+    """PMO officers act on many tickets of their list at once (still checked per ticket)."""
+    return _is_user(user) and user.role in _BULK_ROLES
+
+
+def can_see_internal(user: Any) -> bool:
+    """Internal notes: PMO officers and administrators; never facilitators (nor anyone else)."""
+    return _is_user(user) and user.role in (DISTRICT_PMO, PROVINCE_PMO, ADMIN)
+
+
+def can_write_internal(user: Any, ticket: Ticket) -> bool:
+    """Whoever may read internal notes may add one to a ticket they see."""
+    return can_see_internal(user) and can_view(user, ticket)
+
+
+def can_use_reply_templates(user: Any) -> bool:
+    """PMO officers reply with their province's templates."""
+    return _is_user(user) and user.role in (DISTRICT_PMO, PROVINCE_PMO)
+
+
+def can_manage_reply_templates(user: Any, province_code: str | None) -> bool:
+    """A province's administrators (and national ones) keep its reply templates."""
+    return can_administer(user, province_code)

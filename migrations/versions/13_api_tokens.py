@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "13_api_tokens"
-down_revision = "14b_sessions"
+down_revision = "10_worklist"
 branch_labels = None
 depends_on = None
 
