@@ -94,7 +94,7 @@ def users_create(
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for group in (regions_cli, categories_cli, demo_cli, users_cli):
+    for group in (regions_cli, categories_cli, demo_cli, users_cli, audit_cli):
         app.cli.add_command(group)
     register_db_roles(app)
     from ticketing.notify import commands as notify_commands
@@ -135,3 +135,20 @@ def register_db_roles(app: Flask) -> None:
                 click.echo(statement + ";")
         for table, privileges in sorted(roles.grants(db.engine, app_role).items()):
             click.echo(f"{app_role} on {table}: {', '.join(privileges)}")
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Replay every ticket's audit trail to its state (after a restore, for instance)."""
+    from ticketing.audit_check import verify_trails
+
+    report = verify_trails(db.session)
+    click.echo(f"{report.tickets} tickets, {report.events} audit events checked.")
+    for problem in report.problems[:50]:
+        click.echo("PROBLEM " + problem)
+    if report.problems:
+        raise click.ClickException(f"{len(report.problems)} trail(s) do not replay.")
+    click.echo("Every audit trail replays to its ticket's state.")
