@@ -60,6 +60,10 @@ try:  # the locustfile half: only importable where locust is installed
                 allow_redirects=False,
             )
 
+        def context(self) -> dict[str, Any]:
+            """Passed to the request listener: which server this user talks to."""
+            return {"host": self.client.base_url}
+
         def _log(self, entry: dict[str, Any]) -> None:
             with self.record.open("a") as f:
                 f.write(json.dumps(entry) + "\n")
@@ -145,7 +149,8 @@ try:  # the locustfile half: only importable where locust is installed
     ) -> None:
         status = getattr(response, "status_code", 0) or 0
         if status >= 500 or exception is not None:
-            url = getattr(response, "url", "") or kwargs.get("url", "") or ""
+            context = kwargs.get("context") or {}
+            url = str(context.get("host", "")) + name
             with Path(os.environ["LOAD_ERRORS"]).open("a") as f:
                 f.write(
                     json.dumps(
