@@ -36,6 +36,9 @@ __all__ = [
 def select_locale() -> str:
     """The signed-in user's language, else the one chosen in the session, else Indonesian."""
     languages = current_app.config["LANGUAGES"]
+    if request and request.path.startswith("/api/") and request.blueprint != "api_reference":
+        # API clients say what they read in Accept-Language; Indonesian otherwise.
+        return str(request.accept_languages.best_match(languages, default="id"))
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return str(current_user.locale)
     chosen = session.get("lang") if request else None

@@ -1,13 +1,13 @@
 """The audit trail refuses TRUNCATE too (issue 14; PostgreSQL: a statement trigger).
 
 Revision ID: 14c_truncate
-Revises: 14b_sessions
+Revises: 13_api_tokens
 """
 
 from alembic import op
 
 revision = "14c_truncate"
-down_revision = "14b_sessions"
+down_revision = "13_api_tokens"
 branch_labels = None
 depends_on = None
 

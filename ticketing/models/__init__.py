@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from ticketing.models.api_token import ApiToken
 from ticketing.models.audit import AdminLogEntry
 from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
 from ticketing.models.link import (
@@ -23,6 +24,7 @@ from ticketing.models.ticket import (
     TicketEvent,
 )
 from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+from ticketing.models.worklist import ReplyTemplate, SavedView
 from ticketing.vocabulary import FINAL_STATES, OPEN_STATES
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "ROLES",
     "STATES",
     "AdminLogEntry",
+    "ApiToken",
     "Attachment",
     "Category",
     "Comment",
@@ -50,6 +53,8 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Province",
+    "ReplyTemplate",
+    "SavedView",
     "School",
     "SchoolAssignment",
     "SlaPolicy",

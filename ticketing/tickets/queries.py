@@ -25,6 +25,7 @@ from ticketing.models import (
     TicketEvent,
     User,
 )
+from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery, with_display
 
 
@@ -58,12 +59,19 @@ def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
             )
         )
     districts = []
+    holders: list[User] = []
     if permissions.browses_province_districts(user) and user.province is not None:
         districts = list(user.province.districts)
+        holders = user_service.active_officers(province_code=user.province.code)
     categories = list(
         db.session.scalars(select(Category).order_by(Category.kind, Category.position))
     )
-    return {"schools": schools, "districts": districts, "categories": categories}
+    return {
+        "schools": schools,
+        "districts": districts,
+        "categories": categories,
+        "holders": holders,
+    }
 
 
 @dataclass
@@ -79,10 +87,16 @@ class TimelineEntry:
     from_state: str | None
     to_state: str | None
     attachments: list[Attachment]
+    internal: bool = False
 
 
-def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[TimelineEntry]:
-    """Events and comments merged in time order (three queries, whatever the length)."""
+def timeline(
+    ticket: Ticket, after_event_id: int | None = None, *, viewer: Any = None
+) -> list[TimelineEntry]:
+    """Events and comments merged in time order (three queries, whatever the length).
+
+    Internal notes are left out unless ``viewer`` may read them (none without a viewer).
+    """
     events_query = (
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
@@ -93,14 +107,15 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
         events_query = events_query.where(TicketEvent.id > after_event_id)
         comments: list[Comment] = []
     else:
-        comments = list(
-            db.session.scalars(
-                select(Comment)
-                .where(Comment.ticket_id == ticket.id)
-                .options(joinedload(Comment.author))
-                .order_by(Comment.id)
-            )
+        comments_query = (
+            select(Comment)
+            .where(Comment.ticket_id == ticket.id)
+            .options(joinedload(Comment.author))
+            .order_by(Comment.id)
         )
+        if not permissions.can_see_internal(viewer):
+            comments_query = comments_query.where(Comment.internal.is_(False))
+        comments = list(db.session.scalars(comments_query))
     events = list(db.session.scalars(events_query))
     files: dict[tuple[str, int | None], list[Attachment]] = {}
     for attachment in db.session.scalars(
@@ -136,6 +151,7 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
             None,
             None,
             files.get(("comment", c.id), []),
+            c.internal,
         )
         for c in comments
     ]
