@@ -5,13 +5,27 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint typecheck pytest chromium translations clean bench
+.PHONY: run test lint typecheck pytest chromium translations clean bench lock audit
 
-$(STAMP): pyproject.toml
+# The exact versions CI tested (requirements.lock), then the project itself without resolving.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## Re-resolve requirements.lock after changing the dependencies in pyproject.toml.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links --output-file requirements.lock pyproject.toml
+
+## Known vulnerabilities in the locked versions (pip-audit needs the internet: OSV or PyPI).
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --requirement requirements.lock --strict --desc
 
 ## Serve the app on http://127.0.0.1:5000 with SQLite and the demo data.
 run: $(STAMP)

@@ -1,8 +1,10 @@
 """Test fixtures: an app on SQLite (always) and on PostgreSQL (when TEST_DATABASE_URL is set).
 
 Schemas are made by the Alembic migrations, as in production. SQLite: one migrated template
-file per run, copied for each test. PostgreSQL: one throwaway database per run, emptied
-between tests (TRUNCATE does not fire the audit trail's append-only triggers).
+file per run, copied for each test. PostgreSQL: one throwaway database per run, migrated and
+emptied between tests by its owner (TRUNCATE with the audit trail's triggers switched off for
+that transaction), while the application itself connects as the least-privileged app role
+(ticketing/db_roles.py), so a write the app role may not do fails the test.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from ticketing.tickets.queries import forget_choices
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
+# The role the application connects as in the PostgreSQL tests (created if missing).
+PG_APP_ROLE = "ticketing_test_app"
 # Tables kept between tests: the regions never change in tests.
 KEEP = {"provinces", "districts", "alembic_version"}
 
@@ -91,9 +95,28 @@ def pg_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url, drop = make_database(admin_url)
     try:
         migrate_and_load(url, tmp_path_factory.mktemp("pg"))
+        _grant_app_role(url)
         yield url
     finally:
         drop()
+
+
+def _grant_app_role(owner_url: str) -> None:
+    """The owner (the admin user) keeps the tables; the app role gets what production gets."""
+    from ticketing.db_roles import setup_roles
+
+    engine = sa.create_engine(owner_url)
+    try:
+        owner = engine.url.username or "postgres"
+        setup_roles(engine, owner=owner, app=PG_APP_ROLE)
+    finally:
+        engine.dispose()
+
+
+def app_role_url(owner_url: str) -> str:
+    """The same database, reached as the least-privileged app role."""
+    url = sa.engine.make_url(owner_url).set(username=PG_APP_ROLE, password=None)
+    return url.render_as_string(hide_password=False)
 
 
 def _empty_pg(url: str) -> None:
@@ -101,9 +124,11 @@ def _empty_pg(url: str) -> None:
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
+        # The audit trail refuses TRUNCATE (a trigger); its owner lifts that for this cleanup.
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         tables = [t.name for t in db.metadata.sorted_tables if t.name not in KEEP]
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        conn.execute(sa.text("UPDATE provinces SET public_dashboard = false"))
+        conn.execute(sa.text("UPDATE provinces SET public_dashboard = false, embed_origins = ''"))
     engine.dispose()
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
@@ -121,7 +146,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{target}"
     url: str = request.getfixturevalue("pg_database")
     _empty_pg(url)
-    return url
+    return app_role_url(url)
 
 
 @pytest.fixture

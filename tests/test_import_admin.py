@@ -245,12 +245,12 @@ def test_user_file_with_every_refusal_reason(world: Any, tmp_path: Path) -> None
             ["Tono", "tono@contoh.id", "fasilitator", "99.99"],  # 12 unknown district
             ["Nasional", "nas@contoh.id", "admin", ""],  # 13 national admin by province admin
             ["C", "fc@x.id", "fasilitator", "35.01"],  # 14 e-mail of another province's user
-            ["Admin", "adm@contoh.id", "administrator", "35"],  # 15 ok
+            ["Admin", "adm@contoh.id", "administrator", "35"],  # 15 admin by province admin
         ],
     )
     result = imports.validate(imports.USERS, path, actor=world.admin)
     reasons = reasons_by_line(result)
-    assert sorted(reasons) == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+    assert sorted(reasons) == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     assert "name (nama) is missing" in reasons[5]
     assert "Bad e-mail address “eko-at-contoh”" in reasons[6]
     assert "Unknown role “kepala sekolah”" in reasons[7]
@@ -261,11 +261,11 @@ def test_user_file_with_every_refusal_reason(world: Any, tmp_path: Path) -> None
     assert "Unknown district code “99.99”" in reasons[12]
     assert "cannot create a national administrator" in reasons[13]
     assert "account outside your province" in reasons[14]
-    assert result.created == 4
+    assert "Only a national administrator can create administrators" in reasons[15]
+    assert result.created == 3
     roles = {row["email"]: (row["role"], row["district_code"]) for row in result.inserts}
     assert roles["budi@contoh.id"] == ("district_pmo", "35.02")
     assert roles["wati@contoh.id"] == ("province_pmo", None)
-    assert roles["adm@contoh.id"] == ("admin", None)
 
 
 def test_user_reimport_updates_by_email(world: Any, tmp_path: Path) -> None:

@@ -120,11 +120,61 @@ def users_create(
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for group in (regions_cli, categories_cli, demo_cli, users_cli, rollups_cli):
+    for group in (regions_cli, categories_cli, demo_cli, users_cli, rollups_cli, audit_cli):
         app.cli.add_command(group)
+    register_db_roles(app)
     from ticketing.notify import commands as notify_commands
 
     notify_commands.register(app)
     from ticketing.admin import commands as admin_commands
 
     admin_commands.register(app)
+
+
+def register_db_roles(app: Flask) -> None:
+    """`flask db roles`: the owner and app roles of least privilege (PostgreSQL)."""
+    from flask_migrate.cli import db as db_group
+
+    if "roles" in db_group.commands:
+        return
+
+    @db_group.command("roles")
+    @click.option("--owner", default="eskalasi_owner", show_default=True, help="Owner role.")
+    @click.option("--app", "app_role", default="eskalasi_app", show_default=True, help="App role.")
+    @click.option("--owner-password", envvar="DB_OWNER_PASSWORD", default=None)
+    @click.option("--app-password", envvar="DB_APP_PASSWORD", default=None)
+    @click.option("--show", is_flag=True, help="Only print the app role's grants.")
+    def db_roles(
+        owner: str, app_role: str, owner_password: str | None, app_password: str | None, show: bool
+    ) -> None:
+        """Create/refresh the owner role (migrations) and the app role (SELECT+INSERT only on
+        ticket_events). Run as a superuser against DATABASE_URL, after `flask db upgrade`."""
+        from ticketing import db_roles as roles
+
+        if db.engine.dialect.name != "postgresql":
+            raise click.ClickException("Database roles are for PostgreSQL only.")
+        if not show:
+            for statement in roles.setup_roles(
+                db.engine, owner=owner, app=app_role,
+                owner_password=owner_password, app_password=app_password,
+            ):  # fmt: skip
+                click.echo(statement + ";")
+        for table, privileges in sorted(roles.grants(db.engine, app_role).items()):
+            click.echo(f"{app_role} on {table}: {', '.join(privileges)}")
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Replay every ticket's audit trail to its state (after a restore, for instance)."""
+    from ticketing.audit_check import verify_trails
+
+    report = verify_trails(db.session)
+    click.echo(f"{report.tickets} tickets, {report.events} audit events checked.")
+    for problem in report.problems[:50]:
+        click.echo("PROBLEM " + problem)
+    if report.problems:
+        raise click.ClickException(f"{len(report.problems)} trail(s) do not replay.")
+    click.echo("Every audit trail replays to its ticket's state.")

@@ -8,6 +8,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from ticketing import field_rules
+from ticketing.field_rules import Rule
 from ticketing.i18n import ROLE_LABELS
 from ticketing.models import LEVELS
 
@@ -20,7 +22,7 @@ class UserForm(FlaskForm):
     """A new account: no password, the user sets it through a one-time link."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[Rule(field_rules.user_name)])
     role = SelectField(_l("Role"), choices=[])
     region = StringField(
         _l("Region code"),
@@ -38,7 +40,7 @@ class UserForm(FlaskForm):
 class UserEditForm(FlaskForm):
     """Change an account's name, role and scope."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[Rule(field_rules.user_name)])
     role = SelectField(_l("Role"), choices=[])
     region = StringField(_l("Region code"), validators=[Optional(), Length(max=5)])
 
@@ -51,7 +53,7 @@ class SchoolForm(FlaskForm):
     """A school's details."""
 
     npsn = StringField(_l("NPSN"), validators=[DataRequired(), Length(min=8, max=8)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[Rule(field_rules.school_name)])
     level = SelectField(_l("Level"), choices=[(level, level) for level in LEVELS])
     status = SelectField(
         _l("Status"), choices=[("", "-"), ("negeri", _l("Public")), ("swasta", _l("Private"))]

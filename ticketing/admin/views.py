@@ -450,7 +450,7 @@ def _pending(key: str) -> tuple[dict[str, str], Path]:
     entry = session.get(_SESSION_KEY, {}).get(key)
     if not entry:
         abort(404)
-    path = _import_folder() / f"{key}{entry['ext']}"
+    path = _import_folder() / f"{key}.json"
     if not path.exists():
         abort(404)
     return entry, path
@@ -465,7 +465,13 @@ def import_upload() -> Response | str:
         upload = form.file.data
         ext = Path(upload.filename or "").suffix.lower()
         key = secrets.token_urlsafe(16)
-        upload.save(_import_folder() / f"{key}{ext}")
+        raw = _import_folder() / f"{key}{ext}"
+        upload.save(raw)
+        try:
+            # Parsed once, within the limits; preview and confirm read the staged rows.
+            imports.stage(form.kind.data or "", raw, _import_folder() / f"{key}.json")
+        finally:
+            raw.unlink(missing_ok=True)
         pending = dict(session.get(_SESSION_KEY, {}))
         pending[key] = {"kind": form.kind.data, "ext": ext, "name": upload.filename or key}
         session[_SESSION_KEY] = pending
@@ -477,7 +483,8 @@ def import_upload() -> Response | str:
 def import_preview(key: str) -> str:
     """Every bad row with its line and reason, and what would change; confirm to write."""
     entry, path = _pending(key)
-    result = imports.validate(entry["kind"], path, actor=_me())
+    kind, rows, problem = imports.load_staged(path)
+    result = imports.validate_rows(kind, rows, problem, actor=_me())
     return render_template("admin/import_preview.html", entry=entry, key=key, result=result)
 
 
@@ -485,7 +492,10 @@ def import_preview(key: str) -> str:
 def import_confirm(key: str) -> str:
     """Check the file again and write every valid row in one transaction."""
     entry, path = _pending(key)
-    result = imports.run(entry["kind"], path, actor=_me(), filename=entry["name"], confirm=True)
+    kind, rows, problem = imports.load_staged(path)
+    result = imports.validate_rows(kind, rows, problem, actor=_me())
+    if not result.file_error:
+        imports.apply(result, actor=_me(), filename=entry["name"])
     db.session.commit()
     pending = dict(session.get(_SESSION_KEY, {}))
     pending.pop(key, None)

@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, select, update
 
+from ticketing import field_rules
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
@@ -178,11 +179,85 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
         workbook.close()
 
 
+# Limits checked before a file is parsed (config IMPORT_MAX_ROWS, IMPORT_MAX_UNPACKED_BYTES):
+# a 48 KB XLSX can unpack to 14 MB of XML and 150,000 rows.
+MAX_ROWS = 50_000
+MAX_UNPACKED_BYTES = 30 * 1024 * 1024
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension[^>]*\bref="[A-Z]+[0-9]+:[A-Z]+([0-9]+)"')
+
+
+def _limits() -> tuple[int, int]:
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return MAX_ROWS, MAX_UNPACKED_BYTES
+    config = current_app.config
+    return (
+        int(config.get("IMPORT_MAX_ROWS") or MAX_ROWS),
+        int(config.get("IMPORT_MAX_UNPACKED_BYTES") or MAX_UNPACKED_BYTES),
+    )
+
+
+def _too_many_rows(limit: int) -> str:
+    return _(
+        "The file has more than %(limit)s rows; split it into smaller files of at most"
+        " %(limit)s rows.",
+        limit=f"{limit:,}".replace(",", "."),
+    )
+
+
+def check_limits(path: Path) -> str | None:
+    """Why the file is too big to parse (unpacked size, rows), before parsing it; or None."""
+    import zipfile
+
+    max_rows, max_bytes = _limits()
+    if path.suffix.lower() == ".xlsx":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                entries = archive.infolist()
+                if sum(entry.file_size for entry in entries) > max_bytes:
+                    return _(
+                        "The file is too large once unpacked (more than %(mb)d MB); split it"
+                        " into smaller files.",
+                        mb=max_bytes // (1024 * 1024),
+                    )
+                sheets = [e for e in entries if e.filename.startswith("xl/worksheets/sheet")]
+                for sheet in sheets[:1]:
+                    with archive.open(sheet) as stream:
+                        head = stream.read(4096)
+                    found = _DIMENSION.search(head)
+                    if found and int(found.group(1)) > max_rows + 1:
+                        return _too_many_rows(max_rows)
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return _("The file could not be read; save it as CSV or XLSX and try again.")
+        return None
+    if path.stat().st_size > max_bytes:
+        return _(
+            "The file is too large once unpacked (more than %(mb)d MB); split it into smaller"
+            " files.",
+            mb=max_bytes // (1024 * 1024),
+        )
+    with path.open("rb") as stream:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 16), b""))
+    if lines > max_rows + 1:
+        return _too_many_rows(max_rows)
+    return None
+
+
 def read_rows(kind: str, path: Path) -> tuple[list[tuple[int, dict[str, str]]], str | None]:
     """The data rows as (line number, {field: text}), or a reason the file cannot be read."""
     suffix = path.suffix.lower()
+    problem = check_limits(path)
+    if problem:
+        return [], problem
+    max_rows, _bytes = _limits()
     try:
-        lines = list(_read_xlsx(path) if suffix == ".xlsx" else _read_csv(path))
+        lines = []
+        # A sheet without a dimension is still cut off: parsing stops past the limit.
+        for line in _read_xlsx(path) if suffix == ".xlsx" else _read_csv(path):
+            lines.append(line)
+            if len(lines) > max_rows + 1:
+                return [], _too_many_rows(max_rows)
     except Exception:  # any parser failure means the same to the user
         return [], _("The file could not be read; save it as CSV or XLSX and try again.")
     lines = [(n, cells) for n, cells in lines if any(cells)]
@@ -284,10 +359,9 @@ def _validate_schools(
         else:
             seen[npsn] = line
         name = row.get("name", "").strip()
-        if not name:
-            errors.add(line, _("The school name (nama) is missing."))
-        elif len(name) > 200:
-            errors.add(line, _("The school name is longer than 200 characters."))
+        problem = field_rules.school_name(name)
+        if problem is not None:
+            errors.add(line, str(problem))
         raw_level = row.get("level", "")
         level = parse_level(raw_level)
         if not raw_level:
@@ -391,10 +465,9 @@ def _validate_users(
     valid: list[tuple[int, dict[str, Any]]] = []
     for line, row in rows:
         name = row.get("name", "").strip()
-        if not name:
-            errors.add(line, _("The name (nama) is missing."))
-        elif len(name) > 120:
-            errors.add(line, _("The name is longer than 120 characters."))
+        problem = field_rules.user_name(name)
+        if problem is not None:
+            errors.add(line, str(problem))
         raw_email = row.get("email", "").strip()
         email = ""
         if not raw_email:
@@ -459,6 +532,9 @@ def _validate_users(
             elif not raw_region:
                 if scope is not None:
                     errors.add(line, _("You cannot create a national administrator."))
+            elif role == Role.ADMIN and scope is not None:
+                # Administrators are managed by national administrators only.
+                errors.add(line, _("Only a national administrator can create administrators."))
             elif code in districts:
                 errors.add(
                     line,
@@ -522,6 +598,9 @@ def _validate_users(
             continue
         if scope is not None and old.province_code != scope:
             errors.add(line, _("This e-mail belongs to an account outside your province."))
+            continue
+        if scope is not None and old.role == Role.ADMIN:
+            errors.add(line, _("Only a national administrator can create administrators."))
             continue
         values["email"] = old.email
         if all(getattr(old, key) == value for key, value in values.items()):
@@ -673,14 +752,49 @@ def validate(
     """Read and check every row; compute what would be created and updated. Writes nothing."""
     if kind not in KINDS:
         raise InvalidInput("Unknown kind of import.", field="kind")
-    result = ImportResult(kind=kind)
     rows, problem = read_rows(kind, path)
+    return validate_rows(kind, rows, problem, actor=actor, province_code=province_code)
+
+
+def validate_rows(
+    kind: str,
+    rows: list[tuple[int, dict[str, str]]],
+    problem: str | None,
+    *,
+    actor: User | None,
+    province_code: str | None = None,
+) -> ImportResult:
+    """Check rows already parsed (staged): the database checks only, no parsing."""
+    if kind not in KINDS:
+        raise InvalidInput("Unknown kind of import.", field="kind")
+    result = ImportResult(kind=kind)
     if problem:
         result.file_error = problem
         return result
     result.rows = len(rows)
     _VALIDATORS[kind](rows, import_scope(actor, province_code), result)
     return result
+
+
+# --- Staging: parse once at upload; preview and confirm read the parsed rows ------------------
+
+
+def stage(kind: str, upload: Path, staged: Path) -> None:
+    """Parse ``upload`` once (within the limits) and keep the rows as JSON in ``staged``."""
+    import json
+
+    rows, problem = read_rows(kind, upload)
+    payload = {"kind": kind, "problem": problem, "rows": [[n, r] for n, r in rows]}
+    staged.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+
+
+def load_staged(staged: Path) -> tuple[str, list[tuple[int, dict[str, str]]], str | None]:
+    """The kind, rows and file problem kept by :func:`stage`."""
+    import json
+
+    payload = json.loads(staged.read_text(encoding="utf-8"))
+    rows = [(int(n), {str(k): str(v) for k, v in r.items()}) for n, r in payload["rows"]]
+    return str(payload["kind"]), rows, payload["problem"]
 
 
 def apply(

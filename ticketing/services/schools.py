@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from ticketing import permissions
+from ticketing import field_rules, permissions
 from ticketing.errors import InvalidInput, NotFound, PermissionDenied
 from ticketing.extensions import db
 from ticketing.models import (
@@ -96,8 +96,9 @@ def _clean(
             "The NPSN must have exactly 8 characters, digits or capital letters.", field="npsn"
         )
     name = (name or "").strip()
-    if not name:
-        raise InvalidInput("The name is required.", field="name")
+    problem = field_rules.school_name(name)
+    if problem is not None:
+        raise InvalidInput(problem, field="name")
     if level not in LEVELS:
         raise InvalidInput("Unknown level.", field="level")
     if status not in (None, *STATUSES):
@@ -108,7 +109,7 @@ def _clean(
     if actor is not None and not permissions.can_administer(actor, district.province_code):
         raise InvalidInput("The district is outside your province.", field="district_code")
     return {
-        "npsn": npsn, "name": name[:200], "level": level, "status": status, "cohort": cohort,
+        "npsn": npsn, "name": name, "level": level, "status": status, "cohort": cohort,
         "district_code": district.code, "province_code": district.province_code,
     }  # fmt: skip
 

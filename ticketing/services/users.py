@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ticketing import permissions
+from ticketing import field_rules, permissions
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput, NotFound
 from ticketing.extensions import db
@@ -114,8 +114,9 @@ def create_user(
     """Create an account; without a password the user sets one through a one-time link."""
     email = normalise_email(email)
     name = name.strip()
-    if not name:
-        raise InvalidInput("The name is required.", field="name")
+    problem = field_rules.user_name(name)
+    if problem is not None:
+        raise InvalidInput(problem, field="name")
     exists = db.session.execute(select(User.id).where(User.email == email)).first()
     if exists:
         raise InvalidInput("A user with this e-mail already exists.", field="email")
@@ -226,10 +227,11 @@ def update_user(
     if actor is not None and actor.id == user.id and role != user.role:
         raise InvalidInput("You cannot change your own role.", field="role")
     name = name.strip()
-    if not name:
-        raise InvalidInput("The name is required.", field="name")
+    problem = field_rules.user_name(name)
+    if problem is not None:
+        raise InvalidInput(problem, field="name")
     before = admin_log.user_snapshot(user)
-    user.name, user.role = name[:120], role
+    user.name, user.role = name, role
     user.province_code, user.district_code = province_code, district_code
     db.session.flush()
     after = admin_log.user_snapshot(user)
