@@ -57,6 +57,9 @@ PREDICATES: dict[str, Predicate] = {
     "can_browse_district": lambda u, t: p.can_browse_district(u, "35.01"),
     "browses_province_districts": lambda u, t: p.browses_province_districts(u),
     "home_dashboard": lambda u, t: p.home_dashboard(u) is not None,
+    "can_link": lambda u, t: p.can_link(u, t, t, "related"),
+    "can_unlink": lambda u, t: p.can_unlink(u, t, t, "related"),
+    "may_link_any": p.may_link_any,
 }
 
 # Decisions, on a raised ticket of school A. True: allowed.
@@ -79,6 +82,9 @@ TABLE: dict[str, dict[Role, bool]] = {
     "can_browse_district": {F: True, D: True, P: True, A: True},
     "browses_province_districts": {F: False, D: False, P: True, A: True},
     "home_dashboard": {F: False, D: True, P: True, A: True},
+    "can_link": {F: False, D: True, P: True, A: False},
+    "can_unlink": {F: False, D: True, P: True, A: False},
+    "may_link_any": {F: False, D: True, P: True, A: False},
 }
 
 # Which workflow events each role may fire on school A's ticket, per state.
@@ -95,7 +101,10 @@ def test_every_predicate_is_in_the_table():
     public = {
         name
         for name in dir(p)
-        if (name.startswith(("can_", "has_", "is_", "browses_", "home_")) or name == "import_scope")
+        if (
+            name.startswith(("can_", "has_", "is_", "may_", "browses_", "home_"))
+            or name == "import_scope"
+        )
         and callable(getattr(p, name))
     }
     public -= {"can_fire"}  # decided per state in EVENTS below

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import CheckConstraint
 
 from ticketing import vocabulary as v
 from ticketing.help import diagram
@@ -22,9 +24,9 @@ from ticketing.workflow import EVENTS, TicketWorkflow
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _check_text(table: object, name: str) -> str:
-    for constraint in table.constraints:  # type: ignore[attr-defined]
-        if getattr(constraint, "name", None) and str(constraint.name).endswith(name):
+def _check_text(table: Any, name: str) -> str:
+    for constraint in table.constraints:
+        if isinstance(constraint, CheckConstraint) and constraint.name == f"ck_{table.name}_{name}":
             return str(constraint.sqltext)
     raise AssertionError(f"no CHECK named {name}")
 
