@@ -72,6 +72,7 @@ class World:
     admin: User
     admin_c: User
     national: User
+    central: User  # the central PMO (PMO Pusat): national scope, referred tickets only
 
     def raise_ticket(self, facilitator: User | None = None, school: School | None = None,
                      title: str = "Tidak ada guru bahasa Inggris") -> Ticket:  # fmt: skip
@@ -113,6 +114,7 @@ def build_world() -> World:
         admin=make_user("admin@x.id", "admin", "35", None),
         admin_c=make_user("adminc@x.id", "admin", "33", None),
         national=make_user("nat@x.id", "admin", None, None),
+        central=make_user("pusat@x.id", "central_pmo", None, None),
     )
     assign(world.facilitator_a, school_a)
     assign(world.facilitator_a2, school_a2)

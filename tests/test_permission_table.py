@@ -20,9 +20,12 @@ from ticketing.services import tickets as ticket_service
 from ticketing.vocabulary import Role
 
 F, D, P, A = Role.FACILITATOR, Role.DISTRICT_PMO, Role.PROVINCE_PMO, Role.ADMIN
+C = Role.CENTRAL_PMO
 
 # The in-scope user of each role in the test world (school A: district 35.01, province 35).
-ACTORS: dict[Role, str] = {F: "facilitator_a", D: "officer_a", P: "province", A: "admin"}
+ACTORS: dict[Role, str] = {
+    F: "facilitator_a", D: "officer_a", P: "province", A: "admin", C: "central",
+}  # fmt: skip
 
 
 def _visible(user: Any, ticket: Ticket) -> bool:
@@ -64,35 +67,42 @@ PREDICATES: dict[str, Predicate] = {
 
 # Decisions, on a raised ticket of school A. True: allowed.
 TABLE: dict[str, dict[Role, bool]] = {
-    "visible_tickets": {F: True, D: True, P: True, A: True},
-    "can_view": {F: True, D: True, P: True, A: True},
-    "can_comment": {F: True, D: True, P: True, A: True},
-    "can_raise": {F: True, D: False, P: False, A: False},
-    "can_raise_for": {F: True, D: False, P: False, A: False},
-    "has_dashboards": {F: False, D: True, P: True, A: True},
-    "can_hand_over": {F: False, D: False, P: False, A: True},
-    "is_administrator": {F: False, D: False, P: False, A: True},
-    "import_scope": {F: False, D: False, P: False, A: True},
-    "can_administer": {F: False, D: False, P: False, A: True},
-    "can_manage_categories": {F: False, D: False, P: False, A: False},  # national only
-    "can_view_national_dashboard": {F: False, D: False, P: False, A: False},
-    "can_view_province_dashboard": {F: False, D: False, P: True, A: True},
-    "can_view_district_dashboard": {F: False, D: True, P: True, A: True},
-    "can_publish_dashboard": {F: False, D: False, P: False, A: True},
-    "can_browse_district": {F: True, D: True, P: True, A: True},
-    "browses_province_districts": {F: False, D: False, P: True, A: True},
-    "home_dashboard": {F: False, D: True, P: True, A: True},
-    "can_link": {F: False, D: True, P: True, A: False},
-    "can_unlink": {F: False, D: True, P: True, A: False},
-    "may_link_any": {F: False, D: True, P: True, A: False},
+    "visible_tickets": {F: True, D: True, P: True, A: True, C: False},
+    "can_view": {F: True, D: True, P: True, A: True, C: False},
+    "can_comment": {F: True, D: True, P: True, A: True, C: False},
+    "can_raise": {F: True, D: False, P: False, A: False, C: False},
+    "can_raise_for": {F: True, D: False, P: False, A: False, C: False},
+    "has_dashboards": {F: False, D: True, P: True, A: True, C: True},
+    "can_hand_over": {F: False, D: False, P: False, A: True, C: False},
+    "is_administrator": {F: False, D: False, P: False, A: True, C: False},
+    "import_scope": {F: False, D: False, P: False, A: True, C: False},
+    "can_administer": {F: False, D: False, P: False, A: True, C: False},
+    "can_manage_categories": {F: False, D: False, P: False, A: False, C: False},  # national only
+    "can_view_national_dashboard": {F: False, D: False, P: False, A: False, C: True},
+    "can_view_province_dashboard": {F: False, D: False, P: True, A: True, C: True},
+    "can_view_district_dashboard": {F: False, D: True, P: True, A: True, C: True},
+    "can_publish_dashboard": {F: False, D: False, P: False, A: True, C: False},
+    "can_browse_district": {F: True, D: True, P: True, A: True, C: False},
+    "browses_province_districts": {F: False, D: False, P: True, A: True, C: False},
+    "home_dashboard": {F: False, D: True, P: True, A: True, C: True},
+    "can_link": {F: False, D: True, P: True, A: False, C: False},
+    "can_unlink": {F: False, D: True, P: True, A: False, C: False},
+    "may_link_any": {F: False, D: True, P: True, A: False, C: False},
 }
 
 # Which workflow events each role may fire on school A's ticket, per state.
 EVENTS: dict[str, dict[Role, set[str]]] = {
-    "raised": {F: {"withdraw"}, D: {"assign", "escalate"}, P: set(), A: set()},
-    "assigned": {F: {"withdraw"}, D: {"escalate", "resolve"}, P: set(), A: set()},
-    "escalated": {F: set(), D: set(), P: {"resolve", "return_to_district"}, A: set()},
-    "resolved": {F: {"verify", "reopen"}, D: set(), P: set(), A: set()},
+    "raised": {F: {"withdraw"}, D: {"assign", "escalate"}, P: set(), A: set(), C: set()},
+    "assigned": {F: {"withdraw"}, D: {"escalate", "resolve"}, P: set(), A: set(), C: set()},
+    "escalated": {
+        F: set(),
+        D: set(),
+        P: {"resolve", "return_to_district", "refer_to_central"},
+        A: set(),
+        C: set(),
+    },
+    "referred": {F: set(), D: set(), P: set(), A: set(), C: {"resolve", "return_to_province"}},
+    "resolved": {F: {"verify", "reopen"}, D: set(), P: set(), A: set(), C: set()},
 }
 
 
@@ -125,8 +135,10 @@ def _ticket_in(world: World, state: str) -> Ticket:
     ticket = world.raise_ticket()
     if state != "raised":
         ticket_service.fire(ticket, "assign", actor=world.officer_a, assignee=world.officer_a)
-    if state in ("escalated", "resolved"):
+    if state in ("escalated", "referred", "resolved"):
         ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="berat")
+    if state == "referred":
+        ticket_service.fire(ticket, "refer_to_central", actor=world.province, note="nasional")
     if state == "resolved":
         ticket_service.fire(ticket, "resolve", actor=world.province, note="beres")
     db.session.flush()
@@ -174,3 +186,16 @@ def test_the_national_administrator(world):
     assert p.can_view(national, ticket) and p.can_view_national_dashboard(national)
     assert p.can_manage_categories(national) and p.import_scope(national, "33") == "33"
     assert p.allowed_events(national, ticket) == []
+
+
+def test_the_central_pmo_sees_what_was_ever_referred_in_every_province(world):
+    """Decision (docs/decisions.md): central sees tickets that are or were referred, no others."""
+    ticket = _ticket_in(world, "referred")
+    other = world.raise_ticket(facilitator=world.facilitator_c, school=world.school_c)
+    central = world.central
+    assert p.can_view(central, ticket) and _visible(central, ticket)
+    assert not p.can_view(central, other) and not _visible(central, other)
+    ticket_service.fire(ticket, "return_to_province", actor=central, note="arahan")
+    assert ticket.state == "escalated"
+    assert p.can_view(central, ticket)  # was referred: still visible, read-only
+    assert p.allowed_events(central, ticket) == []

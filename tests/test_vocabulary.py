@@ -125,3 +125,26 @@ def test_no_hand_written_vocabulary_lists_remain():
         if path.is_file() and re.search(r'"raised": "(Diajukan|Raised)"', path.read_text())
     ]
     assert offenders == []
+
+
+def test_every_event_has_a_form_a_title_and_a_button():
+    from ticketing.tickets.forms import ACTION_BUTTONS, ACTION_FORMS, ACTION_TITLES
+
+    for event in EVENTS:
+        assert event in ACTION_FORMS and event in ACTION_TITLES and event in ACTION_BUTTONS
+
+
+def test_the_migration_writes_the_vocabulary_checks():
+    """The CHECKs migration 11_tiers writes equal what the vocabulary generates today."""
+    import importlib.util
+
+    path = ROOT / "migrations" / "versions" / "11_tiers.py"
+    spec = importlib.util.spec_from_file_location("tiers_migration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert _check_text(Ticket.__table__, "state") == module.STATES_NEW
+    assert _check_text(Ticket.__table__, "resolved_tier") == module.TIER_NEW
+    assert _check_text(SlaPolicy.__table__, "state") == module.SLA_NEW
+    assert _check_text(User.__table__, "role") == module.ROLE_NEW
+    assert _check_text(User.__table__, "scope_matches_role") == module.SCOPE_NEW

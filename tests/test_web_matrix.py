@@ -40,6 +40,7 @@ USERS = (
     "admin",
     "admin_c",
     "national",
+    "central",
 )
 IN_SCOPE = {"facilitator_a", "officer_a", "officer_a2", "province", "admin", "national"}
 
@@ -49,8 +50,10 @@ def _ticket(world: World, state: str) -> Ticket:
     ticket = world.raise_ticket()
     if state in ("assigned", "escalated", "resolved"):
         ticket_service.fire(ticket, "assign", actor=world.officer_a, assignee=world.officer_a)
-    if state in ("escalated", "resolved"):
+    if state in ("escalated", "referred", "resolved"):
         ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="berat")
+    if state == "referred":
+        ticket_service.fire(ticket, "refer_to_central", actor=world.province, note="nasional")
     if state == "resolved":
         ticket_service.fire(ticket, "resolve", actor=world.province, note="beres")
     db.session.flush()
@@ -176,6 +179,10 @@ CASES: list[Case] = [
     *_action("escalate", "assigned", {"officer_a": 302, "officer_a2": 302}),
     *_action("resolve", "escalated", {"province": 302}),
     *_action("return_to_district", "escalated", {"province": 302}),
+    # The central tier: the province refers, central resolves or returns (referred tickets).
+    *_action("refer_to_central", "escalated", {"province": 302}),
+    *_action("resolve", "referred", {"central": 302}),
+    *_action("return_to_province", "referred", {"central": 302}),
     *_action("verify", "resolved", {"facilitator_a": 302}, note=False),
     *_action("reopen", "resolved", {"facilitator_a": 302}),
     *_action("withdraw", "assigned", {"facilitator_a": 302}),

@@ -28,7 +28,7 @@ from ticketing.models import (
 )
 from ticketing.services import tickets as ticket_service
 from ticketing.services.regions import ensure_default_categories
-from ticketing.vocabulary import STATE_TIER, State, Tier
+from ticketing.vocabulary import EVENT_RULES, STATE_TIER, Role, State, Tier
 
 PROVINCE = "35"  # Jawa Timur
 DEMO_PASSWORD = "Penggerak-Demo-2026"
@@ -141,6 +141,8 @@ _PATHS: list[tuple[list[str], int]] = [
     (["assign", "resolve", "reopen", "resolve", "verify"], 6),
     (["assign", "escalate", "resolve", "reopen", "return_to_district", "resolve"], 3),
     (["assign", "resolve", "reopen"], 3),
+    (["assign", "escalate", "refer_to_central", "resolve", "verify"], 2),
+    (["assign", "escalate", "refer_to_central", "return_to_province", "resolve"], 1),
     (["withdraw"], 3),
     (["assign", "withdraw"], 2),
 ]
@@ -150,6 +152,7 @@ DEMO_LOGINS = (
     (f"admin@{DOMAIN}", "administrator, Jawa Timur"),
     (f"nasional@{DOMAIN}", "administrator, national"),
     (f"provinsi1@{DOMAIN}", "province PMO, Jawa Timur"),
+    (f"pusat@{DOMAIN}", "central PMO (PMO Pusat), national"),
     (f"pmo.3578@{DOMAIN}", "district PMO, Kota Surabaya"),
     (f"pmo.3501@{DOMAIN}", "district PMO, Kabupaten Pacitan"),
     (f"fasilitator01@{DOMAIN}", "facilitator, Kabupaten Pacitan"),
@@ -181,6 +184,8 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
 
     _user(f"admin@{DOMAIN}", "Admin Jawa Timur", ADMIN, PROVINCE, None, password_hash)
     _user(f"nasional@{DOMAIN}", "Admin Nasional", ADMIN, None, None, password_hash)
+    central = _user(f"pusat@{DOMAIN}", "Petugas PMO Pusat", Role.CENTRAL_PMO, None, None,
+                    password_hash)  # fmt: skip
     province_staff = [
         _user(f"provinsi{i}@{DOMAIN}", f"{_name(rng)} (Widyaprada)", PROVINCE_PMO, PROVINCE,
               None, password_hash)
@@ -233,28 +238,30 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
                 description=description,
             )  # fmt: skip
         _play(ticket, rng.choices(paths, weights)[0], moment, now, rng,
-              officers[school.district_code], rng.choice(province_staff), facilitator)  # fmt: skip
+              officers[school.district_code], rng.choice(province_staff), facilitator,
+              central)  # fmt: skip
 
 
 def _play(ticket: Ticket, steps: list[str], moment: datetime, now: datetime,
           rng: random.Random, officers: list[User], province_officer: User,
-          facilitator: User) -> None:  # fmt: skip
+          facilitator: User, central: User) -> None:  # fmt: skip
     """Fire a path of events at believable intervals, never in the future."""
     officer = rng.choice(officers)
     for step in steps:
         moment = moment + timedelta(hours=rng.uniform(3, 96))
         if moment >= now:
             return
-        province_tier = STATE_TIER.get(State(ticket.state)) == Tier.PROVINCE
-        actor = {
-            "assign": officer, "escalate": officer, "resolve":
-            province_officer if province_tier else officer,
-            "return_to_district": province_officer,
-        }.get(step, facilitator)  # fmt: skip
+        # Whoever holds the ticket's tier acts for it (vocabulary.STATE_TIER).
+        holder = {Tier.DISTRICT: officer, Tier.PROVINCE: province_officer, Tier.CENTRAL: central}
+        tier = STATE_TIER.get(State(ticket.state))
+        by_facilitator = Role.FACILITATOR in EVENT_RULES[step]
+        actor = holder[tier] if tier is not None and not by_facilitator else facilitator
         notes = {
             "escalate": "Di luar kewenangan dinas; perlu dukungan provinsi.",
             "resolve": rng.choice(_RESOLUTIONS),
             "return_to_district": "Mohon dinas menindaklanjuti dengan arahan dari provinsi.",
+            "refer_to_central": "Memerlukan kebijakan nasional; mohon arahan PMO Pusat.",
+            "return_to_province": "Dapat diselesaikan provinsi sesuai juknis terbaru.",
             "reopen": rng.choice(_REOPEN),
             "withdraw": "Masalah sudah diselesaikan sekolah sendiri.",
             "verify": "Sudah dicek di sekolah, masalah selesai.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, false, or_, select
 
 from ticketing.models import (
@@ -20,7 +21,9 @@ from ticketing.models import (
     Ticket,
     User,
 )
-from ticketing.vocabulary import EVENT_RULES, SYSTEM_EVENTS
+from ticketing.vocabulary import EVENT_RULES, SYSTEM_EVENT_SETTINGS, SYSTEM_EVENTS, Role
+
+CENTRAL_PMO = Role.CENTRAL_PMO
 
 # Who may fire what from which states: vocabulary.EVENT_RULES (the system: SYSTEM_EVENTS).
 # A facilitator additionally must be the ticket's facilitator; PMO roles must be in scope.
@@ -50,6 +53,9 @@ def visible_tickets(user: Any) -> Select[Ticket]:
         return query.where(Ticket.district_code == user.district_code)
     if user.role in (PROVINCE_PMO, ADMIN) and user.province_code is not None:
         return query.where(Ticket.province_code == user.province_code)
+    if user.role == CENTRAL_PMO:
+        # Every province's tickets that are or were referred to central (docs/decisions.md).
+        return query.where(Ticket.referral_count > 0)
     if user.is_national:
         return query
     return query.where(false())
@@ -72,12 +78,17 @@ def can_view(user: Any, ticket: Ticket) -> bool:
         return user.province_code is not None and user.province_code == ticket.province_code
     if user.role == ADMIN:
         return user.is_national or user.province_code == ticket.province_code
+    if user.role == CENTRAL_PMO:
+        return (ticket.referral_count or 0) > 0
     return False
 
 
 def can_fire(user: Any, ticket: Ticket, event: str) -> bool:
     """Whether this actor (None = the system) may fire ``event`` on the ticket now."""
     if user is None:
+        setting = SYSTEM_EVENT_SETTINGS.get(event)
+        if setting is not None and not current_app.config.get(setting):
+            return False  # e.g. referring to central is automatic only if the nation says so
         return ticket.state in _SYSTEM_EVENTS.get(event, ())
     if not can_view(user, ticket):
         return False
@@ -90,7 +101,8 @@ def can_fire(user: Any, ticket: Ticket, event: str) -> bool:
         return bool(ticket.district_code == user.district_code)
     if user.role == PROVINCE_PMO:
         return bool(ticket.province_code == user.province_code)
-    return False
+    # The central PMO has national scope; can_view already required a referral.
+    return bool(user.role == CENTRAL_PMO)
 
 
 def allowed_events(user: Any, ticket: Ticket) -> list[str]:
@@ -104,7 +116,7 @@ def can_raise(user: Any) -> bool:
 
 
 # The roles with a dashboard (docs/dashboard.md); facilitators see their tickets' list.
-DASHBOARD_ROLES = frozenset({DISTRICT_PMO, PROVINCE_PMO, ADMIN})
+DASHBOARD_ROLES = frozenset({DISTRICT_PMO, PROVINCE_PMO, CENTRAL_PMO, ADMIN})
 
 
 def has_dashboards(user: Any) -> bool:
@@ -230,13 +242,22 @@ def can_manage_categories(user: Any) -> bool:
 
 
 def can_view_national_dashboard(user: Any) -> bool:
-    """Only national administrators see one row per province."""
-    return _is_user(user) and user.role == ADMIN and user.is_national
+    """National administrators and the central PMO see one row per province."""
+    if not _is_user(user):
+        return False
+    return (user.role == ADMIN and user.is_national) or user.role == CENTRAL_PMO
 
 
 def can_view_province_dashboard(user: Any, province_code: str) -> bool:
-    """Province PMO and administrators of the province, and national administrators."""
-    if not _is_user(user) or user.role not in (PROVINCE_PMO, ADMIN):
+    """Province PMO and administrators of the province, and national administrators.
+
+    The central PMO sees any province's (its figures count only the referred tickets).
+    """
+    if not _is_user(user):
+        return False
+    if user.role == CENTRAL_PMO:
+        return True
+    if user.role not in (PROVINCE_PMO, ADMIN):
         return False
     return user.is_national or user.province_code == province_code
 

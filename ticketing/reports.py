@@ -61,7 +61,8 @@ TIERS: tuple[Tier, ...] = tuple(Tier)
 # Columns a dashboard table can be sorted by (Row attribute names).
 SORT_KEYS: tuple[str, ...] = (
     "label", "total", *OPEN_STATES, "open_total", "overdue",
-    "median_age_days", "escalated_count", "escalated_share", "district_share", "reopen_rate",
+    "median_age_days", "escalated_count", "escalated_share", "referred_share",
+    "district_share", "reopen_rate",
     "verified", "median_days_to_verify", "within", "compliance",
 )  # fmt: skip
 
@@ -152,6 +153,7 @@ class Row:
     overdue: int = 0
     median_age_days: float | None = None
     escalated_count: int = 0
+    referred_count: int = 0  # tickets referred to the central PMO at least once
     resolved_count: int = 0  # tickets now resolved or verified
     resolved_district: int = 0
     reopens: int = 0
@@ -179,6 +181,11 @@ class Row:
     def escalated_share(self) -> float | None:
         """Tickets escalated to the province at least once, of all tickets."""
         return self.escalated_count / self.total if self.total else None
+
+    @property
+    def referred_share(self) -> float | None:
+        """Tickets referred to the central PMO at least once, of all tickets."""
+        return self.referred_count / self.total if self.total else None
 
     @property
     def district_share(self) -> float | None:
@@ -331,6 +338,7 @@ def _count_columns(c: _Conditions) -> list[Any]:
         *[_count(_both(c.cohort, Ticket.state == s)).label(s) for s in OPEN_STATES],
         _count(_both(c.cohort, sla.overdue_filter(c.now))).label("overdue"),
         _count(_both(c.cohort, Ticket.escalation_count > 0)).label("escalated_count"),
+        _count(_both(c.cohort, Ticket.referral_count > 0)).label("referred_count"),
         _count(_both(c.cohort, resolved)).label("resolved_count"),
         _count(_both(c.cohort, and_(resolved, Ticket.resolved_tier == Tier.DISTRICT)))
         .label("resolved_district"),
@@ -340,8 +348,8 @@ def _count_columns(c: _Conditions) -> list[Any]:
     ]  # fmt: skip
 
 
-ADDITIVE = ("total", "overdue", "escalated_count", "resolved_count", "resolved_district",
-            "reopens", "within", "verified")  # fmt: skip
+ADDITIVE = ("total", "overdue", "escalated_count", "referred_count", "resolved_count",
+            "resolved_district", "reopens", "within", "verified")  # fmt: skip
 
 
 def _add(row: Row, result: Any) -> None:

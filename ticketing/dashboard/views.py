@@ -55,6 +55,7 @@ COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
     ("overdue", _l("Overdue"), "int", {"overdue": "1"}),
     ("median_age_days", _l("Median age of open tickets (days)"), "days", {"open": "1"}),
     ("escalated_share", _l("Escalated to the province"), "share", {"escalated": "1"}),
+    ("referred_share", _l("Referred to the central PMO (share)"), "share", {"referred": "1"}),
     ("district_share", _l("Resolved by the district"), "share", {"resolved_by": "district"}),
     ("reopen_rate", _l("Reopen rate (fixes rejected)"), "share", {"reopened": "1"}),
     ("verified", _l("Verified in the period"), "int", {"state": "verified"}),
