@@ -20,11 +20,11 @@ from ticketing.services import tickets as ticket_service
 from ticketing.vocabulary import Role
 
 F, D, P, A = Role.FACILITATOR, Role.DISTRICT_PMO, Role.PROVINCE_PMO, Role.ADMIN
-C = Role.CENTRAL_PMO
+C, E = Role.CENTRAL_PMO, Role.EXPERT
 
 # The in-scope user of each role in the test world (school A: district 35.01, province 35).
 ACTORS: dict[Role, str] = {
-    F: "facilitator_a", D: "officer_a", P: "province", A: "admin", C: "central",
+    F: "facilitator_a", D: "officer_a", P: "province", A: "admin", C: "central", E: "expert",
 }  # fmt: skip
 
 
@@ -63,46 +63,67 @@ PREDICATES: dict[str, Predicate] = {
     "can_link": lambda u, t: p.can_link(u, t, t, "related"),
     "can_unlink": lambda u, t: p.can_unlink(u, t, t, "related"),
     "may_link_any": p.may_link_any,
+    "can_consult": p.can_consult,
+    "holds": p.holds,
 }
 
 # Decisions, on a raised ticket of school A. True: allowed.
 TABLE: dict[str, dict[Role, bool]] = {
-    "visible_tickets": {F: True, D: True, P: True, A: True, C: False},
-    "can_view": {F: True, D: True, P: True, A: True, C: False},
-    "can_comment": {F: True, D: True, P: True, A: True, C: False},
-    "can_raise": {F: True, D: False, P: False, A: False, C: False},
-    "can_raise_for": {F: True, D: False, P: False, A: False, C: False},
-    "has_dashboards": {F: False, D: True, P: True, A: True, C: True},
-    "can_hand_over": {F: False, D: False, P: False, A: True, C: False},
-    "is_administrator": {F: False, D: False, P: False, A: True, C: False},
-    "import_scope": {F: False, D: False, P: False, A: True, C: False},
-    "can_administer": {F: False, D: False, P: False, A: True, C: False},
-    "can_manage_categories": {F: False, D: False, P: False, A: False, C: False},  # national only
-    "can_view_national_dashboard": {F: False, D: False, P: False, A: False, C: True},
-    "can_view_province_dashboard": {F: False, D: False, P: True, A: True, C: True},
-    "can_view_district_dashboard": {F: False, D: True, P: True, A: True, C: True},
-    "can_publish_dashboard": {F: False, D: False, P: False, A: True, C: False},
-    "can_browse_district": {F: True, D: True, P: True, A: True, C: False},
-    "browses_province_districts": {F: False, D: False, P: True, A: True, C: False},
-    "home_dashboard": {F: False, D: True, P: True, A: True, C: True},
-    "can_link": {F: False, D: True, P: True, A: False, C: False},
-    "can_unlink": {F: False, D: True, P: True, A: False, C: False},
-    "may_link_any": {F: False, D: True, P: True, A: False, C: False},
+    "visible_tickets": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "can_view": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "can_comment": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "can_raise": {F: True, D: False, P: False, A: False, C: False, E: False},
+    "can_raise_for": {F: True, D: False, P: False, A: False, C: False, E: False},
+    "has_dashboards": {F: False, D: True, P: True, A: True, C: True, E: False},
+    "can_hand_over": {F: False, D: False, P: False, A: True, C: False, E: False},
+    "is_administrator": {F: False, D: False, P: False, A: True, C: False, E: False},
+    "import_scope": {F: False, D: False, P: False, A: True, C: False, E: False},
+    "can_administer": {F: False, D: False, P: False, A: True, C: False, E: False},
+    # National administrators only (tested below).
+    "can_manage_categories": {F: False, D: False, P: False, A: False, C: False, E: False},
+    "can_view_national_dashboard": {F: False, D: False, P: False, A: False, C: True, E: False},
+    "can_view_province_dashboard": {F: False, D: False, P: True, A: True, C: True, E: False},
+    "can_view_district_dashboard": {F: False, D: True, P: True, A: True, C: True, E: False},
+    "can_publish_dashboard": {F: False, D: False, P: False, A: True, C: False, E: False},
+    "can_browse_district": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "browses_province_districts": {F: False, D: False, P: True, A: True, C: False, E: False},
+    "home_dashboard": {F: False, D: True, P: True, A: True, C: True, E: False},
+    "can_link": {F: False, D: True, P: True, A: False, C: False, E: False},
+    "can_unlink": {F: False, D: True, P: True, A: False, C: False, E: False},
+    "may_link_any": {F: False, D: True, P: True, A: False, C: False, E: False},
+    # The officer holding a raised ticket is the district's.
+    "can_consult": {F: False, D: True, P: False, A: False, C: False, E: False},
+    "holds": {F: False, D: True, P: False, A: False, C: False, E: False},
 }
 
 # Which workflow events each role may fire on school A's ticket, per state.
 EVENTS: dict[str, dict[Role, set[str]]] = {
-    "raised": {F: {"withdraw"}, D: {"assign", "escalate"}, P: set(), A: set(), C: set()},
-    "assigned": {F: {"withdraw"}, D: {"escalate", "resolve"}, P: set(), A: set(), C: set()},
+    "raised": {F: {"withdraw"}, D: {"assign", "escalate"}, P: set(), A: set(), C: set(), E: set()},
+    "assigned": {
+        F: {"withdraw"},
+        D: {"escalate", "resolve"},
+        P: set(),
+        A: set(),
+        C: set(),
+        E: set(),
+    },
     "escalated": {
         F: set(),
         D: set(),
         P: {"resolve", "return_to_district", "refer_to_central"},
         A: set(),
         C: set(),
+        E: set(),
     },
-    "referred": {F: set(), D: set(), P: set(), A: set(), C: {"resolve", "return_to_province"}},
-    "resolved": {F: {"verify", "reopen"}, D: set(), P: set(), A: set(), C: set()},
+    "referred": {
+        F: set(),
+        D: set(),
+        P: set(),
+        A: set(),
+        C: {"resolve", "return_to_province"},
+        E: set(),
+    },
+    "resolved": {F: {"verify", "reopen"}, D: set(), P: set(), A: set(), C: set(), E: set()},
 }
 
 
@@ -118,6 +139,8 @@ def test_every_predicate_is_in_the_table():
         and callable(getattr(p, name))
     }
     public -= {"can_fire"}  # decided per state in EVENTS below
+    # Decided per consultation or per expert in tests/test_consultations.py.
+    public -= {"can_answer", "can_withdraw_consultation", "is_eligible_expert"}
     assert public <= set(TABLE), f"decide these for every role: {public - set(TABLE)}"
 
 

@@ -153,6 +153,7 @@ DEMO_LOGINS = (
     (f"nasional@{DOMAIN}", "administrator, national"),
     (f"provinsi1@{DOMAIN}", "province PMO, Jawa Timur"),
     (f"pusat@{DOMAIN}", "central PMO (PMO Pusat), national"),
+    (f"widyaprada1@{DOMAIN}", "expert (Widyaprada), Jawa Timur: curriculum planning, learning"),
     (f"pmo.3578@{DOMAIN}", "district PMO, Kota Surabaya"),
     (f"pmo.3501@{DOMAIN}", "district PMO, Kabupaten Pacitan"),
     (f"fasilitator01@{DOMAIN}", "facilitator, Kabupaten Pacitan"),
@@ -187,7 +188,7 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
     central = _user(f"pusat@{DOMAIN}", "Petugas PMO Pusat", Role.CENTRAL_PMO, None, None,
                     password_hash)  # fmt: skip
     province_staff = [
-        _user(f"provinsi{i}@{DOMAIN}", f"{_name(rng)} (Widyaprada)", PROVINCE_PMO, PROVINCE,
+        _user(f"provinsi{i}@{DOMAIN}", _name(rng), PROVINCE_PMO, PROVINCE,
               None, password_hash)
         for i in range(1, 4)
     ]  # fmt: skip
@@ -223,6 +224,17 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
     db.session.flush()
 
     categories = {c.code: c for c in db.session.scalars(select(Category))}
+    # Three Widyaprada of East Java whom the PMO can consult, each with their fields.
+    from ticketing.services import consultations
+
+    for number, fields in enumerate(
+        (["akademik-perencanaan", "akademik-pembelajaran"], ["akademik-kepemimpinan"],
+         ["akademik-pembelajaran", "nonakademik-teknologi"]), start=1,
+    ):  # fmt: skip
+        expert = _user(f"widyaprada{number}@{DOMAIN}", f"{_name(rng)} (Widyaprada)", Role.EXPERT,
+                       PROVINCE, None, password_hash)  # fmt: skip
+        db.session.flush()
+        consultations.set_fields(expert, [categories[code].id for code in fields])
     paths, weights = zip(*_PATHS, strict=True)
     now = utcnow()
     # Raised in time order, so that ticket numbers follow the calendar as in real life.
@@ -240,6 +252,21 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
         _play(ticket, rng.choices(paths, weights)[0], moment, now, rng,
               officers[school.district_code], rng.choice(province_staff), facilitator,
               central)  # fmt: skip
+    # The province asks its Widyaprada about a few escalated tickets; some have answered.
+    escalated = db.session.scalars(
+        select(Ticket).where(Ticket.state == State.ESCALATED).order_by(Ticket.id).limit(6)
+    ).all()
+    for index, ticket in enumerate(escalated):
+        found = consultations.experts_for(ticket)
+        if not found:
+            continue
+        question = "Mohon saran penanganan sesuai juknis terbaru."
+        [asked] = consultations.ask(
+            ticket, actor=province_staff[0], experts=found[:1], question=question
+        )
+        if index % 2 == 0:
+            answer = "Gunakan panduan terbaru; sekolah dapat didampingi."
+            consultations.answer(asked, actor=found[0], note=answer)
 
 
 def _play(ticket: Ticket, steps: list[str], moment: datetime, now: datetime,

@@ -50,6 +50,9 @@ KIND_LABELS = {
     "referred": _l("Referred to the central PMO"),
     "returned_to_province": _l("Returned to the province by the central PMO"),
     "overdue_central": _l("Overdue: past the central PMO deadline"),
+    "consulted": _l("An expert asks for your answer"),
+    "consultation_answered": _l("An expert answered your question"),
+    "consultation_overdue": _l("Overdue: an answer you were asked for"),
     "verify_reminder": _l("Reminder: please verify the fix"),
 }
 LANGUAGES = ("id", "en")

@@ -21,9 +21,19 @@ from ticketing.models import (
     Ticket,
     User,
 )
-from ticketing.vocabulary import EVENT_RULES, SYSTEM_EVENT_SETTINGS, SYSTEM_EVENTS, Role
+from ticketing.vocabulary import (
+    EVENT_RULES,
+    STATE_TIER,
+    SYSTEM_EVENT_SETTINGS,
+    SYSTEM_EVENTS,
+    TIER_ROLE,
+    Role,
+    State,
+)
 
 CENTRAL_PMO = Role.CENTRAL_PMO
+EXPERT = Role.EXPERT
+COMMENT_ROLES = frozenset({FACILITATOR, DISTRICT_PMO, PROVINCE_PMO, CENTRAL_PMO, ADMIN})
 
 # Who may fire what from which states: vocabulary.EVENT_RULES (the system: SYSTEM_EVENTS).
 # A facilitator additionally must be the ticket's facilitator; PMO roles must be in scope.
@@ -56,6 +66,9 @@ def visible_tickets(user: Any) -> Select[Ticket]:
     if user.role == CENTRAL_PMO:
         # Every province's tickets that are or were referred to central (docs/decisions.md).
         return query.where(Ticket.referral_count > 0)
+    if user.role == EXPERT:
+        # Only the tickets the expert was consulted on.
+        return query.where(Ticket.id.in_(consulted_ticket_ids(user)))
     if user.is_national:
         return query
     return query.where(false())
@@ -80,6 +93,8 @@ def can_view(user: Any, ticket: Ticket) -> bool:
         return user.is_national or user.province_code == ticket.province_code
     if user.role == CENTRAL_PMO:
         return (ticket.referral_count or 0) > 0
+    if user.role == EXPERT:
+        return _was_consulted(user, ticket)
     return False
 
 
@@ -152,8 +167,8 @@ def can_raise_for(user: Any, school: School) -> bool:
 
 
 def can_comment(user: Any, ticket: Ticket) -> bool:
-    """Everyone who can see a ticket may comment on it."""
-    return can_view(user, ticket)
+    """Everyone who works on a ticket may comment on it; experts answer their consultation."""
+    return can_view(user, ticket) and user.role in COMMENT_ROLES
 
 
 def can_hand_over(user: Any, ticket: Ticket) -> bool:
@@ -337,3 +352,67 @@ def may_link_any(user: Any, ticket: Ticket) -> bool:
     if not _is_user(user) or not can_view(user, ticket):
         return False
     return user.role in (DISTRICT_PMO, PROVINCE_PMO) and _works_on(user, ticket)
+
+
+# Consultations (services/consultations.py): the officer who holds a ticket asks experts.
+
+
+def consulted_ticket_ids(user: Any) -> Select[Any]:
+    """The ids of the tickets an expert was consulted on."""
+    from ticketing.models import Consultation
+
+    return select(Consultation.ticket_id).where(Consultation.expert_id == user.id)
+
+
+def _was_consulted(user: Any, ticket: Ticket) -> bool:
+    from ticketing.extensions import db
+    from ticketing.models import Consultation
+
+    found = db.session.scalar(
+        select(Consultation.id)
+        .where(Consultation.expert_id == user.id, Consultation.ticket_id == ticket.id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def holds(user: Any, ticket: Ticket) -> bool:
+    """Whether the user is an officer of the tier that holds the ticket now, in scope."""
+    if not _is_user(user) or not can_view(user, ticket):
+        return False
+    tier = STATE_TIER.get(State(ticket.state)) if ticket.state in set(State) else None
+    if tier is None or user.role != TIER_ROLE[tier]:
+        return False
+    if user.role == DISTRICT_PMO:
+        return bool(ticket.district_code == user.district_code)
+    if user.role == PROVINCE_PMO:
+        return bool(ticket.province_code == user.province_code)
+    return bool(user.role == CENTRAL_PMO)
+
+
+def can_consult(user: Any, ticket: Ticket) -> bool:
+    """The officer who holds an open ticket may ask experts (deny by default)."""
+    return holds(user, ticket)
+
+
+def is_eligible_expert(expert: Any, ticket: Ticket, field_ids: set[int]) -> bool:
+    """An active expert of the ticket's field (``field_ids``), national or of its province."""
+    if not _is_user(expert) or expert.role != EXPERT:
+        return False
+    if expert.province_code is not None and expert.province_code != ticket.province_code:
+        return False
+    return ticket.category_id in field_ids or (
+        ticket.category is not None and ticket.category.parent_id in field_ids
+    )
+
+
+def can_answer(user: Any, consultation: Any) -> bool:
+    """Only the expert asked answers (and adds follow-ups)."""
+    return _is_user(user) and user.role == EXPERT and consultation.expert_id == user.id
+
+
+def can_withdraw_consultation(user: Any, consultation: Any) -> bool:
+    """The officer who asked, or whoever holds the ticket now, may withdraw the question."""
+    if not _is_user(user) or user.role not in (DISTRICT_PMO, PROVINCE_PMO, CENTRAL_PMO):
+        return False
+    return bool(consultation.asked_by_id == user.id) or holds(user, consultation.ticket)

@@ -659,3 +659,47 @@ def sort_rows(rows: list[Row], key: str | None, descending: bool) -> list[Row]:
     present = [r for r in rows if getattr(r, key) is not None]
     missing = [r for r in rows if getattr(r, key) is None]
     return sorted(present, key=lambda r: getattr(r, key), reverse=descending) + missing
+
+
+# Consultations (services/consultations.py): open and answered per field, median answer time.
+
+
+@dataclass
+class ConsultationRow:
+    """The consultations of one field (category) among the scope's tickets."""
+
+    label: str
+    open: int = 0
+    answered: int = 0
+    median_hours_to_answer: float | None = None
+
+
+def consultation_figures(scope: Select[Any], locale: str) -> list[ConsultationRow]:
+    """Open and answered consultations per field, and the median time to answer (hours)."""
+    from statistics import median
+
+    from ticketing.models import Consultation
+    from ticketing.vocabulary import ConsultationState
+
+    ids = scope.with_only_columns(Ticket.id).order_by(None)
+    rows = db.session.execute(
+        select(Consultation.category_id, Consultation.state, Consultation.created_at,
+               Consultation.answered_at)
+        .where(Consultation.ticket_id.in_(ids))
+    ).all()  # fmt: skip
+    labels = category_labels(locale)
+    by_field: dict[int, ConsultationRow] = {}
+    waits: dict[int, list[float]] = {}
+    for category_id, state, created_at, answered_at in rows:
+        row = by_field.setdefault(category_id, ConsultationRow(labels.get(str(category_id), "")))
+        if state == ConsultationState.REQUESTED:
+            row.open += 1
+        elif state == ConsultationState.ANSWERED:
+            row.answered += 1
+            if answered_at is not None:
+                hours = (answered_at - created_at).total_seconds() / 3600
+                waits.setdefault(category_id, []).append(hours)
+    for category_id, row in by_field.items():
+        if waits.get(category_id):
+            row.median_hours_to_answer = round(median(waits[category_id]), 1)
+    return sorted(by_field.values(), key=lambda r: r.label)

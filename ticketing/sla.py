@@ -319,12 +319,14 @@ class SweepResult:
     escalated: int = 0
     overdue_reminders: int = 0
     verify_reminders: int = 0
+    consultation_reminders: int = 0
     skipped: int = 0
 
     def __str__(self) -> str:
         return (
             f"escalated {self.escalated}, province overdue reminders {self.overdue_reminders},"
-            f" verification reminders {self.verify_reminders}, skipped {self.skipped}"
+            f" verification reminders {self.verify_reminders},"
+            f" consultation reminders {self.consultation_reminders}, skipped {self.skipped}"
         )
 
 
@@ -484,4 +486,40 @@ def sweep(now: datetime | None = None, batch_size: int = 200) -> SweepResult:
     _escalate_overdue(now, batch_size, result)
     _remind_overdue_province(now, batch_size, result)
     _remind_verification(now, batch_size, result)
+    _remind_consultations(now, batch_size, result)
     return result
+
+
+def _remind_consultations(now: datetime, batch_size: int, result: SweepResult) -> None:
+    """Experts whose answer is past due are reminded once per local working day."""
+    from ticketing import notifications
+    from ticketing.models import Consultation
+    from ticketing.vocabulary import ConsultationState
+
+    last_id = 0
+    while True:
+        batch = list(db.session.scalars(
+            select(Consultation)
+            .where(Consultation.state == ConsultationState.REQUESTED, Consultation.due_at < now,
+                   Consultation.id > last_id)
+            .order_by(Consultation.id)
+            .limit(batch_size)
+        ))  # fmt: skip
+        if not batch:
+            return
+        last_id = batch[-1].id
+        for consultation in batch:
+            ticket = consultation.ticket
+            cal = calendar_for(ticket.province_code)
+            local_now = cal.local(now)
+            if not cal.is_working_day(local_now.date()) or local_now.hour < REMIND_FROM_HOUR:
+                continue
+            last = consultation.last_reminded_at
+            if last is not None and cal.local(last).date() >= local_now.date():
+                continue
+            notifications.notify(
+                [consultation.expert], ticket, "consultation_overdue", actor=None, now=now
+            )
+            consultation.last_reminded_at = now
+            result.consultation_reminders += 1
+        db.session.commit()

@@ -47,6 +47,7 @@ class Role(StrEnum):
     PROVINCE_PMO = "province_pmo"
     CENTRAL_PMO = "central_pmo"
     ADMIN = "admin"
+    EXPERT = "expert"  # Widyaprada and other resource persons (narasumber) a PMO consults
 
 
 class Scope(StrEnum):
@@ -93,6 +94,7 @@ ROLE_SCOPE: dict[Role, Scope] = {
     Role.PROVINCE_PMO: Scope.PROVINCE,
     Role.CENTRAL_PMO: Scope.NATIONAL,
     Role.ADMIN: Scope.PROVINCE_OR_NATIONAL,
+    Role.EXPERT: Scope.PROVINCE_OR_NATIONAL,
 }
 
 # The words people write for a role (the "peran" column of an import), Indonesian first.
@@ -115,6 +117,10 @@ ROLE_WORDS: dict[str, Role] = {
     "admin": Role.ADMIN,
     "administrator": Role.ADMIN,
     "admin provinsi": Role.ADMIN,
+    "widyaprada": Role.EXPERT,
+    "narasumber": Role.EXPERT,
+    "pakar": Role.EXPERT,
+    "expert": Role.EXPERT,
 }
 
 # Working days allowed in a state when no policy row says otherwise (None: no deadline).
@@ -215,6 +221,7 @@ ROLE_LABELS: dict[str, Any] = {
     Role.PROVINCE_PMO: _l("Province PMO"),
     Role.CENTRAL_PMO: _l("Central PMO"),
     Role.ADMIN: _l("Administrator"),
+    Role.EXPERT: _l("Expert (Widyaprada, resource person)"),
 }
 # Audit events (workflow events plus the service's own: raise, hand_over).
 EVENT_LABELS: dict[str, Any] = {
@@ -258,3 +265,30 @@ def role_scope_check() -> str:
         if roles:
             parts.append(f"({sql_in('role', roles)} AND {condition})")
     return " OR ".join(parts)
+
+
+# --- Consultations: a PMO officer asks experts; the ticket stays where it is ---------------
+
+
+class ConsultationState(StrEnum):
+    """Where a consultation is (``consultations.state``)."""
+
+    REQUESTED = "requested"
+    ANSWERED = "answered"
+    WITHDRAWN = "withdrawn"
+
+
+CONSULTATION_OPEN_STATES: tuple[ConsultationState, ...] = (ConsultationState.REQUESTED,)
+# Working days an expert has to answer (reminded once per working day afterwards).
+CONSULTATION_DEADLINE_DAYS = 3
+CONSULTATION_STATE_LABELS: dict[str, Any] = {
+    ConsultationState.REQUESTED: _l("Waiting for the expert's answer"),
+    ConsultationState.ANSWERED: _l("Answered"),
+    ConsultationState.WITHDRAWN: _l("Withdrawn"),
+}
+CONSULTATION_EVENT_LABELS: dict[str, Any] = {
+    "ask": _l("Asked an expert"),
+    "answer": _l("The expert answered"),
+    "follow_up": _l("The expert added a follow-up"),
+    "withdraw": _l("Withdrew the question"),
+}

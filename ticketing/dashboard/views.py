@@ -272,6 +272,7 @@ def national() -> str:
     table = _sorted(table)
     return render_template(
         "dashboard/national.html",
+        consultations=reports.consultation_figures(scope, _locale()),
         table=_cells(table, "province", {}, filters, True),
         categories=_cells(categories, "category", {}, filters, True),
         chart=_chart_data(table, categories, trend),
@@ -318,6 +319,7 @@ def province(code: str) -> BaseResponse | str:
     can_publish = permissions.can_publish_dashboard(user, province.code)
     return render_template(
         "dashboard/province.html",
+        consultations=reports.consultation_figures(scope, _locale()),
         province=province,
         table=_cells(table, "district", {"province": province.code}, filters, True),
         categories=_cells(categories, "category", {"province": province.code}, filters, True),
@@ -352,6 +354,7 @@ def district(code: str) -> str:
     schools = _sorted(schools)
     return render_template(
         "dashboard/district.html",
+        consultations=reports.consultation_figures(scope, _locale()),
         district=district,
         table=_cells(schools, "school", {"district": district.code}, filters, True),
         categories=_cells(categories, "category", {"district": district.code}, filters, True),

@@ -67,6 +67,13 @@ ROLE_HELP: dict[Role, list[object]] = {
             " province with guidance."
         ),
     ],
+    Role.EXPERT: [
+        _l(
+            "A PMO officer may ask you, as a Widyaprada or resource person, about a ticket of"
+            " your field. You see only the tickets you were asked about; answer in writing, and"
+            " add a follow-up if something changes. The ticket stays with the officer."
+        ),
+    ],
     Role.ADMIN: [
         _l(
             "Create accounts, assign facilitators to schools, keep the school list and the"

@@ -23,11 +23,13 @@ from ticketing.models import (
     User,
 )
 from ticketing.services import attachments as attachment_service
+from ticketing.services import consultations as consultation_service
 from ticketing.services import links as link_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery
 from ticketing.tickets import bp, queries
+from ticketing.tickets.consultation_forms import AnswerForm
 from ticketing.tickets.forms import (
     ACTION_BUTTONS,
     ACTION_FORMS,
@@ -155,6 +157,9 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         links=link_service.links_of(ticket),
         link_form=LinkForm(),
         unlink_form=UnlinkForm(),
+        answer_form=AnswerForm(),
+        consultations_of=consultation_service.of_ticket,
+        experts_for=consultation_service.experts_for,
     )
 
 
