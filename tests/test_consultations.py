@@ -128,3 +128,17 @@ def test_withdraw_by_the_officer_and_reminders_for_late_answers(world):
     db.session.commit()
     assert consultation.state == "withdrawn" and consultation.due_at is None
     assert replay(consultations.timeline_rows(ticket)) == "withdrawn"
+
+
+def test_dashboards_show_consultations_per_field(world, client):
+    _ticket, consultation = _asked(world)
+    consultations.answer(consultation, actor=world.expert, note="Jawaban")
+    _asked(world)  # a second, still open
+    db.session.commit()
+    from ticketing import reports
+
+    [row] = reports.consultation_figures(permissions.visible_tickets(world.province), "id")
+    assert (row.open, row.answered) == (1, 1) and row.median_hours_to_answer is not None
+    login(client, world.province)
+    html = client.get("/dashboard/province/35").get_data(as_text=True)
+    assert 'id="consultation-figures"' in html

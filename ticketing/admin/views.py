@@ -29,9 +29,11 @@ from ticketing.admin.forms import (
 from ticketing.errors import NotFound
 from ticketing.extensions import db
 from ticketing.models import AdminLogEntry, Category, School, SchoolAssignment, User
+from ticketing.services import consultations as consultation_service
 from ticketing.services import imports
 from ticketing.services import schools as school_service
 from ticketing.services import users as user_service
+from ticketing.vocabulary import Role
 
 _SESSION_KEY = "admin_imports"
 
@@ -99,6 +101,8 @@ def user_new() -> Response | str:
             role=form.role.data or "",
             region_code=form.region.data,
         )
+        if user.role == Role.EXPERT and form.fields.data:
+            consultation_service.set_fields(user, form.fields.data)
         db.session.commit()
         return _show_link(user, link)
     return render_template("admin/user_new.html", form=form)
