@@ -105,6 +105,7 @@ class Bench:
         from ticketing import create_app
         from ticketing.extensions import db
         from ticketing.models import Ticket, User
+        from ticketing.services import sessions
 
         self.app = create_app(
             "development",
@@ -119,10 +120,16 @@ class Bench:
                 sa.select(User).where(User.email == email)
             ).one()
             slug = BENCH_DISTRICT.replace(".", "")
-            self.tokens = {
-                "province": find(f"pmo{BENCH_PROVINCE}@bench.id").session_token,
-                "officer": find(f"officer0-{slug}@bench.id").session_token,
+            # One device session each, as a sign-in makes (services.sessions).
+            self.users = {
+                "province": find(f"pmo{BENCH_PROVINCE}@bench.id"),
+                "officer": find(f"officer0-{slug}@bench.id"),
             }
+            for user in self.users.values():
+                sessions.start(user, user_agent="bench")
+            self.tokens = {who: user.get_id() for who, user in self.users.items()}
+            self.officer_id = self.users["officer"].id
+            db.session.commit()
             self.long_ticket, self.loop_ticket = db.session.scalars(
                 sa.select(Ticket.id).where(Ticket.district_code == BENCH_DISTRICT)
                 .order_by(Ticket.id.desc()).limit(2)
@@ -179,9 +186,7 @@ class Bench:
                 ticket = db.session.get(Ticket, self.loop_ticket)
                 assert ticket is not None
                 if ticket.state == "assigned":
-                    actor = db.session.scalars(
-                        sa.select(User).where(User.session_token == self.tokens["officer"])
-                    ).one()
+                    actor = db.session.get(User, self.officer_id)
                     ticket_service.fire(ticket, "resolve", actor=actor, note="Sudah diperbaiki")
                 else:
                     actor = db.session.get(User, ticket.facilitator_id)

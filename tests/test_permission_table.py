@@ -60,8 +60,10 @@ PREDICATES: dict[str, Predicate] = {
     "can_browse_district": lambda u, t: p.can_browse_district(u, "35.01"),
     "browses_province_districts": lambda u, t: p.browses_province_districts(u),
     "home_dashboard": lambda u, t: p.home_dashboard(u) is not None,
-    "can_link": lambda u, t: p.can_link(u, t, t, "related"),
-    "can_unlink": lambda u, t: p.can_unlink(u, t, t, "related"),
+    # A recurrence link between two tickets of school A (the same row stands for both here).
+    "can_link": lambda u, t: p.can_link(u, t, t, "recurrence"),
+    "can_unlink": lambda u, t: p.can_unlink(u, t, t, "recurrence"),
+    "can_manage_administrators": lambda u, t: p.can_manage_administrators(u),
     "may_link_any": p.may_link_any,
     "can_consult": p.can_consult,
     "holds": p.holds,
@@ -88,8 +90,10 @@ TABLE: dict[str, dict[Role, bool]] = {
     "can_browse_district": {F: True, D: True, P: True, A: True, C: False, E: False},
     "browses_province_districts": {F: False, D: False, P: True, A: True, C: False, E: False},
     "home_dashboard": {F: False, D: True, P: True, A: True, C: True, E: False},
-    "can_link": {F: False, D: True, P: True, A: False, C: False, E: False},
+    "can_link": {F: True, D: True, P: True, A: False, C: False, E: False},
     "can_unlink": {F: False, D: True, P: True, A: False, C: False, E: False},
+    # National administrators only.
+    "can_manage_administrators": {F: False, D: False, P: False, A: False, C: False, E: False},
     "may_link_any": {F: False, D: True, P: True, A: False, C: False, E: False},
     # The officer holding a raised ticket is the district's.
     "can_consult": {F: False, D: True, P: False, A: False, C: False, E: False},

@@ -1,7 +1,7 @@
 """The central tier: state 'referred', tier 'central', role 'central_pmo', referral_count
 
 Revision ID: 11_tiers
-Revises: 9_idempotency
+Revises: 14b_sessions
 Create Date: 2026-12-01 22:10:00
 
 The CHECK texts are written out here (a migration is frozen in time); they equal what
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = "11_tiers"
-down_revision = "9_idempotency"
+down_revision = "14b_sessions"
 branch_labels = None
 depends_on = None
 

@@ -28,7 +28,7 @@ from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField
 
-from ticketing import permissions, reports, ticket_query
+from ticketing import permissions, reports, security, ticket_query
 from ticketing.auth.access import public
 from ticketing.dashboard import bp
 from ticketing.dashboard import cache as dashboard_cache
@@ -463,6 +463,8 @@ def public_view(code: str) -> str:
     scope = permissions.public_dashboard_tickets(province)
     table, categories, trend = _province_figures("public", scope, province, filters)
     table = _sorted(table)
+    # The one page other sites may frame: only the origins the province allows.
+    security.allow_framing(province.embed_origin_list)
     return render_template(
         "dashboard/public.html",
         province=province,

@@ -147,8 +147,8 @@ def export_tickets(query: Select[Any], fmt: str, *, locale: str = "id",
     _check(fmt)
     zone = ZoneInfo(timezone)
     categories = category_labels(locale)
-    states = state_names(locale)
     # The caller's order (the list's), so the file reads like the page.
+    states = state_names(locale)
     query = query.options(
         joinedload(Ticket.school), joinedload(Ticket.district), joinedload(Ticket.province)
     )
