@@ -71,6 +71,9 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
     PAGE_SIZE = 25
+    # National setting: when a province misses its deadline on an escalated ticket, the sweep
+    # refers it to the central PMO. Off by default: the province is reminded instead.
+    SLA_AUTO_REFER_TO_CENTRAL = _bool("SLA_AUTO_REFER_TO_CENTRAL")
     # Strict-Transport-Security only in production (ProductionConfig), where HTTPS is certain.
     HSTS_SECONDS = 0
 

@@ -72,6 +72,9 @@ class World:
     admin: User
     admin_c: User
     national: User
+    central: User  # the central PMO (PMO Pusat): national scope, referred tickets only
+    expert: User  # a Widyaprada of province 35, field: the world's category
+    expert_c: User  # an expert of province 33 (same field)
 
     def raise_ticket(self, facilitator: User | None = None, school: School | None = None,
                      title: str = "Tidak ada guru bahasa Inggris") -> Ticket:  # fmt: skip
@@ -113,7 +116,14 @@ def build_world() -> World:
         admin=make_user("admin@x.id", "admin", "35", None),
         admin_c=make_user("adminc@x.id", "admin", "33", None),
         national=make_user("nat@x.id", "admin", None, None),
+        central=make_user("pusat@x.id", "central_pmo", None, None),
+        expert=make_user("wp@x.id", "expert", "35", None),
+        expert_c=make_user("wpc@x.id", "expert", "33", None),
     )
+    from ticketing.services import consultations
+
+    consultations.set_fields(world.expert, [category.id])
+    consultations.set_fields(world.expert_c, [category.id])
     assign(world.facilitator_a, school_a)
     assign(world.facilitator_a2, school_a2)
     assign(world.facilitator_b, school_b)

@@ -22,9 +22,12 @@ from ticketing.services import tickets as ticket_service
 from ticketing.vocabulary import Role
 
 F, D, P, A = Role.FACILITATOR, Role.DISTRICT_PMO, Role.PROVINCE_PMO, Role.ADMIN
+C, E = Role.CENTRAL_PMO, Role.EXPERT
 
 # The in-scope user of each role in the test world (school A: district 35.01, province 35).
-ACTORS: dict[Role, str] = {F: "facilitator_a", D: "officer_a", P: "province", A: "admin"}
+ACTORS: dict[Role, str] = {
+    F: "facilitator_a", D: "officer_a", P: "province", A: "admin", C: "central", E: "expert",
+}  # fmt: skip
 
 
 def _visible(user: Any, ticket: Ticket) -> bool:
@@ -69,6 +72,7 @@ PREDICATES: dict[str, Predicate] = {
     "can_unlink": lambda u, t: p.can_unlink(u, t, t, "recurrence"),
     "can_manage_administrators": lambda u, t: p.can_manage_administrators(u),
     # The worklist (issue 10); the province holder on an escalated ticket: test_web_matrix.py.
+    "may_hold": p.may_hold,
     "can_take": p.can_take,
     "can_take_and_resolve": p.can_take_and_resolve,
     "can_give_to_holder": p.can_give_to_holder,
@@ -80,49 +84,84 @@ PREDICATES: dict[str, Predicate] = {
     "can_have_api_tokens": lambda u, t: p.can_have_api_tokens(u),
     # A token of another facilitator of the province (facilitator B, district 35.02).
     "can_revoke_token": lambda u, t: p.can_revoke_token(u, _token_of("fb@x.id")),
+    "may_link_any": p.may_link_any,
+    "can_consult": p.can_consult,
+    "holds": p.holds,
 }
 
 # Decisions, on a raised ticket of school A. True: allowed.
 TABLE: dict[str, dict[Role, bool]] = {
-    "visible_tickets": {F: True, D: True, P: True, A: True},
-    "can_view": {F: True, D: True, P: True, A: True},
-    "can_comment": {F: True, D: True, P: True, A: True},
-    "can_raise": {F: True, D: False, P: False, A: False},
-    "can_raise_for": {F: True, D: False, P: False, A: False},
-    "has_dashboards": {F: False, D: True, P: True, A: True},
-    "can_hand_over": {F: False, D: False, P: False, A: True},
-    "is_administrator": {F: False, D: False, P: False, A: True},
-    "import_scope": {F: False, D: False, P: False, A: True},
-    "can_administer": {F: False, D: False, P: False, A: True},
-    "can_manage_categories": {F: False, D: False, P: False, A: False},  # national only
-    "can_view_national_dashboard": {F: False, D: False, P: False, A: False},
-    "can_view_province_dashboard": {F: False, D: False, P: True, A: True},
-    "can_view_district_dashboard": {F: False, D: True, P: True, A: True},
-    "can_publish_dashboard": {F: False, D: False, P: False, A: True},
-    "can_browse_district": {F: True, D: True, P: True, A: True},
-    "browses_province_districts": {F: False, D: False, P: True, A: True},
-    "home_dashboard": {F: False, D: True, P: True, A: True},
-    "can_link": {F: True, D: True, P: True, A: False},
-    "can_unlink": {F: False, D: True, P: True, A: False},
-    "can_manage_administrators": {F: False, D: False, P: False, A: False},  # national only
-    "can_take": {F: False, D: True, P: False, A: False},  # province: escalated tickets only
-    "can_take_and_resolve": {F: False, D: True, P: False, A: False},
-    "can_give_to_holder": {F: False, D: False, P: False, A: False},  # escalated tickets only
-    "can_bulk": {F: False, D: True, P: True, A: False},
-    "can_see_internal": {F: False, D: True, P: True, A: True},
-    "can_write_internal": {F: False, D: True, P: True, A: True},
-    "can_use_reply_templates": {F: False, D: True, P: True, A: False},
-    "can_manage_reply_templates": {F: False, D: False, P: False, A: True},
-    "can_have_api_tokens": {F: True, D: True, P: True, A: True},
-    "can_revoke_token": {F: False, D: False, P: False, A: True},
+    "visible_tickets": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "can_view": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "can_comment": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "can_raise": {F: True, D: False, P: False, A: False, C: False, E: False},
+    "can_raise_for": {F: True, D: False, P: False, A: False, C: False, E: False},
+    "has_dashboards": {F: False, D: True, P: True, A: True, C: True, E: False},
+    "can_hand_over": {F: False, D: False, P: False, A: True, C: False, E: False},
+    "is_administrator": {F: False, D: False, P: False, A: True, C: False, E: False},
+    "import_scope": {F: False, D: False, P: False, A: True, C: False, E: False},
+    "can_administer": {F: False, D: False, P: False, A: True, C: False, E: False},
+    # National administrators only (tested below).
+    "can_manage_categories": {F: False, D: False, P: False, A: False, C: False, E: False},
+    "can_view_national_dashboard": {F: False, D: False, P: False, A: False, C: True, E: False},
+    "can_view_province_dashboard": {F: False, D: False, P: True, A: True, C: True, E: False},
+    "can_view_district_dashboard": {F: False, D: True, P: True, A: True, C: True, E: False},
+    "can_publish_dashboard": {F: False, D: False, P: False, A: True, C: False, E: False},
+    "can_browse_district": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "browses_province_districts": {F: False, D: False, P: True, A: True, C: False, E: False},
+    "home_dashboard": {F: False, D: True, P: True, A: True, C: True, E: False},
+    "can_link": {F: True, D: True, P: True, A: False, C: False, E: False},
+    "can_unlink": {F: False, D: True, P: True, A: False, C: False, E: False},
+    # National administrators only.
+    "can_manage_administrators": {F: False, D: False, P: False, A: False, C: False, E: False},
+    "may_link_any": {F: False, D: True, P: True, A: False, C: False, E: False},
+    # The officer holding a raised ticket is the district's.
+    "can_consult": {F: False, D: True, P: False, A: False, C: False, E: False},
+    "holds": {F: False, D: True, P: False, A: False, C: False, E: False},
+    "may_hold": {F: False, D: False, P: True, A: False, C: False, E: False},
+    "can_take": {F: False, D: True, P: False, A: False, C: False, E: False},  # province: escalated
+    "can_take_and_resolve": {F: False, D: True, P: False, A: False, C: False, E: False},
+    # Escalated tickets only.
+    "can_give_to_holder": {F: False, D: False, P: False, A: False, C: False, E: False},
+    "can_bulk": {F: False, D: True, P: True, A: False, C: False, E: False},
+    "can_see_internal": {F: False, D: True, P: True, A: True, C: True, E: False},
+    # Central sees only referred tickets; this one is raised.
+    "can_write_internal": {F: False, D: True, P: True, A: True, C: False, E: False},
+    "can_use_reply_templates": {F: False, D: True, P: True, A: False, C: False, E: False},
+    "can_manage_reply_templates": {F: False, D: False, P: False, A: True, C: False, E: False},
+    # Central officers and experts: not yet through the API (its matrix has no such users).
+    "can_have_api_tokens": {F: True, D: True, P: True, A: True, C: False, E: False},
+    "can_revoke_token": {F: False, D: False, P: False, A: True, C: False, E: False},
 }
 
 # Which workflow events each role may fire on school A's ticket, per state.
 EVENTS: dict[str, dict[Role, set[str]]] = {
-    "raised": {F: {"withdraw"}, D: {"assign", "escalate"}, P: set(), A: set()},
-    "assigned": {F: {"withdraw"}, D: {"escalate", "resolve"}, P: set(), A: set()},
-    "escalated": {F: set(), D: set(), P: {"resolve", "return_to_district"}, A: set()},
-    "resolved": {F: {"verify", "reopen"}, D: set(), P: set(), A: set()},
+    "raised": {F: {"withdraw"}, D: {"assign", "escalate"}, P: set(), A: set(), C: set(), E: set()},
+    "assigned": {
+        F: {"withdraw"},
+        D: {"escalate", "resolve"},
+        P: set(),
+        A: set(),
+        C: set(),
+        E: set(),
+    },
+    "escalated": {
+        F: set(),
+        D: set(),
+        P: {"resolve", "return_to_district", "refer_to_central"},
+        A: set(),
+        C: set(),
+        E: set(),
+    },
+    "referred": {
+        F: set(),
+        D: set(),
+        P: set(),
+        A: set(),
+        C: {"resolve", "return_to_province"},
+        E: set(),
+    },
+    "resolved": {F: {"verify", "reopen"}, D: set(), P: set(), A: set(), C: set(), E: set()},
 }
 
 
@@ -131,10 +170,15 @@ def test_every_predicate_is_in_the_table():
     public = {
         name
         for name in dir(p)
-        if (name.startswith(("can_", "has_", "is_", "browses_", "home_")) or name == "import_scope")
+        if (
+            name.startswith(("can_", "has_", "is_", "may_", "browses_", "home_"))
+            or name == "import_scope"
+        )
         and callable(getattr(p, name))
     }
     public -= {"can_fire"}  # decided per state in EVENTS below
+    # Decided per consultation or per expert in tests/test_consultations.py.
+    public -= {"can_answer", "can_withdraw_consultation", "is_eligible_expert"}
     assert public <= set(TABLE), f"decide these for every role: {public - set(TABLE)}"
 
 
@@ -152,8 +196,10 @@ def _ticket_in(world: World, state: str) -> Ticket:
     ticket = world.raise_ticket()
     if state != "raised":
         ticket_service.fire(ticket, "assign", actor=world.officer_a, assignee=world.officer_a)
-    if state in ("escalated", "resolved"):
+    if state in ("escalated", "referred", "resolved"):
         ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="berat")
+    if state == "referred":
+        ticket_service.fire(ticket, "refer_to_central", actor=world.province, note="nasional")
     if state == "resolved":
         ticket_service.fire(ticket, "resolve", actor=world.province, note="beres")
     db.session.flush()
@@ -201,3 +247,16 @@ def test_the_national_administrator(world):
     assert p.can_view(national, ticket) and p.can_view_national_dashboard(national)
     assert p.can_manage_categories(national) and p.import_scope(national, "33") == "33"
     assert p.allowed_events(national, ticket) == []
+
+
+def test_the_central_pmo_sees_what_was_ever_referred_in_every_province(world):
+    """Decision (docs/decisions.md): central sees tickets that are or were referred, no others."""
+    ticket = _ticket_in(world, "referred")
+    other = world.raise_ticket(facilitator=world.facilitator_c, school=world.school_c)
+    central = world.central
+    assert p.can_view(central, ticket) and _visible(central, ticket)
+    assert not p.can_view(central, other) and not _visible(central, other)
+    ticket_service.fire(ticket, "return_to_province", actor=central, note="arahan")
+    assert ticket.state == "escalated"
+    assert p.can_view(central, ticket)  # was referred: still visible, read-only
+    assert p.allowed_events(central, ticket) == []

@@ -19,14 +19,17 @@ from ticketing.workflow import EVENTS
 # The actors who can move these tickets come up more often, so that runs go deep.
 USERS = ["facilitator_a", "facilitator_a", "facilitator_b", "facilitator_b", "officer_a",
          "officer_a", "officer_a2", "officer_b", "officer_b", "province", "province",
-         "facilitator_a2", "province_c", "admin", "national", None]  # fmt: skip
+         "facilitator_a2", "province_c", "admin", "national", "central", "central",
+         None]  # fmt: skip
 NOTES = st.sampled_from([None, "", "Alasan yang jelas", "Alasan yang jelas"])
 # Actors who may plausibly fire each event on a ticket of district a or b.
 PLAUSIBLE: dict[str, list[str | None]] = {
     "assign": ["officer_{}"],
     "escalate": ["officer_{}", None],
-    "resolve": ["officer_{}", "province"],
+    "resolve": ["officer_{}", "province", "central"],
     "return_to_district": ["province"],
+    "refer_to_central": ["province", "province", None],
+    "return_to_province": ["central"],
     "verify": ["facilitator_{}"],
     "reopen": ["facilitator_{}"],
     "withdraw": ["facilitator_{}"],
@@ -110,7 +113,7 @@ class TicketRules(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.tickets))
     @rule(
         index=st.integers(min_value=0, max_value=50),
-        event=st.sampled_from(EVENTS),
+        event=st.sampled_from([*EVENTS, "refer_to_central", "resolve", "return_to_province"]),
         user=st.sampled_from(USERS),
         plausible=st.integers(min_value=0, max_value=9),
         note=NOTES,
@@ -179,3 +182,4 @@ def test_random_events_keep_the_rules(world):
     # The run really moved tickets, through most of the workflow.
     assert sum(TicketRules.applied.values()) > 20, TicketRules.applied
     assert {"assign", "escalate", "resolve"} <= set(TicketRules.applied), TicketRules.applied
+    assert "refer_to_central" in TicketRules.applied, TicketRules.applied

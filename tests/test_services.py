@@ -239,7 +239,7 @@ def test_scope_of_lists(world):
         "facilitator_a": {a}, "facilitator_a2": set(), "facilitator_b": {b},
         "facilitator_c": {c}, "officer_a": {a}, "officer_a2": {a}, "officer_b": {b},
         "officer_c": {c}, "province": {a, b}, "province_c": {c}, "admin": {a, b},
-        "admin_c": {c}, "national": {a, b, c},
+        "admin_c": {c}, "national": {a, b, c}, "central": set(), "expert": set(), "expert_c": set(),
     }  # fmt: skip
     for name, user in world.users().items():
         seen = set(db.session.scalars(permissions.visible_tickets(user)))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
-import sqlalchemy as sa
+from sqlalchemy import CheckConstraint
 
 from ticketing import vocabulary as v
 from ticketing.help import diagram
@@ -23,11 +24,9 @@ from ticketing.workflow import EVENTS, TicketWorkflow
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _check_text(table: object, name: str) -> str:
-    for constraint in table.constraints:  # type: ignore[attr-defined]
-        if not isinstance(constraint, sa.CheckConstraint):
-            continue
-        if constraint.name and str(constraint.name).endswith(name):
+def _check_text(table: Any, name: str) -> str:
+    for constraint in table.constraints:
+        if isinstance(constraint, CheckConstraint) and constraint.name == f"ck_{table.name}_{name}":
             return str(constraint.sqltext)
     raise AssertionError(f"no CHECK named {name}")
 
@@ -126,3 +125,33 @@ def test_no_hand_written_vocabulary_lists_remain():
         if path.is_file() and re.search(r'"raised": "(Diajukan|Raised)"', path.read_text())
     ]
     assert offenders == []
+
+
+def test_every_event_has_a_form_a_title_and_a_button():
+    from ticketing.tickets.forms import ACTION_BUTTONS, ACTION_FORMS, ACTION_TITLES
+
+    for event in EVENTS:
+        assert event in ACTION_FORMS and event in ACTION_TITLES and event in ACTION_BUTTONS
+
+
+def test_the_migration_writes_the_vocabulary_checks():
+    """The CHECKs migration 11_tiers writes equal what the vocabulary generates today."""
+    import importlib.util
+
+    path = ROOT / "migrations" / "versions" / "11_tiers.py"
+    spec = importlib.util.spec_from_file_location("tiers_migration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert _check_text(Ticket.__table__, "state") == module.STATES_NEW
+    assert _check_text(Ticket.__table__, "resolved_tier") == module.TIER_NEW
+    assert _check_text(SlaPolicy.__table__, "state") == module.SLA_NEW
+    # The roles were last changed by 11_experts.
+    path = ROOT / "migrations" / "versions" / "11_experts.py"
+    spec = importlib.util.spec_from_file_location("experts_migration", path)
+    assert spec is not None and spec.loader is not None
+    experts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(experts)
+    assert _check_text(User.__table__, "role") == experts.ROLE_NEW
+    assert _check_text(User.__table__, "scope_matches_role") == experts.SCOPE_NEW
+    assert module.SCOPE_NEW == experts.SCOPE_OLD and module.ROLE_NEW == experts.ROLE_OLD

@@ -21,8 +21,16 @@ from werkzeug.routing.converters import NumberConverter
 from tests.factories import World, login
 from ticketing.clock import frozen_at, utcnow
 from ticketing.extensions import db
-from ticketing.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
-from ticketing.services import attachments, links, reply_templates, saved_views
+from ticketing.models import (
+    Attachment,
+    Comment,
+    Consultation,
+    ConsultationEvent,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+)
+from ticketing.services import attachments, consultations, links, reply_templates, saved_views
 from ticketing.services import tickets as ticket_service
 
 ANON = "anonymous"
@@ -40,6 +48,9 @@ USERS = (
     "admin",
     "admin_c",
     "national",
+    "central",
+    "expert",
+    "expert_c",
 )
 IN_SCOPE = {"facilitator_a", "officer_a", "officer_a2", "province", "admin", "national"}
 
@@ -49,8 +60,10 @@ def _ticket(world: World, state: str) -> Ticket:
     ticket = world.raise_ticket()
     if state in ("assigned", "escalated", "resolved"):
         ticket_service.fire(ticket, "assign", actor=world.officer_a, assignee=world.officer_a)
-    if state in ("escalated", "resolved"):
+    if state in ("escalated", "referred", "resolved"):
         ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="berat")
+    if state == "referred":
+        ticket_service.fire(ticket, "refer_to_central", actor=world.province, note="nasional")
     if state == "resolved":
         ticket_service.fire(ticket, "resolve", actor=world.province, note="beres")
     db.session.flush()
@@ -104,6 +117,17 @@ def _saved_view(ctx: dict[str, Any], world: World) -> None:
 
 def _reply_template(ctx: dict[str, Any], world: World) -> None:
     ctx["template"] = reply_templates.create(world.admin, "35", title="Salam", body="Halo")
+
+
+def _consulted(ctx: dict[str, Any], world: World) -> None:
+    """The district officer asked the province's expert about the ticket."""
+    [ctx["consultation"]] = consultations.ask(
+        ctx["ticket"], actor=world.officer_a, experts=[world.expert], question="Mohon saran"
+    )
+
+
+def _consultation_path(action: str) -> Callable[[dict[str, Any]], str]:
+    return lambda ctx: f"/consultations/{ctx['consultation'].id}/{action}"
 
 
 def _action(event: str, state: str, allowed: dict[str, int], note: bool = True) -> list[Case]:
@@ -184,6 +208,43 @@ CASES: list[Case] = [
     *_action("escalate", "assigned", {"officer_a": 302, "officer_a2": 302}),
     *_action("resolve", "escalated", {"province": 302}),
     *_action("return_to_district", "escalated", {"province": 302}),
+    # Experts: the holder asks; only the expert asked answers; the officer withdraws.
+    Case(
+        "consult",
+        "tickets.consult",
+        "POST",
+        lambda ctx: f"/tickets/{ctx['ticket'].id}/consultations",
+        "assigned",
+        lambda ctx, w: {"experts": str(w.expert.id), "question": "Mohon saran"},
+        {"officer_a": 302, "officer_a2": 302},
+        403,
+    ),
+    Case(
+        "consultation-answer",
+        "tickets.consultation_answer",
+        "POST",
+        _consultation_path("answer"),
+        "assigned",
+        lambda ctx, w: {"note": "Jawaban"},
+        {"expert": 302},
+        403,
+        prepare=_consulted,
+    ),
+    Case(
+        "consultation-withdraw",
+        "tickets.consultation_withdraw",
+        "POST",
+        _consultation_path("withdraw"),
+        "assigned",
+        lambda ctx, w: {},
+        {"officer_a": 302, "officer_a2": 302, "expert": 403},
+        403,
+        prepare=_consulted,
+    ),
+    # The central tier: the province refers, central resolves or returns (referred tickets).
+    *_action("refer_to_central", "escalated", {"province": 302}),
+    *_action("resolve", "referred", {"central": 302}),
+    *_action("return_to_province", "referred", {"central": 302}),
     *_action("verify", "resolved", {"facilitator_a": 302}, note=False),
     *_action("reopen", "resolved", {"facilitator_a": 302}),
     *_action("withdraw", "assigned", {"facilitator_a": 302}),
@@ -388,7 +449,9 @@ def snapshot() -> tuple[Any, ...]:
     db.session.expire_all()
     count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
     states = tuple(db.session.execute(select(Ticket.id, Ticket.state, Ticket.version_id)).all())
-    return states, count(TicketEvent), count(Comment), count(Attachment), count(TicketLink)
+    consultations = tuple(db.session.execute(select(Consultation.id, Consultation.state)).all())
+    return (states, count(TicketEvent), count(Comment), count(Attachment), count(TicketLink),
+            consultations, count(ConsultationEvent))  # fmt: skip
 
 
 def _run(app: Flask, world: World, case: Case, who: str) -> None:

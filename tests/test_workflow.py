@@ -30,6 +30,7 @@ class PlainTicket:
     closed_at: Any = None
     reopen_count: int = 0
     escalation_count: int = 0
+    referral_count: int = 0
     state_changed_at: Any = None
     updated_at: Any = None
     log: list[dict[str, Any]] = field(default_factory=list)
@@ -45,10 +46,11 @@ def fire(ticket: PlainTicket, event: str, **data: Any) -> PlainTicket:
 
 def test_states_and_events_are_exactly_the_design():
     assert [s.value for s in TicketWorkflow.states] == [
-        "raised", "assigned", "escalated", "resolved", "verified", "withdrawn",
+        "raised", "assigned", "escalated", "referred", "resolved", "verified", "withdrawn",
     ]  # fmt: skip
     assert set(EVENTS) == {
         "assign", "escalate", "resolve", "return_to_district", "verify", "reopen", "withdraw",
+        "refer_to_central", "return_to_province",
     }  # fmt: skip
     finals = {s.value for s in TicketWorkflow.states if s.final}
     assert finals == {"verified", "withdrawn"}
@@ -74,12 +76,18 @@ ALLOWED = [
     (["assign", "resolve"], "verify", {}, "verified"),
     (["assign", "resolve"], "reopen", {"note": "not fixed"}, "assigned"),
     (["escalate", "resolve"], "reopen", {"note": "not fixed"}, "escalated"),
+    (["escalate"], "refer_to_central", {"note": "national policy"}, "referred"),
+    (["escalate", "refer_to_central"], "resolve", {"note": "fixed"}, "resolved"),
+    (["escalate", "refer_to_central"], "return_to_province", {"note": "guidance"}, "escalated"),
+    (["escalate", "refer_to_central", "resolve"], "reopen", {"note": "no"}, "referred"),
 ]
 DATA = {
     "assign": {"assignee": Officer()},
     "escalate": {"note": "n"},
     "resolve": {"note": "n"},
     "return_to_district": {"note": "n"},
+    "refer_to_central": {"note": "n"},
+    "return_to_province": {"note": "n"},
     "verify": {},
     "reopen": {"note": "n"},
     "withdraw": {"note": "n"},
@@ -112,6 +120,7 @@ STARTS = {
     "raised": [],
     "assigned": ["assign"],
     "escalated": ["escalate"],
+    "referred": ["escalate", "refer_to_central"],
     "resolved": ["assign", "resolve"],
     "verified": ["assign", "resolve", "verify"],
     "withdrawn": ["withdraw"],
@@ -133,12 +142,17 @@ def test_forbidden_transition_changes_nothing(state, event):
 
 
 @pytest.mark.parametrize(
-    "event", ["escalate", "resolve", "return_to_district", "reopen", "withdraw"]
-)
+    "event",
+    [
+        "escalate", "resolve", "return_to_district", "reopen", "withdraw", "refer_to_central",
+        "return_to_province",
+    ],
+)  # fmt: skip
 @pytest.mark.parametrize("note", [None, "", "   "])
 def test_events_that_need_a_note_refuse_without_one(event, note):
     path = {"resolve": ["assign"], "return_to_district": ["escalate"],
-            "reopen": ["assign", "resolve"]}.get(event, [])  # fmt: skip
+            "reopen": ["assign", "resolve"], "refer_to_central": ["escalate"],
+            "return_to_province": ["escalate", "refer_to_central"]}.get(event, [])  # fmt: skip
     ticket = at(path)
     state, count = ticket.state, len(ticket.log)
     with pytest.raises(InvalidInput):
@@ -184,3 +198,19 @@ def test_escalations_are_counted():
     fire(ticket, "return_to_district", note="b")
     fire(ticket, "escalate", note="c")
     assert ticket.escalation_count == 2
+
+
+def test_the_central_tier_resolves_and_a_rejected_fix_comes_back_to_it():
+    ticket = at(["assign", "escalate", "refer_to_central"])
+    assert (ticket.state, ticket.referral_count) == ("referred", 1)
+    fire(ticket, "resolve", note="Kebijakan nasional diterbitkan.")
+    assert ticket.resolved_tier == "central"
+    fire(ticket, "reopen", note="Belum berlaku di sekolah.")
+    assert ticket.state == "referred"
+    fire(ticket, "return_to_province", note="Provinsi menindaklanjuti dengan juknis.")
+    assert ticket.state == "escalated"
+    fire(ticket, "resolve", note="Juknis diterapkan.")
+    assert ticket.resolved_tier == "province"
+    assert [row["event"] for row in ticket.log][-4:] == [
+        "resolve", "reopen", "return_to_province", "resolve",
+    ]  # fmt: skip

@@ -28,7 +28,7 @@ from ticketing.models import (
 )
 from ticketing.services import tickets as ticket_service
 from ticketing.services.regions import ensure_default_categories
-from ticketing.vocabulary import STATE_TIER, State, Tier
+from ticketing.vocabulary import EVENT_RULES, STATE_TIER, Role, State, Tier
 
 PROVINCE = "35"  # Jawa Timur
 DEMO_PASSWORD = "Penggerak-Demo-2026"
@@ -141,6 +141,8 @@ _PATHS: list[tuple[list[str], int]] = [
     (["assign", "resolve", "reopen", "resolve", "verify"], 6),
     (["assign", "escalate", "resolve", "reopen", "return_to_district", "resolve"], 3),
     (["assign", "resolve", "reopen"], 3),
+    (["assign", "escalate", "refer_to_central", "resolve", "verify"], 2),
+    (["assign", "escalate", "refer_to_central", "return_to_province", "resolve"], 1),
     (["withdraw"], 3),
     (["assign", "withdraw"], 2),
 ]
@@ -150,6 +152,8 @@ DEMO_LOGINS = (
     (f"admin@{DOMAIN}", "administrator, Jawa Timur"),
     (f"nasional@{DOMAIN}", "administrator, national"),
     (f"provinsi1@{DOMAIN}", "province PMO, Jawa Timur"),
+    (f"pusat@{DOMAIN}", "central PMO (PMO Pusat), national"),
+    (f"widyaprada1@{DOMAIN}", "expert (Widyaprada), Jawa Timur: curriculum planning, learning"),
     (f"pmo.3578@{DOMAIN}", "district PMO, Kota Surabaya"),
     (f"pmo.3501@{DOMAIN}", "district PMO, Kabupaten Pacitan"),
     (f"fasilitator01@{DOMAIN}", "facilitator, Kabupaten Pacitan"),
@@ -181,8 +185,10 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
 
     _user(f"admin@{DOMAIN}", "Admin Jawa Timur", ADMIN, PROVINCE, None, password_hash)
     _user(f"nasional@{DOMAIN}", "Admin Nasional", ADMIN, None, None, password_hash)
+    central = _user(f"pusat@{DOMAIN}", "Petugas PMO Pusat", Role.CENTRAL_PMO, None, None,
+                    password_hash)  # fmt: skip
     province_staff = [
-        _user(f"provinsi{i}@{DOMAIN}", f"{_name(rng)} (Widyaprada)", PROVINCE_PMO, PROVINCE,
+        _user(f"provinsi{i}@{DOMAIN}", _name(rng), PROVINCE_PMO, PROVINCE,
               None, password_hash)
         for i in range(1, 4)
     ]  # fmt: skip
@@ -218,6 +224,17 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
     db.session.flush()
 
     categories = {c.code: c for c in db.session.scalars(select(Category))}
+    # Three Widyaprada of East Java whom the PMO can consult, each with their fields.
+    from ticketing.services import consultations
+
+    for number, fields in enumerate(
+        (["akademik-perencanaan", "akademik-pembelajaran"], ["akademik-kepemimpinan"],
+         ["akademik-pembelajaran", "nonakademik-teknologi"]), start=1,
+    ):  # fmt: skip
+        expert = _user(f"widyaprada{number}@{DOMAIN}", f"{_name(rng)} (Widyaprada)", Role.EXPERT,
+                       PROVINCE, None, password_hash)  # fmt: skip
+        db.session.flush()
+        consultations.set_fields(expert, [categories[code].id for code in fields])
     paths, weights = zip(*_PATHS, strict=True)
     now = utcnow()
     # Raised in time order, so that ticket numbers follow the calendar as in real life.
@@ -233,28 +250,45 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
                 description=description,
             )  # fmt: skip
         _play(ticket, rng.choices(paths, weights)[0], moment, now, rng,
-              officers[school.district_code], rng.choice(province_staff), facilitator)  # fmt: skip
+              officers[school.district_code], rng.choice(province_staff), facilitator,
+              central)  # fmt: skip
+    # The province asks its Widyaprada about a few escalated tickets; some have answered.
+    escalated = db.session.scalars(
+        select(Ticket).where(Ticket.state == State.ESCALATED).order_by(Ticket.id).limit(6)
+    ).all()
+    for index, ticket in enumerate(escalated):
+        found = consultations.experts_for(ticket)
+        if not found:
+            continue
+        question = "Mohon saran penanganan sesuai juknis terbaru."
+        [asked] = consultations.ask(
+            ticket, actor=province_staff[0], experts=found[:1], question=question
+        )
+        if index % 2 == 0:
+            answer = "Gunakan panduan terbaru; sekolah dapat didampingi."
+            consultations.answer(asked, actor=found[0], note=answer)
 
 
 def _play(ticket: Ticket, steps: list[str], moment: datetime, now: datetime,
           rng: random.Random, officers: list[User], province_officer: User,
-          facilitator: User) -> None:  # fmt: skip
+          facilitator: User, central: User) -> None:  # fmt: skip
     """Fire a path of events at believable intervals, never in the future."""
     officer = rng.choice(officers)
     for step in steps:
         moment = moment + timedelta(hours=rng.uniform(3, 96))
         if moment >= now:
             return
-        province_tier = STATE_TIER.get(State(ticket.state)) == Tier.PROVINCE
-        actor = {
-            "assign": officer, "escalate": officer, "resolve":
-            province_officer if province_tier else officer,
-            "return_to_district": province_officer,
-        }.get(step, facilitator)  # fmt: skip
+        # Whoever holds the ticket's tier acts for it (vocabulary.STATE_TIER).
+        holder = {Tier.DISTRICT: officer, Tier.PROVINCE: province_officer, Tier.CENTRAL: central}
+        tier = STATE_TIER.get(State(ticket.state))
+        by_facilitator = Role.FACILITATOR in EVENT_RULES[step]
+        actor = holder[tier] if tier is not None and not by_facilitator else facilitator
         notes = {
             "escalate": "Di luar kewenangan dinas; perlu dukungan provinsi.",
             "resolve": rng.choice(_RESOLUTIONS),
             "return_to_district": "Mohon dinas menindaklanjuti dengan arahan dari provinsi.",
+            "refer_to_central": "Memerlukan kebijakan nasional; mohon arahan PMO Pusat.",
+            "return_to_province": "Dapat diselesaikan provinsi sesuai juknis terbaru.",
             "reopen": rng.choice(_REOPEN),
             "withdraw": "Masalah sudah diselesaikan sekolah sendiri.",
             "verify": "Sudah dicek di sekolah, masalah selesai.",

@@ -13,7 +13,14 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from ticketing.models.region import ZONE_ABBREVIATIONS
-from ticketing.vocabulary import EVENT_LABELS, ROLE_LABELS, STATE_LABELS, TIER_LABELS
+from ticketing.vocabulary import (
+    CONSULTATION_EVENT_LABELS,
+    CONSULTATION_STATE_LABELS,
+    EVENT_LABELS,
+    ROLE_LABELS,
+    STATE_LABELS,
+    TIER_LABELS,
+)
 
 DEFAULT_TIMEZONE = "Asia/Jakarta"
 
@@ -94,6 +101,8 @@ def template_globals() -> dict[str, Any]:
         "EVENT_LABELS": EVENT_LABELS,
         "ROLE_LABELS": ROLE_LABELS,
         "TIER_LABELS": TIER_LABELS,
+        "CONSULTATION_EVENT_LABELS": CONSULTATION_EVENT_LABELS,
+        "CONSULTATION_STATE_LABELS": CONSULTATION_STATE_LABELS,
         "get_locale": get_locale,
         "list_text": ListText,
     }

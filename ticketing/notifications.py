@@ -34,6 +34,7 @@ from ticketing.models import (
 )
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
+from ticketing.vocabulary import STATE_TIER, State, Tier
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,12 @@ KIND_LABELS = {
     "resolved": _l("Resolved: please verify the fix"),
     "reopened": _l("Reopened: the fix did not work"),
     "overdue": _l("Overdue: past the province deadline"),
+    "referred": _l("Referred to the central PMO"),
+    "returned_to_province": _l("Returned to the province by the central PMO"),
+    "overdue_central": _l("Overdue: past the central PMO deadline"),
+    "consulted": _l("An expert asks for your answer"),
+    "consultation_answered": _l("An expert answered your question"),
+    "consultation_overdue": _l("Overdue: an answer you were asked for"),
     "verify_reminder": _l("Reminder: please verify the fix"),
 }
 LANGUAGES = ("id", "en")
@@ -67,6 +74,11 @@ def _district_officers(ticket: Ticket) -> list[User]:
 def _province_officers(ticket: Ticket) -> list[User]:
     """Every active province PMO officer of the ticket's province."""
     return user_service.active_officers(province_code=ticket.province_code)
+
+
+def _central_officers(_ticket: Ticket) -> list[User]:
+    """Every active central PMO officer (national scope)."""
+    return user_service.active_officers(central=True)
 
 
 def _last_resolver(ticket: Ticket) -> list[User]:
@@ -98,6 +110,10 @@ def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
         ]
     if event == "escalate":
         return [(_province_officers(ticket), "escalated")]
+    if event == "refer_to_central":
+        return [(_central_officers(ticket), "referred")]
+    if event == "return_to_province":
+        return [(_province_officers(ticket), "returned_to_province")]
     if event == "resolve":
         return [([ticket.facilitator], "resolved")]
     if event == "reopen":
@@ -122,7 +138,10 @@ def _latest_note(ticket: Ticket) -> str | None:
 
 
 def notify_overdue(ticket: Ticket, now: datetime) -> None:
-    """Remind the province officers that an escalated ticket is past its deadline."""
+    """Remind the officers of the ticket's tier (province or central) that it is overdue."""
+    if STATE_TIER.get(State(ticket.state)) == Tier.CENTRAL:
+        notify(_central_officers(ticket), ticket, "overdue_central", actor=None, now=now)
+        return
     notify(_province_officers(ticket), ticket, "overdue", actor=None, now=now)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, false, or_, select
 
 from ticketing.models import (
@@ -20,7 +21,19 @@ from ticketing.models import (
     Ticket,
     User,
 )
-from ticketing.vocabulary import EVENT_RULES, SYSTEM_EVENTS
+from ticketing.vocabulary import (
+    EVENT_RULES,
+    STATE_TIER,
+    SYSTEM_EVENT_SETTINGS,
+    SYSTEM_EVENTS,
+    TIER_ROLE,
+    Role,
+    State,
+)
+
+CENTRAL_PMO = Role.CENTRAL_PMO
+EXPERT = Role.EXPERT
+COMMENT_ROLES = frozenset({FACILITATOR, DISTRICT_PMO, PROVINCE_PMO, CENTRAL_PMO, ADMIN})
 
 # Who may fire what from which states: vocabulary.EVENT_RULES (the system: SYSTEM_EVENTS).
 # A facilitator additionally must be the ticket's facilitator; PMO roles must be in scope.
@@ -50,6 +63,12 @@ def visible_tickets(user: Any) -> Select[Ticket]:
         return query.where(Ticket.district_code == user.district_code)
     if user.role in (PROVINCE_PMO, ADMIN) and user.province_code is not None:
         return query.where(Ticket.province_code == user.province_code)
+    if user.role == CENTRAL_PMO:
+        # Every province's tickets that are or were referred to central (docs/decisions.md).
+        return query.where(Ticket.referral_count > 0)
+    if user.role == EXPERT:
+        # Only the tickets the expert was consulted on.
+        return query.where(Ticket.id.in_(consulted_ticket_ids(user)))
     if user.is_national:
         return query
     return query.where(false())
@@ -72,12 +91,19 @@ def can_view(user: Any, ticket: Ticket) -> bool:
         return user.province_code is not None and user.province_code == ticket.province_code
     if user.role == ADMIN:
         return user.is_national or user.province_code == ticket.province_code
+    if user.role == CENTRAL_PMO:
+        return (ticket.referral_count or 0) > 0
+    if user.role == EXPERT:
+        return _was_consulted(user, ticket)
     return False
 
 
 def can_fire(user: Any, ticket: Ticket, event: str) -> bool:
     """Whether this actor (None = the system) may fire ``event`` on the ticket now."""
     if user is None:
+        setting = SYSTEM_EVENT_SETTINGS.get(event)
+        if setting is not None and not current_app.config.get(setting):
+            return False  # e.g. referring to central is automatic only if the nation says so
         return ticket.state in _SYSTEM_EVENTS.get(event, ())
     if not can_view(user, ticket):
         return False
@@ -90,7 +116,8 @@ def can_fire(user: Any, ticket: Ticket, event: str) -> bool:
         return bool(ticket.district_code == user.district_code)
     if user.role == PROVINCE_PMO:
         return bool(ticket.province_code == user.province_code)
-    return False
+    # The central PMO has national scope; can_view already required a referral.
+    return bool(user.role == CENTRAL_PMO)
 
 
 def allowed_events(user: Any, ticket: Ticket) -> list[str]:
@@ -104,7 +131,7 @@ def can_raise(user: Any) -> bool:
 
 
 # The roles with a dashboard (docs/dashboard.md); facilitators see their tickets' list.
-DASHBOARD_ROLES = frozenset({DISTRICT_PMO, PROVINCE_PMO, ADMIN})
+DASHBOARD_ROLES = frozenset({DISTRICT_PMO, PROVINCE_PMO, CENTRAL_PMO, ADMIN})
 
 
 def has_dashboards(user: Any) -> bool:
@@ -140,8 +167,8 @@ def can_raise_for(user: Any, school: School) -> bool:
 
 
 def can_comment(user: Any, ticket: Ticket) -> bool:
-    """Everyone who can see a ticket may comment on it."""
-    return can_view(user, ticket)
+    """Everyone who works on a ticket may comment on it; experts answer their consultation."""
+    return can_view(user, ticket) and user.role in COMMENT_ROLES
 
 
 def can_hand_over(user: Any, ticket: Ticket) -> bool:
@@ -241,13 +268,22 @@ def can_manage_categories(user: Any) -> bool:
 
 
 def can_view_national_dashboard(user: Any) -> bool:
-    """Only national administrators see one row per province."""
-    return _is_user(user) and user.role == ADMIN and user.is_national
+    """National administrators and the central PMO see one row per province."""
+    if not _is_user(user):
+        return False
+    return (user.role == ADMIN and user.is_national) or user.role == CENTRAL_PMO
 
 
 def can_view_province_dashboard(user: Any, province_code: str) -> bool:
-    """Province PMO and administrators of the province, and national administrators."""
-    if not _is_user(user) or user.role not in (PROVINCE_PMO, ADMIN):
+    """Province PMO and administrators of the province, and national administrators.
+
+    The central PMO sees any province's (its figures count only the referred tickets).
+    """
+    if not _is_user(user):
+        return False
+    if user.role == CENTRAL_PMO:
+        return True
+    if user.role not in (PROVINCE_PMO, ADMIN):
         return False
     return user.is_national or user.province_code == province_code
 
@@ -434,7 +470,7 @@ def can_bulk(user: Any) -> bool:
 
 def can_see_internal(user: Any) -> bool:
     """Internal notes: PMO officers and administrators; never facilitators (nor anyone else)."""
-    return _is_user(user) and user.role in (DISTRICT_PMO, PROVINCE_PMO, ADMIN)
+    return _is_user(user) and user.role in (DISTRICT_PMO, PROVINCE_PMO, CENTRAL_PMO, ADMIN)
 
 
 def can_write_internal(user: Any, ticket: Ticket) -> bool:
@@ -450,3 +486,67 @@ def can_use_reply_templates(user: Any) -> bool:
 def can_manage_reply_templates(user: Any, province_code: str | None) -> bool:
     """A province's administrators (and national ones) keep its reply templates."""
     return can_administer(user, province_code)
+
+
+# Consultations (services/consultations.py): the officer who holds a ticket asks experts.
+
+
+def consulted_ticket_ids(user: Any) -> Select[Any]:
+    """The ids of the tickets an expert was consulted on."""
+    from ticketing.models import Consultation
+
+    return select(Consultation.ticket_id).where(Consultation.expert_id == user.id)
+
+
+def _was_consulted(user: Any, ticket: Ticket) -> bool:
+    from ticketing.extensions import db
+    from ticketing.models import Consultation
+
+    found = db.session.scalar(
+        select(Consultation.id)
+        .where(Consultation.expert_id == user.id, Consultation.ticket_id == ticket.id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def holds(user: Any, ticket: Ticket) -> bool:
+    """Whether the user is an officer of the tier that holds the ticket now, in scope."""
+    if not _is_user(user) or not can_view(user, ticket):
+        return False
+    tier = STATE_TIER.get(State(ticket.state)) if ticket.state in set(State) else None
+    if tier is None or user.role != TIER_ROLE[tier]:
+        return False
+    if user.role == DISTRICT_PMO:
+        return bool(ticket.district_code == user.district_code)
+    if user.role == PROVINCE_PMO:
+        return bool(ticket.province_code == user.province_code)
+    return bool(user.role == CENTRAL_PMO)
+
+
+def can_consult(user: Any, ticket: Ticket) -> bool:
+    """The officer who holds an open ticket may ask experts (deny by default)."""
+    return holds(user, ticket)
+
+
+def is_eligible_expert(expert: Any, ticket: Ticket, field_ids: set[int]) -> bool:
+    """An active expert of the ticket's field (``field_ids``), national or of its province."""
+    if not _is_user(expert) or expert.role != EXPERT:
+        return False
+    if expert.province_code is not None and expert.province_code != ticket.province_code:
+        return False
+    return ticket.category_id in field_ids or (
+        ticket.category is not None and ticket.category.parent_id in field_ids
+    )
+
+
+def can_answer(user: Any, consultation: Any) -> bool:
+    """Only the expert asked answers (and adds follow-ups)."""
+    return _is_user(user) and user.role == EXPERT and consultation.expert_id == user.id
+
+
+def can_withdraw_consultation(user: Any, consultation: Any) -> bool:
+    """The officer who asked, or whoever holds the ticket now, may withdraw the question."""
+    if not _is_user(user) or user.role not in (DISTRICT_PMO, PROVINCE_PMO, CENTRAL_PMO):
+        return False
+    return bool(consultation.asked_by_id == user.id) or holds(user, consultation.ticket)

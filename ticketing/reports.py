@@ -69,7 +69,8 @@ TIERS: tuple[Tier, ...] = tuple(Tier)
 # Columns a dashboard table can be sorted by (Row attribute names).
 SORT_KEYS: tuple[str, ...] = (
     "label", "total", *OPEN_STATES, "open_total", "overdue",
-    "median_age_days", "escalated_count", "escalated_share", "district_share", "reopen_rate",
+    "median_age_days", "escalated_count", "escalated_share", "referred_share",
+    "district_share", "reopen_rate",
     "verified", "median_days_to_verify", "within", "compliance",
 )  # fmt: skip
 
@@ -154,6 +155,7 @@ class Row:
     overdue: int = 0
     median_age_days: float | None = None
     escalated_count: int = 0
+    referred_count: int = 0  # tickets referred to the central PMO at least once
     resolved_count: int = 0  # tickets now resolved or verified
     resolved_district: int = 0
     reopens: int = 0
@@ -181,6 +183,11 @@ class Row:
     def escalated_share(self) -> float | None:
         """Tickets escalated to the province at least once, of all tickets."""
         return self.escalated_count / self.total if self.total else None
+
+    @property
+    def referred_share(self) -> float | None:
+        """Tickets referred to the central PMO at least once, of all tickets."""
+        return self.referred_count / self.total if self.total else None
 
     @property
     def district_share(self) -> float | None:
@@ -333,6 +340,7 @@ def _count_columns(c: _Conditions) -> list[Any]:
         *[_count(_both(c.cohort, Ticket.state == s)).label(s) for s in OPEN_STATES],
         _count(_both(c.cohort, sla.overdue_filter(c.now))).label("overdue"),
         _count(_both(c.cohort, Ticket.escalation_count > 0)).label("escalated_count"),
+        _count(_both(c.cohort, Ticket.referral_count > 0)).label("referred_count"),
         _count(_both(c.cohort, resolved)).label("resolved_count"),
         _count(_both(c.cohort, and_(resolved, Ticket.resolved_tier == Tier.DISTRICT)))
         .label("resolved_district"),
@@ -342,8 +350,8 @@ def _count_columns(c: _Conditions) -> list[Any]:
     ]  # fmt: skip
 
 
-ADDITIVE = ("total", "overdue", "escalated_count", "resolved_count", "resolved_district",
-            "reopens", "within", "verified")  # fmt: skip
+ADDITIVE = ("total", "overdue", "escalated_count", "referred_count", "resolved_count",
+            "resolved_district", "reopens", "within", "verified")  # fmt: skip
 
 
 def _add(row: Row, result: Any) -> None:
@@ -880,3 +888,47 @@ def sort_rows(rows: list[Row], key: str | None, descending: bool) -> list[Row]:
     present = [r for r in rows if getattr(r, key) is not None]
     missing = [r for r in rows if getattr(r, key) is None]
     return sorted(present, key=lambda r: getattr(r, key), reverse=descending) + missing
+
+
+# Consultations (services/consultations.py): open and answered per field, median answer time.
+
+
+@dataclass
+class ConsultationRow:
+    """The consultations of one field (category) among the scope's tickets."""
+
+    label: str
+    open: int = 0
+    answered: int = 0
+    median_hours_to_answer: float | None = None
+
+
+def consultation_figures(scope: Select[Any], locale: str) -> list[ConsultationRow]:
+    """Open and answered consultations per field, and the median time to answer (hours)."""
+    from statistics import median
+
+    from ticketing.models import Consultation
+    from ticketing.vocabulary import ConsultationState
+
+    ids = scope.with_only_columns(Ticket.id).order_by(None)
+    rows = db.session.execute(
+        select(Consultation.category_id, Consultation.state, Consultation.created_at,
+               Consultation.answered_at)
+        .where(Consultation.ticket_id.in_(ids))
+    ).all()  # fmt: skip
+    labels = category_labels(locale)
+    by_field: dict[int, ConsultationRow] = {}
+    waits: dict[int, list[float]] = {}
+    for category_id, state, created_at, answered_at in rows:
+        row = by_field.setdefault(category_id, ConsultationRow(labels.get(str(category_id), "")))
+        if state == ConsultationState.REQUESTED:
+            row.open += 1
+        elif state == ConsultationState.ANSWERED:
+            row.answered += 1
+            if answered_at is not None:
+                hours = (answered_at - created_at).total_seconds() / 3600
+                waits.setdefault(category_id, []).append(hours)
+    for category_id, row in by_field.items():
+        if waits.get(category_id):
+            row.median_hours_to_answer = round(median(waits[category_id]), 1)
+    return sorted(by_field.values(), key=lambda r: r.label)

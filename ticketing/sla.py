@@ -33,6 +33,9 @@ from ticketing.services import tickets as ticket_service
 from ticketing.vocabulary import (
     DEADLINE_STATES,
     DEFAULT_DEADLINE_DAYS,
+    STATE_TIER,
+    SYSTEM_EVENT_SETTINGS,
+    SYSTEM_EVENTS,
     State,
     Tier,
     tier_states,
@@ -316,12 +319,14 @@ class SweepResult:
     escalated: int = 0
     overdue_reminders: int = 0
     verify_reminders: int = 0
+    consultation_reminders: int = 0
     skipped: int = 0
 
     def __str__(self) -> str:
         return (
             f"escalated {self.escalated}, province overdue reminders {self.overdue_reminders},"
-            f" verification reminders {self.verify_reminders}, skipped {self.skipped}"
+            f" verification reminders {self.verify_reminders},"
+            f" consultation reminders {self.consultation_reminders}, skipped {self.skipped}"
         )
 
 
@@ -351,47 +356,79 @@ def _batches(condition: ColumnElement[bool], batch_size: int) -> Iterable[list[T
 
 
 def escalation_note(ticket: Ticket, now: datetime) -> str:
-    """The audit note of an automatic escalation, in the system's language."""
+    """The audit note of an automatic move up a tier, in the system's language."""
     cal = calendar_for(ticket.province_code)
     days = deadline_days(ticket.province_code, ticket.category_id, ticket.state)
     assert ticket.due_at is not None
     last_day = cal.last_working_day_before(ticket.due_at)
     from ticketing.i18n import format_day
 
+    day = format_day(cal.to_utc(last_day) + timedelta(hours=12), cal.timezone)
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if STATE_TIER.get(State(ticket.state)) == Tier.PROVINCE:
+            return _(
+                "Automatically referred to the central PMO: the province deadline of"
+                " %(days)d working days passed at the end of %(day)s.",
+                days=days,
+                day=day,
+            )
         return _(
             "Automatically escalated: the district deadline of %(days)d working days"
             " passed at the end of %(day)s.",
             days=days,
-            day=format_day(cal.to_utc(last_day) + timedelta(hours=12), cal.timezone),
+            day=day,
         )
 
 
+def auto_moves() -> dict[str, tuple[str, ...]]:
+    """The events the sweep fires on tickets past their deadline, and from which states.
+
+    District tickets are always escalated; province tickets are referred to central only
+    when the national setting SLA_AUTO_REFER_TO_CENTRAL says so (else the province is
+    reminded). Central tickets are only ever reminded.
+    """
+    return {
+        event: states
+        for event, states in SYSTEM_EVENTS.items()
+        if event not in SYSTEM_EVENT_SETTINGS
+        or current_app.config.get(SYSTEM_EVENT_SETTINGS[event])
+    }
+
+
+def reminded_states() -> tuple[str, ...]:
+    """PMO states past their deadline whose officers are reminded (not moved up a tier)."""
+    moved = {s for states in auto_moves().values() for s in states}
+    return tuple(s for s in PMO_STATES if s not in moved)
+
+
 def _escalate_overdue(now: datetime, batch_size: int, result: SweepResult) -> None:
-    condition = and_(Ticket.state.in_(DISTRICT_STATES), Ticket.due_at < now)
-    for batch in _batches(condition, batch_size):
-        for ticket in batch:
-            # Re-check after locking: another sweeper or a user may have moved it.
-            if ticket.state not in DISTRICT_STATES or ticket.due_at is None or ticket.due_at >= now:
-                result.skipped += 1
-                continue
-            note = escalation_note(ticket, now)
-            try:
-                with db.session.begin_nested():
-                    ticket_service.fire(ticket, "escalate", actor=None, note=note)
-                result.escalated += 1
-            except ServiceError as exc:
-                log.warning("sla sweep: could not escalate %s: %s", ticket.number, exc.message)
-                result.skipped += 1
-        db.session.commit()
+    for event, states in auto_moves().items():
+        condition = and_(Ticket.state.in_(states), Ticket.due_at < now)
+        for batch in _batches(condition, batch_size):
+            for ticket in batch:
+                # Re-check after locking: another sweeper or a user may have moved it.
+                if ticket.state not in states or ticket.due_at is None or ticket.due_at >= now:
+                    result.skipped += 1
+                    continue
+                note = escalation_note(ticket, now)
+                try:
+                    with db.session.begin_nested():
+                        ticket_service.fire(ticket, event, actor=None, note=note)
+                    result.escalated += 1
+                except ServiceError as exc:
+                    log.warning("sla sweep: could not %s %s: %s", event, ticket.number, exc.message)
+                    result.skipped += 1
+            db.session.commit()
 
 
 def _remind_overdue_province(now: datetime, batch_size: int, result: SweepResult) -> None:
+    """Remind the officers of a tier that is not moved up (province, central) once a day."""
     from ticketing import notifications
 
+    states = reminded_states()
     # Coarse SQL filter (at most about daily); the local-day check below is exact.
     condition = and_(
-        Ticket.state == State.ESCALATED,
+        Ticket.state.in_(states),
         Ticket.due_at < now,
         or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at < now - timedelta(hours=12)),
     )
@@ -400,7 +437,7 @@ def _remind_overdue_province(now: datetime, batch_size: int, result: SweepResult
             cal = calendar_for(ticket.province_code)
             local_now = cal.local(now)
             today = local_now.date()
-            if ticket.state != State.ESCALATED or ticket.due_at is None or ticket.due_at >= now:
+            if ticket.state not in states or ticket.due_at is None or ticket.due_at >= now:
                 continue
             if not cal.is_working_day(today) or local_now.hour < REMIND_FROM_HOUR:
                 continue  # reminders go out in office hours on working days
@@ -449,4 +486,40 @@ def sweep(now: datetime | None = None, batch_size: int = 200) -> SweepResult:
     _escalate_overdue(now, batch_size, result)
     _remind_overdue_province(now, batch_size, result)
     _remind_verification(now, batch_size, result)
+    _remind_consultations(now, batch_size, result)
     return result
+
+
+def _remind_consultations(now: datetime, batch_size: int, result: SweepResult) -> None:
+    """Experts whose answer is past due are reminded once per local working day."""
+    from ticketing import notifications
+    from ticketing.models import Consultation
+    from ticketing.vocabulary import ConsultationState
+
+    last_id = 0
+    while True:
+        batch = list(db.session.scalars(
+            select(Consultation)
+            .where(Consultation.state == ConsultationState.REQUESTED, Consultation.due_at < now,
+                   Consultation.id > last_id)
+            .order_by(Consultation.id)
+            .limit(batch_size)
+        ))  # fmt: skip
+        if not batch:
+            return
+        last_id = batch[-1].id
+        for consultation in batch:
+            ticket = consultation.ticket
+            cal = calendar_for(ticket.province_code)
+            local_now = cal.local(now)
+            if not cal.is_working_day(local_now.date()) or local_now.hour < REMIND_FROM_HOUR:
+                continue
+            last = consultation.last_reminded_at
+            if last is not None and cal.local(last).date() >= local_now.date():
+                continue
+            notifications.notify(
+                [consultation.expert], ticket, "consultation_overdue", actor=None, now=now
+            )
+            consultation.last_reminded_at = now
+            result.consultation_reminders += 1
+        db.session.commit()

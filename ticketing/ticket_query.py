@@ -25,18 +25,17 @@ from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
     ADMIN,
-    DISTRICT_PMO,
     FACILITATOR,
     FINAL_STATES,
     LEVELS,
     OPEN_STATES,
-    PROVINCE_PMO,
     STATES,
     School,
     Ticket,
     TicketEvent,
     User,
 )
+from ticketing.vocabulary import ROLE_TIER
 
 # Quick filters ("tabs") of the list, in the order they are shown.
 TABS = ("todo", "verify", "done", "all")
@@ -50,13 +49,17 @@ Q_MAX = 100
 # role's default tab does not apply.
 _FILTER_PARAMS = (
     "tab", "state", "open", "category", "school", "district", "province", "level", "cohort",
-    "mine", "overdue", "waiting", "escalated", "reopened", "resolved_by", "created_from",
-    "created_to", "verified_from", "verified_to", "sla", "q", "holder", "linked",
+    "mine", "overdue", "waiting", "escalated", "referred", "reopened", "resolved_by",
+    "created_from", "created_to", "verified_from", "verified_to", "sla", "q", "holder", "linked",
 )  # fmt: skip
 
 
 def todo_states(user: Any) -> tuple[str, ...]:
-    """The states in which a ticket waits for this user's tier (the "perlu ditangani" tab)."""
+    """The states in which a ticket waits for this user's tier (the "perlu ditangani" tab).
+
+    PMO officers: the states of their tier (vocabulary.STATE_TIER); facilitators: resolved
+    tickets to verify; administrators: every PMO state. Other roles: none.
+    """
     role = getattr(user, "role", None)
     tier = vocabulary.ROLE_TIER.get(role) if role in set(vocabulary.Role) else None
     if tier is not None:
@@ -70,7 +73,7 @@ def todo_states(user: Any) -> tuple[str, ...]:
 
 def default_tab(user: Any) -> str:
     """The tab a user lands on: PMO officers their work, everyone else every ticket."""
-    return "todo" if getattr(user, "role", None) in (DISTRICT_PMO, PROVINCE_PMO) else "all"
+    return "todo" if getattr(user, "role", None) in ROLE_TIER else "all"
 
 
 def _flag(args: Mapping[str, Any], name: str) -> bool:
@@ -107,6 +110,7 @@ class TicketQuery:
     overdue: bool = False
     waiting: bool = False
     escalated: bool = False
+    referred: bool = False
     reopened: bool = False
     resolved_by: str | None = None
     created_from: date | None = None
@@ -147,6 +151,7 @@ class TicketQuery:
             overdue=_flag(args, "overdue"),
             waiting=_flag(args, "waiting"),
             escalated=_flag(args, "escalated"),
+            referred=_flag(args, "referred"),
             reopened=_flag(args, "reopened"),
             resolved_by=_choice(args.get("resolved_by"), reports.TIERS),
             created_from=_date(args.get("created_from")),
@@ -237,6 +242,8 @@ class TicketQuery:
             out.append(sla.overdue_filter(now))
         if self.escalated:
             out.append(Ticket.escalation_count > 0)
+        if self.referred:
+            out.append(Ticket.referral_count > 0)
         if self.reopened:
             out.append(Ticket.reopen_count > 0)
         if self.sla == "met":

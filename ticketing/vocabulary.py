@@ -25,6 +25,7 @@ class State(StrEnum):
     RAISED = "raised"
     ASSIGNED = "assigned"
     ESCALATED = "escalated"
+    REFERRED = "referred"  # referred by the province to the central PMO (pusat)
     RESOLVED = "resolved"
     VERIFIED = "verified"
     WITHDRAWN = "withdrawn"
@@ -35,6 +36,7 @@ class Tier(StrEnum):
 
     DISTRICT = "district"
     PROVINCE = "province"
+    CENTRAL = "central"  # the national PMO (PMO Pusat)
 
 
 class Role(StrEnum):
@@ -43,7 +45,9 @@ class Role(StrEnum):
     FACILITATOR = "facilitator"
     DISTRICT_PMO = "district_pmo"
     PROVINCE_PMO = "province_pmo"
+    CENTRAL_PMO = "central_pmo"
     ADMIN = "admin"
+    EXPERT = "expert"  # Widyaprada and other resource persons (narasumber) a PMO consults
 
 
 class Scope(StrEnum):
@@ -52,6 +56,7 @@ class Scope(StrEnum):
     DISTRICT = "district"  # a district and its province
     PROVINCE = "province"  # a province, no district
     PROVINCE_OR_NATIONAL = "province_or_national"  # a province, or nothing (the whole country)
+    NATIONAL = "national"  # no region: the whole country
 
 
 INITIAL_STATE = State.RAISED
@@ -63,6 +68,7 @@ STATE_TIER: dict[State, Tier | None] = {
     State.RAISED: Tier.DISTRICT,
     State.ASSIGNED: Tier.DISTRICT,
     State.ESCALATED: Tier.PROVINCE,
+    State.REFERRED: Tier.CENTRAL,
     State.RESOLVED: None,
     State.VERIFIED: None,
     State.WITHDRAWN: None,
@@ -71,11 +77,13 @@ STATE_TIER: dict[State, Tier | None] = {
 TIER_STATE: dict[Tier, State] = {
     Tier.DISTRICT: State.ASSIGNED,
     Tier.PROVINCE: State.ESCALATED,
+    Tier.CENTRAL: State.REFERRED,
 }
 # The officers of each tier.
 TIER_ROLE: dict[Tier, Role] = {
     Tier.DISTRICT: Role.DISTRICT_PMO,
     Tier.PROVINCE: Role.PROVINCE_PMO,
+    Tier.CENTRAL: Role.CENTRAL_PMO,
 }
 ROLE_TIER: dict[Role, Tier] = {role: tier for tier, role in TIER_ROLE.items()}
 
@@ -84,7 +92,9 @@ ROLE_SCOPE: dict[Role, Scope] = {
     Role.FACILITATOR: Scope.DISTRICT,
     Role.DISTRICT_PMO: Scope.DISTRICT,
     Role.PROVINCE_PMO: Scope.PROVINCE,
+    Role.CENTRAL_PMO: Scope.NATIONAL,
     Role.ADMIN: Scope.PROVINCE_OR_NATIONAL,
+    Role.EXPERT: Scope.PROVINCE_OR_NATIONAL,
 }
 
 # The words people write for a role (the "peran" column of an import), Indonesian first.
@@ -101,9 +111,16 @@ ROLE_WORDS: dict[str, Role] = {
     "district pmo": Role.DISTRICT_PMO,
     "pmo provinsi": Role.PROVINCE_PMO,
     "province pmo": Role.PROVINCE_PMO,
+    "pmo pusat": Role.CENTRAL_PMO,
+    "pmo nasional": Role.CENTRAL_PMO,
+    "central pmo": Role.CENTRAL_PMO,
     "admin": Role.ADMIN,
     "administrator": Role.ADMIN,
     "admin provinsi": Role.ADMIN,
+    "widyaprada": Role.EXPERT,
+    "narasumber": Role.EXPERT,
+    "pakar": Role.EXPERT,
+    "expert": Role.EXPERT,
 }
 
 # Working days allowed in a state when no policy row says otherwise (None: no deadline).
@@ -112,6 +129,7 @@ DEFAULT_DEADLINE_DAYS: dict[State, int | None] = {
     State.RAISED: 3,
     State.ASSIGNED: 5,
     State.ESCALATED: 10,
+    State.REFERRED: 15,
     State.RESOLVED: 5,
     State.VERIFIED: None,
     State.WITHDRAWN: None,
@@ -133,20 +151,35 @@ def tier_states(tier: Tier) -> tuple[State, ...]:
 EVENT_RULES: dict[str, dict[Role, tuple[State, ...]]] = {
     "assign": {Role.DISTRICT_PMO: (State.RAISED,)},
     "escalate": {Role.DISTRICT_PMO: (State.RAISED, State.ASSIGNED)},
-    "resolve": {Role.DISTRICT_PMO: (State.ASSIGNED,), Role.PROVINCE_PMO: (State.ESCALATED,)},
+    "resolve": {
+        Role.DISTRICT_PMO: (State.ASSIGNED,),
+        Role.PROVINCE_PMO: (State.ESCALATED,),
+        Role.CENTRAL_PMO: (State.REFERRED,),
+    },
     "return_to_district": {Role.PROVINCE_PMO: (State.ESCALATED,)},
+    "refer_to_central": {Role.PROVINCE_PMO: (State.ESCALATED,)},
+    "return_to_province": {Role.CENTRAL_PMO: (State.REFERRED,)},
     "verify": {Role.FACILITATOR: (State.RESOLVED,)},
     "reopen": {Role.FACILITATOR: (State.RESOLVED,)},
     "withdraw": {Role.FACILITATOR: (State.RAISED, State.ASSIGNED)},
 }
-# What the system (the SLA sweep, actor None) may fire: district tickets past their deadline.
-SYSTEM_EVENTS: dict[str, tuple[State, ...]] = {"escalate": tier_states(Tier.DISTRICT)}
+# What the system (the SLA sweep, actor None) may fire: district tickets past their deadline
+# are escalated; province tickets past theirs are referred to central only when the national
+# setting SLA_AUTO_REFER_TO_CENTRAL is on (otherwise the province is reminded).
+SYSTEM_EVENTS: dict[str, tuple[State, ...]] = {
+    "escalate": tier_states(Tier.DISTRICT),
+    "refer_to_central": tier_states(Tier.PROVINCE),
+}
+# System events allowed only while a national setting (app config key) is on.
+SYSTEM_EVENT_SETTINGS: dict[str, str] = {"refer_to_central": "SLA_AUTO_REFER_TO_CENTRAL"}
 
 # Events that need a written note, and the form field that carries it.
 NOTE_REQUIRED: dict[str, str] = {
     "escalate": "reason",
     "resolve": "resolution",
     "return_to_district": "guidance",
+    "refer_to_central": "reason",
+    "return_to_province": "guidance",
     "reopen": "reason",
     "withdraw": "reason",
 }
@@ -164,6 +197,7 @@ STATE_LABELS: dict[str, Any] = {
     State.RAISED: _l("Raised"),
     State.ASSIGNED: _l("Handled by the district PMO"),
     State.ESCALATED: _l("Escalated to the province PMO"),
+    State.REFERRED: _l("Referred to the central PMO"),
     State.RESOLVED: _l("Resolved, awaiting verification"),
     State.VERIFIED: _l("Verified (closed)"),
     State.WITHDRAWN: _l("Withdrawn"),
@@ -173,17 +207,21 @@ STATE_SHORT_LABELS: dict[str, Any] = {
     State.RAISED: _l("Raised"),
     State.ASSIGNED: _l("Handled by the district"),
     State.ESCALATED: _l("At the province"),
+    State.REFERRED: _l("At the central PMO"),
     State.RESOLVED: _l("Awaiting verification"),
 }
 TIER_LABELS: dict[str, Any] = {
     Tier.DISTRICT: _l("District"),
     Tier.PROVINCE: _l("Province"),
+    Tier.CENTRAL: _l("Central PMO"),
 }
 ROLE_LABELS: dict[str, Any] = {
     Role.FACILITATOR: _l("Facilitator"),
     Role.DISTRICT_PMO: _l("District PMO"),
     Role.PROVINCE_PMO: _l("Province PMO"),
+    Role.CENTRAL_PMO: _l("Central PMO"),
     Role.ADMIN: _l("Administrator"),
+    Role.EXPERT: _l("Expert (Widyaprada, resource person)"),
 }
 # Audit events (workflow events plus the service's own: raise, hand_over).
 EVENT_LABELS: dict[str, Any] = {
@@ -192,6 +230,8 @@ EVENT_LABELS: dict[str, Any] = {
     "escalate": _l("Escalated it to the province"),
     "resolve": _l("Resolved"),
     "return_to_district": _l("Returned to the district"),
+    "refer_to_central": _l("Referred it to the central PMO"),
+    "return_to_province": _l("Returned to the province"),
     "verify": _l("Verified the fix"),
     "reopen": _l("Reopened: not fixed"),
     "withdraw": _l("Withdrew the ticket"),
@@ -220,6 +260,7 @@ def role_scope_check() -> str:
         Scope.DISTRICT: "district_code IS NOT NULL AND province_code IS NOT NULL",
         Scope.PROVINCE: "province_code IS NOT NULL AND district_code IS NULL",
         Scope.PROVINCE_OR_NATIONAL: "district_code IS NULL",
+        Scope.NATIONAL: "province_code IS NULL AND district_code IS NULL",
     }
     parts = []
     for scope, condition in rules.items():
@@ -227,3 +268,30 @@ def role_scope_check() -> str:
         if roles:
             parts.append(f"({sql_in('role', roles)} AND {condition})")
     return " OR ".join(parts)
+
+
+# --- Consultations: a PMO officer asks experts; the ticket stays where it is ---------------
+
+
+class ConsultationState(StrEnum):
+    """Where a consultation is (``consultations.state``)."""
+
+    REQUESTED = "requested"
+    ANSWERED = "answered"
+    WITHDRAWN = "withdrawn"
+
+
+CONSULTATION_OPEN_STATES: tuple[ConsultationState, ...] = (ConsultationState.REQUESTED,)
+# Working days an expert has to answer (reminded once per working day afterwards).
+CONSULTATION_DEADLINE_DAYS = 3
+CONSULTATION_STATE_LABELS: dict[str, Any] = {
+    ConsultationState.REQUESTED: _l("Waiting for the expert's answer"),
+    ConsultationState.ANSWERED: _l("Answered"),
+    ConsultationState.WITHDRAWN: _l("Withdrawn"),
+}
+CONSULTATION_EVENT_LABELS: dict[str, Any] = {
+    "ask": _l("Asked an expert"),
+    "answer": _l("The expert answered"),
+    "follow_up": _l("The expert added a follow-up"),
+    "withdraw": _l("Withdrew the question"),
+}

@@ -58,7 +58,10 @@ def _reopen_transitions() -> Any:
 
 
 class TicketWorkflow(StateMachine):
-    """raised -> assigned -> (escalated) -> resolved -> verified, with reopen and withdraw."""
+    """raised -> assigned -> (escalated -> (referred)) -> resolved -> verified.
+
+    With reopen (back to the tier that resolved), withdraw, and the returns down a tier.
+    """
 
     _ = _STATES
 
@@ -66,10 +69,14 @@ class TicketWorkflow(StateMachine):
     escalate = _.raised.to(_.escalated, validators="check_note") | _.assigned.to(
         _.escalated, validators="check_note"
     )
-    resolve = _.assigned.to(_.resolved, validators="check_note") | _.escalated.to(
-        _.resolved, validators="check_note"
+    resolve = (
+        _.assigned.to(_.resolved, validators="check_note")
+        | _.escalated.to(_.resolved, validators="check_note")
+        | _.referred.to(_.resolved, validators="check_note")
     )
     return_to_district = _.escalated.to(_.assigned, validators=["check_note", "check_assignee"])
+    refer_to_central = _.escalated.to(_.referred, validators="check_note")
+    return_to_province = _.referred.to(_.escalated, validators="check_note")
     verify = _.resolved.to(_.verified)
     # A rejected fix goes back to the tier that resolved it (one guarded arrow per tier).
     reopen = _reopen_transitions()
@@ -89,6 +96,10 @@ class TicketWorkflow(StateMachine):
     def resolved_by_province(self) -> bool:
         """... and to the province if the province resolved it."""
         return bool(self.model.resolved_tier == Tier.PROVINCE)
+
+    def resolved_by_central(self) -> bool:
+        """... and to the central PMO if central resolved it."""
+        return bool(self.model.resolved_tier == Tier.CENTRAL)
 
     def check_note(self, event: Any, note: str | None = None) -> None:
         """Events that change who works on a ticket must say why."""
@@ -126,6 +137,10 @@ class TicketWorkflow(StateMachine):
     def on_escalate(self) -> None:
         """Count escalations (the dashboard's 'share escalated')."""
         self.model.escalation_count = (self.model.escalation_count or 0) + 1
+
+    def on_refer_to_central(self) -> None:
+        """Count referrals (central sees tickets that are or were referred)."""
+        self.model.referral_count = (self.model.referral_count or 0) + 1
 
     def on_resolve(self, source: State, note: str | None = None) -> None:
         """Remember what was done and which tier did it; a reopen returns there."""

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ticketing import field_rules
 from ticketing.field_rules import Rule
 from ticketing.i18n import ROLE_LABELS
 from ticketing.models import LEVELS
+
+
+def _field_choices() -> list[tuple[int, str]]:
+    from ticketing.reports import category_labels
+
+    labels = category_labels(str(get_locale() or "id"))
+    return sorted(((int(k), v) for k, v in labels.items()), key=lambda kv: kv[1])
 
 
 def _role_choices() -> list[tuple[str, str]]:
@@ -31,10 +46,14 @@ class UserForm(FlaskForm):
             "District (e.g. 52.01) or province (e.g. 52); empty for a national administrator."
         ),
     )
+    fields = SelectMultipleField(
+        _l("Fields of expertise (experts only)"), coerce=int, validators=[Optional()]
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = _role_choices()
+        self.fields.choices = _field_choices()
 
 
 class UserEditForm(FlaskForm):

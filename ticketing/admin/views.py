@@ -41,9 +41,11 @@ from ticketing.models import (
 )
 from ticketing.params import bounded_int, page_number
 from ticketing.services import api_tokens, imports
+from ticketing.services import consultations as consultation_service
 from ticketing.services import dashboards as dashboard_service
 from ticketing.services import schools as school_service
 from ticketing.services import users as user_service
+from ticketing.vocabulary import Role
 
 _SESSION_KEY = "admin_imports"
 
@@ -146,6 +148,8 @@ def user_new() -> Response | str:
             role=form.role.data or "",
             region_code=form.region.data,
         )
+        if user.role == Role.EXPERT and form.fields.data:
+            consultation_service.set_fields(user, form.fields.data)
         db.session.commit()
         return _show_link(user, link)
     return render_template("admin/user_new.html", form=form)

@@ -54,6 +54,7 @@ COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
     ("overdue", _l("Overdue"), "int", {"overdue": "1"}),
     ("median_age_days", _l("Median age of open tickets (days)"), "days", {"open": "1"}),
     ("escalated_share", _l("Escalated to the province"), "share", {"escalated": "1"}),
+    ("referred_share", _l("Referred to the central PMO (share)"), "share", {"referred": "1"}),
     ("district_share", _l("Resolved by the district"), "share", {"resolved_by": "district"}),
     ("reopen_rate", _l("Reopen rate (fixes rejected)"), "share", {"reopened": "1"}),
     ("verified", _l("Verified in the period"), "int", {"state": "verified"}),
@@ -253,6 +254,7 @@ def national() -> str:
     table = _sorted(table)
     return render_template(
         "dashboard/national.html",
+        consultations=reports.consultation_figures(scope, _locale()),
         table=_cells(table, "province", {}, filters, True),
         categories=_cells(categories, "category", {}, filters, True),
         chart=_chart_data(table, categories, trend),
@@ -299,6 +301,7 @@ def province(code: str) -> BaseResponse | str:
     can_publish = permissions.can_publish_dashboard(user, province.code)
     return render_template(
         "dashboard/province.html",
+        consultations=reports.consultation_figures(scope, _locale()),
         province=province,
         table=_cells(table, "district", {"province": province.code}, filters, True),
         categories=_cells(categories, "category", {"province": province.code}, filters, True),
@@ -327,6 +330,7 @@ def district(code: str) -> str:
     schools = _sorted(schools)
     return render_template(
         "dashboard/district.html",
+        consultations=reports.consultation_figures(scope, _locale()),
         district=district,
         table=_cells(schools, "school", {"district": district.code}, filters, True),
         categories=_cells(categories, "category", {"district": district.code}, filters, True),

@@ -21,6 +21,7 @@ from ticketing.workflow import TicketWorkflow
 GUARD_LABELS = {
     "resolved_by_district": _l("if the district resolved it"),
     "resolved_by_province": _l("if the province resolved it"),
+    "resolved_by_central": _l("if the central PMO resolved it"),
 }
 
 

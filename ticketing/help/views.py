@@ -51,6 +51,28 @@ ROLE_HELP: dict[Role, list[object]] = {
             "Resolve an escalated ticket and write down what was done, or return it to the"
             " district with guidance."
         ),
+        _l(
+            "If the province cannot solve an escalated ticket, refer it to the central PMO"
+            " and explain why."
+        ),
+    ],
+    Role.CENTRAL_PMO: [
+        _l(
+            "Your list shows the tickets the provinces referred to you, from every province."
+            " A ticket you resolve goes to the facilitator for verification; if the fix is"
+            " rejected, it comes back to you."
+        ),
+        _l(
+            "Resolve a referred ticket and write down what was done, or return it to the"
+            " province with guidance."
+        ),
+    ],
+    Role.EXPERT: [
+        _l(
+            "A PMO officer may ask you, as a Widyaprada or resource person, about a ticket of"
+            " your field. You see only the tickets you were asked about; answer in writing, and"
+            " add a follow-up if something changes. The ticket stays with the officer."
+        ),
     ],
     Role.ADMIN: [
         _l(

@@ -3,6 +3,7 @@
 from ticketing.models.api_token import ApiToken
 from ticketing.models.audit import AdminLogEntry
 from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
+from ticketing.models.consultation import Consultation, ConsultationEvent, ExpertField
 from ticketing.models.link import (
     DUPLICATE,
     LINK_KINDS,
@@ -51,8 +52,11 @@ __all__ = [
     "Attachment",
     "Category",
     "Comment",
+    "Consultation",
+    "ConsultationEvent",
     "DayOff",
     "District",
+    "ExpertField",
     "Notification",
     "OutboxMessage",
     "Province",

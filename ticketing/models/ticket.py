@@ -70,6 +70,8 @@ class Ticket(db.Model):  # type: ignore[name-defined]
         Index("ix_tickets_assignee_state", "assignee_id", "state"),
         Index("ix_tickets_school_id", "school_id", "id"),
         Index("ix_tickets_state_due_at", "state", "due_at"),
+        # The central PMO's scope: tickets that are or were referred (few among many).
+        Index("ix_tickets_referral_count_id", "referral_count", "id"),
         # Dashboards aggregate a province or district: on PostgreSQL an index-only scan.
         Index(
             "ix_tickets_dashboard",
@@ -109,6 +111,8 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     resolved_tier: Mapped[str | None] = mapped_column(String(8))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     escalation_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How often the province referred it to the central PMO (central sees those with > 0).
+    referral_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     state_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

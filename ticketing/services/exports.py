@@ -30,12 +30,13 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 TICKET_FIELDS = (
     "number", "created_at", "state", "province", "district", "npsn", "school", "level",
-    "cohort", "category", "title", "escalations", "reopens", "resolved_tier", "due_at",
+    "cohort", "category", "title", "escalations", "referrals", "reopens", "resolved_tier", "due_at",
     "closed_at",
 )  # fmt: skip
 TABLE_FIELDS = (
     "code", "name", "total", *OPEN_STATES, "open_total",
-    "overdue", "median_age_days", "escalated_share", "district_share", "reopen_rate",
+    "overdue", "median_age_days", "escalated_share", "referred_share", "district_share",
+    "reopen_rate",
     "verified", "median_days_to_verify", "within_deadline", "compliance",
 )  # fmt: skip
 
@@ -49,6 +50,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "code": "Kode", "name": "Nama", "total": "Jumlah tiket", "open_total": "Terbuka",
         "overdue": "Terlambat", "median_age_days": "Median umur tiket terbuka (hari)",
         "escalated_share": "Porsi dieskalasi ke provinsi",
+        "referred_share": "Porsi dirujuk ke PMO Pusat", "referrals": "Jumlah rujukan ke pusat",
         "district_share": "Porsi diselesaikan kabupaten/kota",
         "reopen_rate": "Tingkat dibuka kembali", "verified": "Terverifikasi dalam periode",
         "median_days_to_verify": "Median hari sampai terverifikasi",
@@ -64,6 +66,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "code": "Code", "name": "Name", "total": "Tickets", "open_total": "Open",
         "overdue": "Overdue", "median_age_days": "Median age of open tickets (days)",
         "escalated_share": "Share escalated to the province",
+        "referred_share": "Share referred to the central PMO", "referrals": "Referrals to central",
         "district_share": "Share resolved by the district", "reopen_rate": "Reopen rate",
         "verified": "Verified in the period", "median_days_to_verify": "Median days to verify",
         "within_deadline": "Handled within the deadline", "compliance": "SLA compliance",
@@ -112,7 +115,7 @@ def _ticket_values(ticket: Ticket, states: dict[str, str], zone: ZoneInfo,
         ticket.number, _local(ticket.created_at, zone), states[ticket.state],
         ticket.province.name, ticket.district.name, school.npsn, school.name, school.level,
         school.cohort, categories.get(str(ticket.category_id), ""), ticket.title,
-        ticket.escalation_count, ticket.reopen_count,
+        ticket.escalation_count, ticket.referral_count, ticket.reopen_count,
         states.get(ticket.resolved_tier or "", ""), _local(ticket.due_at, zone),
         _local(ticket.closed_at, zone),
     ]  # fmt: skip
@@ -188,7 +191,8 @@ def table_values(table: Table) -> list[list[Any]]:
         out.append([
             row.key, row.label, row.total, *(row.by_state[s] for s in OPEN_STATES),
             row.open_total, row.overdue, _round(row.median_age_days),
-            _round(row.escalated_share, 4), _round(row.district_share, 4),
+            _round(row.escalated_share, 4), _round(row.referred_share, 4),
+            _round(row.district_share, 4),
             _round(row.reopen_rate, 4), row.verified, _round(row.median_days_to_verify),
             row.within, _round(row.compliance, 4),
         ])  # fmt: skip

@@ -497,8 +497,8 @@ def _validate_users(
             errors.add(
                 line,
                 _(
-                    "Unknown role “%(value)s”: use fasilitator, pmo_kabupaten, pmo_provinsi"
-                    " or admin.",
+                    "Unknown role “%(value)s”: use fasilitator, pmo_kabupaten, pmo_provinsi,"
+                    " pmo_pusat or admin.",
                     value=raw_role,
                 ),
             )
@@ -525,6 +525,13 @@ def _validate_users(
                 errors.add(line, _("Unknown district code “%(value)s”.", value=raw_region))
             else:
                 district_code, province_code = code, districts[code].province_code
+        elif role_scope == Scope.NATIONAL:
+            if raw_region:
+                errors.add(
+                    line, _("This role works for the whole country: leave the region empty.")
+                )
+            elif scope is not None:
+                errors.add(line, _("Only a national administrator can create this account."))
         elif role_scope in (Scope.PROVINCE, Scope.PROVINCE_OR_NATIONAL):
             code = normalise_district_code(raw_region)
             if not raw_region and role_scope == Scope.PROVINCE:

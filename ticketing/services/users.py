@@ -94,6 +94,13 @@ def resolve_scope(role: str, region_code: str | None) -> tuple[str | None, str |
         if district is None:
             raise InvalidInput("This role needs a valid district code.", field="region")
         return district.province_code, district.code
+    if scope == Scope.NATIONAL:
+        if code:
+            raise InvalidInput(
+                _l("This role works for the whole country: leave the region empty."),
+                field="region",
+            )
+        return None, None
     if scope == Scope.PROVINCE or (scope == Scope.PROVINCE_OR_NATIONAL and code):
         province = db.session.get(Province, code) if code else None
         if province is None:
@@ -324,10 +331,12 @@ def use_link(token: str, purpose: str, password: str) -> User:
 
 
 def active_officers(
-    *, district_code: str | None = None, province_code: str | None = None
+    *, district_code: str | None = None, province_code: str | None = None, central: bool = False
 ) -> list[User]:
-    """Active district PMO officers of a district, or province PMO officers of a province."""
-    if district_code is not None:
+    """Active officers of a district, of a province, or of the central PMO (``central``)."""
+    if central:
+        scope = User.role == TIER_ROLE[Tier.CENTRAL]
+    elif district_code is not None:
         scope = (User.role == TIER_ROLE[Tier.DISTRICT]) & (User.district_code == district_code)
     elif province_code is not None:
         scope = (User.role == TIER_ROLE[Tier.PROVINCE]) & (User.province_code == province_code)

@@ -78,6 +78,14 @@ class ReturnForm(ActionForm):
     assignee = SelectField(_l("Officer (optional)"), coerce=int, validators=[Optional()])
 
 
+class ProvinceGuidanceForm(ActionForm):
+    """return_to_province: guidance from the central PMO for the province."""
+
+    note = TextAreaField(
+        _l("Guidance for the province"), validators=[DataRequired(), Length(max=TEXT_MAX)]
+    )
+
+
 class CommentForm(FlaskForm):
     """A remark on the ticket, with optional files."""
 
@@ -93,6 +101,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "escalate": NoteActionForm,
     "resolve": ResolveForm,
     "return_to_district": ReturnForm,
+    "refer_to_central": NoteActionForm,
+    "return_to_province": ProvinceGuidanceForm,
     "verify": VerifyForm,
     "reopen": NoteActionForm,
     "withdraw": NoteActionForm,
@@ -105,6 +115,8 @@ ACTION_TITLES = {
     "escalate": _l("Escalate to the province"),
     "resolve": _l("Resolve the ticket"),
     "return_to_district": _l("Return to the district"),
+    "refer_to_central": _l("Refer to the central PMO"),
+    "return_to_province": _l("Return to the province"),
     "verify": _l("Verify the fix"),
     "reopen": _l("Reopen: not fixed"),
     "withdraw": _l("Withdraw the ticket"),
@@ -116,6 +128,8 @@ ACTION_BUTTONS = {
     "escalate": _l("Escalate"),
     "resolve": _l("Resolve"),
     "return_to_district": _l("Return to district"),
+    "refer_to_central": _l("Refer to central"),
+    "return_to_province": _l("Return to province"),
     "verify": _l("Verify"),
     "reopen": _l("Reopen"),
     "withdraw": _l("Withdraw"),

@@ -26,6 +26,7 @@ from ticketing.models import (
     TicketEvent,
     User,
 )
+from ticketing.services import consultations as consultation_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery, with_display
 
@@ -123,7 +124,7 @@ class SchoolChoice:
 class TimelineEntry:
     """One line of a ticket's history: an audit event or a comment."""
 
-    kind: str  # "event" or "comment"
+    kind: str  # "event", "comment" or "consultation" (an expert was asked, answered...)
     id: int
     when: Any
     who: User | None
@@ -172,34 +173,53 @@ def timeline(
             else ("event", attachment.event_id)
         )
         files.setdefault(key, []).append(attachment)
-    entries = [
-        TimelineEntry(
-            "event",
-            e.id,
-            e.created_at,
-            e.actor,
-            e.event,
-            e.note,
-            e.from_state,
-            e.to_state,
-            files.get(("event", e.id), []),
-        )
-        for e in events
-    ] + [
-        TimelineEntry(
-            "comment",
-            c.id,
-            c.created_at,
-            c.author,
-            None,
-            c.body,
-            None,
-            None,
-            files.get(("comment", c.id), []),
-            c.internal,
-        )
-        for c in comments
-    ]
+    entries = (
+        [
+            TimelineEntry(
+                "event",
+                e.id,
+                e.created_at,
+                e.actor,
+                e.event,
+                e.note,
+                e.from_state,
+                e.to_state,
+                files.get(("event", e.id), []),
+            )
+            for e in events
+        ]
+        + [
+            TimelineEntry(
+                "comment",
+                c.id,
+                c.created_at,
+                c.author,
+                None,
+                c.body,
+                None,
+                None,
+                files.get(("comment", c.id), []),
+                c.internal,
+            )
+            for c in comments
+        ]
+        + [
+            TimelineEntry(
+                "consultation",
+                r.id,
+                r.created_at,
+                r.actor,
+                r.event,
+                r.note,
+                r.from_state,
+                r.to_state,
+                [],
+            )
+            for r in (
+                [] if after_event_id is not None else consultation_service.timeline_rows(ticket)
+            )
+        ]
+    )
     entries.sort(key=lambda entry: (entry.when, entry.kind == "comment", entry.id))
     return entries
 

@@ -25,6 +25,7 @@ from ticketing.models import (
 )
 from ticketing.params import bounded_int
 from ticketing.services import attachments as attachment_service
+from ticketing.services import consultations as consultation_service
 from ticketing.services import links as link_service
 from ticketing.services import reply_templates as template_service
 from ticketing.services import saved_views as view_service
@@ -32,6 +33,7 @@ from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery
 from ticketing.tickets import bp, queries, worklist
+from ticketing.tickets.consultation_forms import AnswerForm
 from ticketing.tickets.forms import (
     ACTION_BUTTONS,
     ACTION_FORMS,
@@ -188,6 +190,9 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         links=link_service.links_of(ticket),
         link_form=LinkForm(),
         unlink_form=UnlinkForm(),
+        answer_form=AnswerForm(),
+        consultations_of=consultation_service.of_ticket,
+        experts_for=consultation_service.experts_for,
     )
 
 
