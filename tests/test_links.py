@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.factories import World, login
@@ -122,3 +122,29 @@ def test_both_pages_show_the_link_and_officers_manage_it(app, client, world: Wor
     row = db.session.scalars(select(TicketLink)).one()
     assert client.post(f"/tickets/{new.id}/links/{row.id}/delete").status_code == 302
     assert db.session.scalars(select(TicketLink)).first() is None
+
+
+def test_raise_form_asks_about_a_recent_closed_ticket_and_links_it(client, world: World) -> None:
+    old = closed(world, days_ago=20)
+    closed(world, days_ago=200, title="Atap bocor")  # outside the 90 days, other title
+    db.session.commit()
+    login(client, world.facilitator_a)
+    form = {"school": str(world.school_a.id), "category": str(world.category.id),
+            "title": "Guru belum ada", "description": "Isi"}  # fmt: skip
+    asked = client.post("/tickets/new", data=form)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Is this the same problem" in page
+    assert old.number in page and "Atap bocor" not in page
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 2  # nothing raised
+    answered = client.post("/tickets/new", data={**form, "same_as": str(old.id)})
+    assert answered.status_code == 302
+    new = db.session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
+    assert [(x.other.id, x.kind) for x in links.links_of(new)] == [(old.id, "recurrence")]
+    # A similar title at the same school is offered even when long closed.
+    similar = client.post("/tickets/new", data={**form, "title": "atap BOCOR lagi"})
+    assert "Atap bocor" in similar.get_data(as_text=True)
+    fresh = client.post("/tickets/new", data={**form, "title": "atap bocor lagi",
+                                              "same_as": "new"})  # fmt: skip
+    assert fresh.status_code == 302
+    newest = db.session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
+    assert links.links_of(newest) == []

@@ -28,7 +28,7 @@ from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField
 
-from ticketing import permissions, reports
+from ticketing import permissions, recurrence, reports
 from ticketing.auth.access import public
 from ticketing.dashboard import bp
 from ticketing.dashboard import cache as dashboard_cache
@@ -60,13 +60,15 @@ COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
     ("escalated_share", _l("Escalated to the province"), "share", {"escalated": "1"}),
     ("district_share", _l("Resolved by the district"), "share", {"resolved_by": "district"}),
     ("reopen_rate", _l("Reopen rate (fixes rejected)"), "share", {"reopened": "1"}),
+    # Linked to the list of fixes that came back (dashboard.came_back), not the ticket list.
+    ("recurrence_rate", _l("Came back after the fix (recurrence rate)"), "share", {}),
     ("verified", _l("Verified in the period"), "int", {"state": "verified"}),
     ("median_days_to_verify", _l("Median days from raised to verified"), "days",
      {"state": "verified"}),
     # SLA (docs/sla.md): never missed a PMO deadline and not past one now, of all tickets.
     ("compliance", _l("SLA compliance (handled within the deadline)"), "share", {"sla": "met"}),
 )  # fmt: skip
-VERIFIED_COLUMNS = {"verified", "median_days_to_verify"}
+VERIFIED_COLUMNS = {"verified", "median_days_to_verify", "recurrence_rate"}
 
 
 class PublicToggleForm(FlaskForm):
@@ -134,6 +136,7 @@ def _cells(
     the loop cost more than the (cached) figures themselves.
     """
     base = url_for("tickets.index") if links else ""
+    came_back_base = url_for("dashboard.came_back") if links else ""
     number = Numbers.for_locale(_locale())
     cohort_args = filters.list_args()
     verified_args = filters.list_args(verified=True)
@@ -154,7 +157,8 @@ def _cells(
             href = None
             if links:
                 parts = (row_parts[name in VERIFIED_COLUMNS], column_part)
-                href = f"{base}?{'&'.join(p for p in parts if p)}"
+                page = came_back_base if name == "recurrence_rate" else base
+                href = f"{page}?{'&'.join(p for p in parts if p)}"
             cells.append(_cell(number(getattr(row, name), kind), href))
         out.append((row, Markup("").join(cells)))
     return out
@@ -229,13 +233,25 @@ def _remember(kind: str, scope: Select[Any], filters: reports.Filters,
     return dashboard_cache.remember(key, compute)
 
 
+def _came_back(tables: tuple[reports.Table, reports.Table], scope: Select[Any],
+               filters: reports.Filters, timezone: str,
+               groups: tuple[Any, Any]) -> tuple[reports.Table, reports.Table]:  # fmt: skip
+    """The recurrence rate (ticketing/recurrence.py) on each table, beside the reopen rate."""
+    for table, group in zip(tables, groups, strict=True):
+        recurrence.fill(table, recurrence.counts_by(scope, filters, timezone, group))
+    return tables
+
+
 def _province_figures(kind: str, scope: Select[Any], province: Province,
                       filters: reports.Filters) -> Figures:  # fmt: skip
     locale = _locale()
+    tz = province.timezone
+    groups = (Ticket.district_code, Ticket.category_id)
     return _remember(
         kind, scope, filters,
-        lambda: (*reports.province_tables(scope, province, filters, locale),
-                 reports.monthly_trend(scope, filters, province.timezone)),
+        lambda: (*_came_back(reports.province_tables(scope, province, filters, locale),
+                             scope, filters, tz, groups),
+                 reports.monthly_trend(scope, filters, tz)),
     )  # fmt: skip
 
 
@@ -269,7 +285,8 @@ def national() -> str:
     locale = _locale()
     table, categories, trend = _remember(
         "national", scope, filters,
-        lambda: (*reports.national_tables(scope, filters, locale),
+        lambda: (*_came_back(reports.national_tables(scope, filters, locale), scope, filters,
+                             "Asia/Jakarta", (Ticket.province_code, Ticket.category_id)),
                  reports.monthly_trend(scope, filters, "Asia/Jakarta")),
     )  # fmt: skip
     table = _sorted(table)
@@ -348,7 +365,8 @@ def district(code: str) -> str:
     locale = _locale()
     schools, categories, trend = _remember(
         "district", scope, filters,
-        lambda: (*reports.district_tables(scope, district, filters, locale),
+        lambda: (*_came_back(reports.district_tables(scope, district, filters, locale), scope,
+                             filters, timezone, (Ticket.school_id, Ticket.category_id)),
                  reports.monthly_trend(scope, filters, timezone)),
     )  # fmt: skip
     schools = _sorted(schools)
@@ -362,6 +380,32 @@ def district(code: str) -> str:
         can_see_province=permissions.can_view_province_dashboard(user, district.province_code),
         **_common(filters),
     )
+
+
+@bp.route("/dashboard/came-back")
+def came_back() -> str:
+    """The fixes that came back as a new ticket (behind the recurrence rate), in scope."""
+    user = _user()
+    if not permissions.has_dashboards(user):
+        abort(403)
+    args = request.args
+    filters = reports.Filters(
+        date_from=reports._date(args.get("verified_from")),
+        date_to=reports._date(args.get("verified_to")),
+        category=reports.parse_int(args.get("category")),
+        level=args.get("level") if args.get("level") in LEVELS else None,
+        cohort=reports.parse_int(args.get("cohort")),
+    )
+    scope = permissions.visible_tickets(user)
+    for name, column, size in (("province", Ticket.province_code, 2),
+                               ("district", Ticket.district_code, 5)):  # fmt: skip
+        if args.get(name):
+            scope = scope.where(column == str(args[name])[:size])
+    school = reports.parse_int(args.get("school"))
+    if school is not None:
+        scope = scope.where(Ticket.school_id == school)
+    pairs = recurrence.came_back(scope, filters, user_timezone(user))
+    return render_template("dashboard/came_back.html", pairs=pairs, filters=filters)
 
 
 @bp.route("/dashboard/province/<code>/public", methods=["POST"])

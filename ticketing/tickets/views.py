@@ -35,7 +35,7 @@ from ticketing.tickets.forms import (
     CommentForm,
     RaiseForm,
 )
-from ticketing.tickets.link_forms import LinkForm, UnlinkForm
+from ticketing.tickets.link_forms import LinkForm, UnlinkForm, recurrence_answer
 
 Rendered = tuple[str, int]
 
@@ -102,6 +102,16 @@ def new() -> Response | str | Rendered:
             category = db.session.get(Category, form.category.data)
             if school is None or category is None:
                 raise InvalidInput("Choose a school and a category.")
+            # A problem that may have come back: ask before raising (tickets/_recurrence.html).
+            candidates = (
+                link_service.recurrence_candidates(school, category, form.title.data or "")
+                if permissions.can_raise_for(user, school)
+                else []
+            )
+            answered, same_as = recurrence_answer(candidates)
+            if candidates and not answered:
+                db.session.rollback()
+                return render_template("tickets/new.html", form=form, candidates=candidates)
             ticket = ticket_service.raise_ticket(
                 user,
                 school=school,
@@ -110,6 +120,8 @@ def new() -> Response | str | Rendered:
                 description=form.description.data or "",
                 files=uploads,
             )
+            if same_as is not None:
+                link_service.link(ticket, same_as, kind="recurrence", actor=user)
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()

@@ -1,0 +1,170 @@
+"""Figures as of a past moment, reconstructed from the audit trail (ticket_events).
+
+A ticket's state at a moment T is the ``to_state`` of its last state-changing audit row
+written at or before T (link and hand-over rows keep the state and are skipped); a ticket
+with no row by then did not exist yet. So a report printed in March for 16 January shows
+what was open on 16 January, whatever happened since.
+
+The interface is a few functions over a scope (a Select of tickets, as in reports.py):
+``moment_of`` (a local day -> the UTC moment at its end), ``states_at`` (one row per
+ticket: state and when it entered it), ``open_by`` (open tickets per group and state) and
+``overdue_by``. Rollup tables (issue 15) may later answer ``open_by`` for whole days
+without changing its callers.
+
+Limits, written down in docs/dashboard.md: the district is the ticket's current one (a
+school that moved district counts where it is now), and "overdue as of" uses today's
+deadline settings and calendar.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from ticketing import sla
+from ticketing.extensions import db
+from ticketing.models import OPEN_STATES, Ticket, TicketEvent
+
+
+def moment_of(day: date, timezone: str) -> datetime:
+    """The end of the local ``day`` (next local midnight) as naive UTC: 'as of 16 January'."""
+    local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def parse_day(value: Any) -> date | None:
+    """An ISO day from a query string (2023-01-16), within the programme's years; else None."""
+    try:
+        day = date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    if day is None or not date(2000, 1, 1) <= day <= date(2099, 12, 31):
+        return None
+    return day
+
+
+def _changes_state() -> Any:
+    return or_(TicketEvent.from_state.is_(None), TicketEvent.from_state != TicketEvent.to_state)
+
+
+def states_at(scope: Select[Any], moment: datetime) -> Any:
+    """A subquery: per ticket of the scope that existed at ``moment``, its state then and
+    when it entered that state (columns ticket_id, state, entered_at)."""
+    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
+    last = (
+        select(TicketEvent.ticket_id, func.max(TicketEvent.id).label("event_id"))
+        .where(TicketEvent.created_at < moment, _changes_state(), TicketEvent.ticket_id.in_(ids))
+        .group_by(TicketEvent.ticket_id)
+        .subquery("last_change")
+    )
+    return (
+        select(
+            last.c.ticket_id,
+            TicketEvent.to_state.label("state"),
+            TicketEvent.created_at.label("entered_at"),
+        )
+        .join(TicketEvent, TicketEvent.id == last.c.event_id)
+        .subquery("state_at")
+    )
+
+
+def open_by(scope: Select[Any], moment: datetime, group: Any) -> dict[str, dict[str, int]]:
+    """Open tickets at ``moment`` per value of ``group`` (a Ticket column) and state."""
+    at = states_at(scope, moment)
+    query = (
+        select(group.label("k"), at.c.state, func.count().label("n"))
+        .select_from(at)
+        .join(Ticket, Ticket.id == at.c.ticket_id)
+        .where(at.c.state.in_(OPEN_STATES))
+        .group_by(group, at.c.state)
+    )
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OPEN_STATES, 0))
+    for row in db.session.execute(query):
+        out[str(row.k)][row.state] = int(row.n)
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    """One ticket open at the moment: its group key, state then and since when."""
+
+    ticket_id: int
+    key: str
+    state: str
+    entered_at: datetime
+
+
+def open_tickets(scope: Select[Any], moment: datetime, group: Any) -> list[OpenTicket]:
+    """Every ticket open at ``moment`` with its state then (for overdue and oldest lists)."""
+    at = states_at(scope, moment)
+    query = (
+        select(at.c.ticket_id, group.label("k"), at.c.state, at.c.entered_at)
+        .select_from(at)
+        .join(Ticket, Ticket.id == at.c.ticket_id)
+        .where(at.c.state.in_(OPEN_STATES))
+    )
+    return [
+        OpenTicket(int(r.ticket_id), str(r.k), r.state, r.entered_at)
+        for r in db.session.execute(query)
+    ]
+
+
+def overdue_by(scope: Select[Any], moment: datetime, group: Any) -> dict[str, int]:
+    """Tickets open and past the deadline of their state at ``moment``, per group.
+
+    The deadline is the state's working days (today's settings) counted from when the
+    ticket entered that state, in its province's calendar, as sla.deadline_for does.
+    """
+    at = states_at(scope, moment)
+    query = (
+        select(
+            group.label("k"), at.c.state, at.c.entered_at, Ticket.province_code, Ticket.category_id
+        )
+        .select_from(at)
+        .join(Ticket, Ticket.id == at.c.ticket_id)
+        .where(at.c.state.in_(sla.SLA_STATES))
+    )
+    days: dict[tuple[str, int, str], int] = {}
+    out: dict[str, int] = defaultdict(int)
+    for row in db.session.execute(query):
+        key = (row.province_code, row.category_id, row.state)
+        if key not in days:
+            days[key] = sla.deadline_days(*key)
+        due = sla.add_working_days(row.entered_at, days[key], row.province_code)
+        if due < moment:
+            out[str(row.k)] += 1
+    return dict(out)
+
+
+def state_counts(scope: Select[Any], moment: datetime) -> dict[str, int]:
+    """Every state (open and closed) at ``moment`` over the whole scope."""
+    at = states_at(scope, moment)
+    query = select(at.c.state, func.count()).select_from(at).group_by(at.c.state)
+    return {state: int(n) for state, n in db.session.execute(query)}
+
+
+def events_between(scope: Select[Any], low: datetime, high: datetime, group: Any,
+                   events: Sequence[str]) -> dict[str, dict[str, int]]:  # fmt: skip
+    """How many audit rows of each event were written in [low, high), per group."""
+    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
+    query = (
+        select(group.label("k"), TicketEvent.event, func.count().label("n"))
+        .select_from(TicketEvent)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(
+            and_(TicketEvent.created_at >= low, TicketEvent.created_at < high),
+            TicketEvent.event.in_(list(events)),
+            TicketEvent.ticket_id.in_(ids),
+        )
+        .group_by(group, TicketEvent.event)
+    )
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(events, 0))
+    for row in db.session.execute(query):
+        out[str(row.k)][row.event] = int(row.n)
+    return dict(out)
