@@ -168,3 +168,39 @@ def events_between(scope: Select[Any], low: datetime, high: datetime, group: Any
     for row in db.session.execute(query):
         out[str(row.k)][row.event] = int(row.n)
     return dict(out)
+
+
+def oldest_open(scope: Select[Any], moment: datetime, limit: int = 10) -> list[Ticket]:
+    """The tickets open at ``moment`` that were raised earliest."""
+    at = states_at(scope, moment)
+    query = (
+        select(Ticket)
+        .join(at, at.c.ticket_id == Ticket.id)
+        .where(at.c.state.in_(OPEN_STATES))
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def reopened_most(scope: Select[Any], moment: datetime, limit: int = 10,
+                  ) -> list[tuple[Ticket, int]]:  # fmt: skip
+    """The tickets reopened most often before ``moment``, with how often."""
+    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
+    counts = (
+        select(TicketEvent.ticket_id, func.count().label("n"))
+        .where(
+            TicketEvent.event == "reopen",
+            TicketEvent.created_at < moment,
+            TicketEvent.ticket_id.in_(ids),
+        )
+        .group_by(TicketEvent.ticket_id)
+        .subquery("reopens")
+    )
+    query = (
+        select(Ticket, counts.c.n)
+        .join(counts, counts.c.ticket_id == Ticket.id)
+        .order_by(counts.c.n.desc(), Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return [(ticket, int(n)) for ticket, n in db.session.execute(query)]

@@ -262,3 +262,10 @@ def may_link_any(user: Any, ticket: Ticket) -> bool:
     if not _is_user(user) or not can_view(user, ticket):
         return False
     return user.role in (DISTRICT_PMO, PROVINCE_PMO) and _works_on(user, ticket)
+
+
+def can_send_meeting_report(user: Any, province_code: str) -> bool:
+    """Province PMO and administrators of the province send its meeting report by e-mail."""
+    if not _is_user(user) or user.role not in (PROVINCE_PMO, ADMIN):
+        return False
+    return user.is_national or user.province_code == province_code

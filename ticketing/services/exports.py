@@ -34,8 +34,10 @@ TICKET_FIELDS = (
 TABLE_FIELDS = (
     "code", "name", "total", "raised", "assigned", "escalated", "resolved", "open_total",
     "overdue", "median_age_days", "escalated_share", "district_share", "reopen_rate",
-    "verified", "median_days_to_verify", "within_deadline", "compliance",
+    "verified", "median_days_to_verify", "within_deadline", "compliance", "recurrence_rate",
 )  # fmt: skip
+# A table field's Row attribute, where the names differ.
+_ROW_ATTRIBUTES = {"code": "key", "name": "label", "within_deadline": "within"}
 
 HEADERS: dict[str, dict[str, str]] = {
     "id": {
@@ -54,6 +56,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "median_days_to_verify": "Median hari sampai terverifikasi",
         "within_deadline": "Ditangani dalam tenggat",
         "compliance": "Kepatuhan tenggat (SLA)",
+        "recurrence_rate": "Tingkat muncul kembali setelah diperbaiki",
     },
     "en": {
         "number": "Number", "created_at": "Raised", "state": "State", "province": "Province",
@@ -69,6 +72,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "district_share": "Share resolved by the district", "reopen_rate": "Reopen rate",
         "verified": "Verified in the period", "median_days_to_verify": "Median days to verify",
         "within_deadline": "Handled within the deadline", "compliance": "SLA compliance",
+        "recurrence_rate": "Recurrence rate (came back after the fix)",
     },
 }  # fmt: skip
 STATE_NAMES: dict[str, dict[str, str]] = {
@@ -193,7 +197,7 @@ def table_values(table: Table) -> list[list[Any]]:
             row.resolved, row.open_total, row.overdue, _round(row.median_age_days),
             _round(row.escalated_share, 4), _round(row.district_share, 4),
             _round(row.reopen_rate, 4), row.verified, _round(row.median_days_to_verify),
-            row.within, _round(row.compliance, 4),
+            row.within, _round(row.compliance, 4), _round(row.recurrence_rate, 4),
         ])  # fmt: skip
     return out
 
@@ -203,12 +207,22 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 
 def export_table(table: Table, fmt: str, *, locale: str = "id",
-                 name: str = "dasbor", total_label: str = "") -> Export:  # fmt: skip
-    """A dashboard table (its rows and the total) as CSV or XLSX."""
+                 name: str = "dasbor", total_label: str = "",
+                 hidden: set[tuple[str, str]] | None = None) -> Export:  # fmt: skip
+    """A dashboard table (its rows and the total) as CSV or XLSX.
+
+    ``hidden``: (row key, Row attribute) cells written as "<5" (the public view's rule).
+    """
     _check(fmt)
     table.total.label = total_label or ("Total" if locale == "en" else "Jumlah")
     head = headers(TABLE_FIELDS, locale)
     values = table_values(table)
+    if hidden:
+        attributes = [_ROW_ATTRIBUTES.get(f, f) for f in TABLE_FIELDS]
+        for row, line in zip([*table.rows, table.total], values, strict=True):
+            for i, attribute in enumerate(attributes):
+                if (row.key, attribute) in hidden:
+                    line[i] = "<5"
     if fmt == "csv":
         body = "\ufeff".encode() + b"".join(_csv_line(v) for v in [head, *values])
         return Export(body, "text/csv; charset=utf-8", f"{name}.csv")
