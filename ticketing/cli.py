@@ -86,7 +86,7 @@ def users_create(
             email=email, name=name, role=role, region_code=region, password=password or None
         )
     except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(str(exc.message)) from exc
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role}).")
 

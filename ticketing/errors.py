@@ -10,10 +10,21 @@ class ServiceError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
+    def __init__(self, message: Any, **details: Any) -> None:
+        # ``message`` is a lazy string (``_l("... %(x)s", x=...)``) born translatable, or a
+        # plain English msgid of the catalogue; ``text`` is it in the current language.
+        super().__init__(str(message))
         self.message = message
         self.details = details
+
+    @property
+    def text(self) -> str:
+        """The message in the current language."""
+        if isinstance(self.message, str):
+            from flask_babel import gettext
+
+            return gettext(self.message)
+        return str(self.message)
 
 
 class InvalidInput(ServiceError):

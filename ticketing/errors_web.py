@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> tuple[Response | str, int]:
         db.session.rollback()
-        return error_response(exc.status_code, _(exc.message))
+        return error_response(exc.status_code, exc.text)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:

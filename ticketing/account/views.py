@@ -27,7 +27,7 @@ def _use_link(token: str, purpose: str) -> Response | tuple[str, int] | str:
         try:
             user_service.use_link(token, purpose, form.password.data or "")
         except InvalidInput as exc:
-            form.password.errors.append(_(exc.message))
+            form.password.errors.append(exc.text)
         else:
             db.session.commit()
             flash(_("Your password is set. Please sign in."), "info")
@@ -83,7 +83,7 @@ def password() -> Response | str:
             )
         except InvalidInput as exc:
             field = form.current if exc.details.get("field") == "current" else form.password
-            field.errors = [*field.errors, _(exc.message)]
+            field.errors = [*field.errors, exc.text]
         else:
             db.session.commit()
             login_user(me)  # the session token rotated: keep this browser signed in

@@ -89,7 +89,7 @@ def _run(action: Callable[[], object]) -> None:
         action()
     except ServiceError as exc:
         db.session.rollback()
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(str(exc.message)) from exc
     db.session.commit()
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField
 
-from ticketing import asof, charts, meeting, permissions, recurrence, reports
+from ticketing import asof, charts, meeting, permissions, recurrence, reports, ticket_query
 from ticketing.auth.access import public
 from ticketing.clock import utcnow
 from ticketing.dashboard import bp, present
@@ -148,8 +148,8 @@ def _cells(
     base = url_for("tickets.index") if links else ""
     came_back_base = url_for("dashboard.came_back") if links else ""
     number = Numbers.for_locale(_locale())
-    cohort_args = filters.list_args()
-    verified_args = filters.list_args(verified=True)
+    cohort_args = ticket_query.dashboard_args(filters)
+    verified_args = ticket_query.dashboard_args(filters, verified=True)
     # The column's own parameters never repeat the filters' or the row's, so the query string
     # is the row's part and the column's part joined (urlencode per cell was 10% of the page).
     column_parts = [urlencode(extra) for _name, _header, _kind, extra in columns]
@@ -216,7 +216,7 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
     ``scope_args`` None: the public view (no links; small counts hidden).
     """
     reopens, came_back, month = present.this_month(scope, timezone)
-    list_args = filters.list_args() if filters is not None else {}
+    list_args = ticket_query.dashboard_args(filters) if filters is not None else {}
 
     def href(extra: dict[str, str]) -> str | None:
         if scope_args is None:
@@ -517,8 +517,8 @@ def came_back() -> str:
         abort(403)
     args = request.args
     filters = reports.Filters(
-        date_from=reports._date(args.get("verified_from")),
-        date_to=reports._date(args.get("verified_to")),
+        date_from=asof.parse_day(args.get("verified_from")),
+        date_to=asof.parse_day(args.get("verified_to")),
         category=reports.parse_int(args.get("category")),
         level=args.get("level") if args.get("level") in LEVELS else None,
         cohort=reports.parse_int(args.get("cohort")),
@@ -708,19 +708,15 @@ def export_district(code: str, fmt: str) -> Response:
     return _send(exports.export_table(table, _format(fmt), locale=_locale(), name=name))
 
 
-def ticket_query(user: User) -> Select[Any]:
-    """The user's visible tickets narrowed by the list parameters of docs/dashboard.md."""
-    return reports.filter_tickets(
-        permissions.visible_tickets(user), request.args, user_timezone(user)
-    )
-
-
 @bp.route("/dashboard/export/tickets.<fmt>")
 def export_tickets(fmt: str) -> Response:
-    """The filtered ticket list (same parameters as the list) as CSV (streamed) or XLSX."""
+    """The ticket list as CSV (streamed) or XLSX: the list's parameters, the list's tickets."""
     user = _user()
     export = exports.export_tickets(
-        ticket_query(user), _format(fmt), locale=_locale(), timezone=user_timezone(user)
+        ticket_query.tickets_for(user, request.args),
+        _format(fmt),
+        locale=_locale(),
+        timezone=user_timezone(user),
     )
     return _send(export)
 

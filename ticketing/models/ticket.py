@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
@@ -59,6 +60,10 @@ class Ticket(db.Model):  # type: ignore[name-defined]
             name="resolved_tier",
         ),
         CheckConstraint("reopen_count >= 0", name="reopen_count"),
+        # A repeated raise (a retried or doubled submission) carries the same key: one ticket.
+        UniqueConstraint(
+            "facilitator_id", "idempotency_key", name="uq_tickets_facilitator_idempotency_key"
+        ),
         # The scoped lists read newest first by id within a district or province.
         Index("ix_tickets_district_state_id", "district_code", "state", "id"),
         Index("ix_tickets_district_id", "district_code", "id"),
@@ -105,6 +110,8 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     # How many PMO deadlines (raised, assigned, escalated) this ticket has missed (SLA compliance).
     sla_breaches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Sent by the raise form (one per form render or offline submission) and the API.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
     __mapper_args__ = {"version_id_col": version_id}
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -94,6 +95,15 @@ def next_ticket_number(year: int) -> str:
     return f"ESK-{year}-{value:06d}"
 
 
+IDEMPOTENCY_KEY_MAX = 64
+
+
+def _by_key(actor: User, key: str) -> Ticket | None:
+    return db.session.execute(
+        select(Ticket).where(Ticket.facilitator_id == actor.id, Ticket.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
 def raise_ticket(
     actor: User,
     *,
@@ -102,8 +112,23 @@ def raise_ticket(
     title: str,
     description: str,
     files: Sequence[Upload] = (),
+    idempotency_key: str | None = None,
 ) -> Ticket:
-    """A facilitator files a problem (with optional evidence); it goes to the school's district."""
+    """A facilitator files a problem (with optional evidence); it goes to the school's district.
+
+    ``idempotency_key`` (unique per facilitator) makes a repeat safe: a second raise with the
+    same key returns the ticket the first one made and changes nothing, also under a race.
+    """
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > IDEMPOTENCY_KEY_MAX:
+            raise InvalidInput(
+                _l("The idempotency key is longer than %(n)d characters.", n=IDEMPOTENCY_KEY_MAX),
+                field="idempotency_key",
+            )
+        existing = _by_key(actor, key)
+        if existing is not None:
+            return existing
     if not permissions.can_raise_for(actor, school):
         raise PermissionDenied("You can raise tickets only for schools assigned to you.")
     if not category.active:
@@ -111,23 +136,35 @@ def raise_ticket(
     title = _text(title, "title", required=True, limit=TITLE_MAX)
     description = _text(description, "description", required=True)
     now = utcnow()
-    ticket = Ticket(
-        number=next_ticket_number(now.year),
-        school=school,
-        district_code=school.district_code,
-        province_code=school.province_code,
-        category=category,
-        facilitator=actor,
-        title=title,
-        description=description,
-        created_at=now,
-        updated_at=now,
-        state_changed_at=now,
-    )
-    bind(ticket)  # sets the initial state without an audit row; the service writes it
-    db.session.add(ticket)
-    row = ticket.append_event(event="raise", from_state=None, to_state=ticket.state, actor=actor)
-    db.session.flush()
+    try:
+        # A savepoint: a concurrent raise with the same key (PostgreSQL waits on the unique
+        # index, then refuses ours) rolls back only this insert and its ticket number.
+        with db.session.begin_nested():
+            ticket = Ticket(
+                number=next_ticket_number(now.year),
+                school=school,
+                district_code=school.district_code,
+                province_code=school.province_code,
+                category=category,
+                facilitator=actor,
+                title=title,
+                description=description,
+                created_at=now,
+                updated_at=now,
+                state_changed_at=now,
+                idempotency_key=key,
+            )
+            bind(ticket)  # sets the initial state without an audit row; the service writes it
+            db.session.add(ticket)
+            row = ticket.append_event(
+                event="raise", from_state=None, to_state=ticket.state, actor=actor
+            )
+            db.session.flush()
+    except IntegrityError:
+        existing = _by_key(actor, key) if key is not None else None
+        if existing is None:
+            raise
+        return existing
     _store_files(ticket, files, actor=actor, event=row)
     _run_hooks(Change(ticket, "raise", None, ticket.state, actor))
     return ticket

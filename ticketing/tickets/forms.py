@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
@@ -22,6 +24,8 @@ class RaiseForm(FlaskForm):
         _l("Description"), validators=[DataRequired(), Length(max=TEXT_MAX)]
     )
     files = MultipleFileField(_l("Evidence (photos or documents)"), description=FILES_HELP)
+    # One key per rendered form (and per offline submission): a repeat returns the same ticket.
+    idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex, validators=[Length(max=64)])
 
 
 class ActionForm(FlaskForm):
