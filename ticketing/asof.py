@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from ticketing import sla
 from ticketing.extensions import db
@@ -115,12 +116,40 @@ def open_tickets(scope: Select[Any], moment: datetime, group: Any) -> list[OpenT
     ]
 
 
-def overdue_by(scope: Select[Any], moment: datetime, group: Any) -> dict[str, int]:
+class Deadlines:
+    """Deadlines by (province, category, state, local day entered), looked up once each.
+
+    A deadline depends only on the local day a state was entered and the state's working
+    days, so a province's thousands of open tickets need a few hundred calendar walks.
+    Share one instance across the calls of one report.
+    """
+
+    def __init__(self) -> None:
+        self.days: dict[tuple[str, int, str], int] = {}
+        self.due: dict[tuple[str, int, date], datetime] = {}
+
+    def of(self, province_code: str, category_id: int, state: str,
+           entered_at: datetime) -> datetime:  # fmt: skip
+        """When the ticket's time in ``state`` ran out, having entered it at ``entered_at``."""
+        key = (province_code, category_id, state)
+        if key not in self.days:
+            self.days[key] = sla.deadline_days(*key)
+        days = self.days[key]
+        day = sla.calendar_for(province_code).local(entered_at).date()
+        due_key = (province_code, days, day)
+        if due_key not in self.due:
+            self.due[due_key] = sla.add_working_days(entered_at, days, province_code)
+        return self.due[due_key]
+
+
+def overdue_by(scope: Select[Any], moment: datetime, group: Any,
+               deadlines: Deadlines | None = None) -> dict[str, int]:  # fmt: skip
     """Tickets open and past the deadline of their state at ``moment``, per group.
 
     The deadline is the state's working days (today's settings) counted from when the
     ticket entered that state, in its province's calendar, as sla.deadline_for does.
     """
+    deadlines = deadlines or Deadlines()
     at = states_at(scope, moment)
     query = (
         select(
@@ -130,13 +159,9 @@ def overdue_by(scope: Select[Any], moment: datetime, group: Any) -> dict[str, in
         .join(Ticket, Ticket.id == at.c.ticket_id)
         .where(at.c.state.in_(sla.SLA_STATES))
     )
-    days: dict[tuple[str, int, str], int] = {}
     out: dict[str, int] = defaultdict(int)
     for row in db.session.execute(query):
-        key = (row.province_code, row.category_id, row.state)
-        if key not in days:
-            days[key] = sla.deadline_days(*key)
-        due = sla.add_working_days(row.entered_at, days[key], row.province_code)
+        due = deadlines.of(row.province_code, row.category_id, row.state, row.entered_at)
         if due < moment:
             out[str(row.k)] += 1
     return dict(out)
@@ -177,6 +202,7 @@ def oldest_open(scope: Select[Any], moment: datetime, limit: int = 10) -> list[T
         select(Ticket)
         .join(at, at.c.ticket_id == Ticket.id)
         .where(at.c.state.in_(OPEN_STATES))
+        .options(joinedload(Ticket.district), joinedload(Ticket.school))
         .order_by(Ticket.created_at, Ticket.id)
         .limit(limit)
     )
@@ -200,6 +226,7 @@ def reopened_most(scope: Select[Any], moment: datetime, limit: int = 10,
     query = (
         select(Ticket, counts.c.n)
         .join(counts, counts.c.ticket_id == Ticket.id)
+        .options(joinedload(Ticket.district), joinedload(Ticket.school))
         .order_by(counts.c.n.desc(), Ticket.created_at, Ticket.id)
         .limit(limit)
     )

@@ -62,23 +62,51 @@ class Line:
         return self.now[name] - self.before[name]
 
 
+@dataclass(frozen=True)
+class Item:
+    """A ticket as the report lists it (plain values: a report may be cached)."""
+
+    id: int
+    number: str
+    created_at: datetime
+    district: str
+    school: str
+    title: str
+    count: int = 0  # reopens, in the "reopened most" list
+
+    @classmethod
+    def of(cls, ticket: Ticket, count: int = 0) -> Item:
+        """The values of a loaded ticket."""
+        return cls(ticket.id, ticket.number, ticket.created_at, ticket.district.name,
+                   ticket.school.name, ticket.title, count)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Place:
+    """The province of a report (plain values)."""
+
+    code: str
+    name: str
+    timezone: str
+
+
 @dataclass
 class Report:
-    """Everything the meeting report shows."""
+    """Everything the meeting report shows; plain values only, so it can be cached."""
 
-    province: Province
+    province: Place
     month: date  # first day
     end: datetime  # the moment the month's "end" figures are taken (now, for this month)
     complete: bool  # False while the month is still running
     districts: list[Line]
     categories: list[Line]
     total: Line
-    oldest: list[Ticket]
-    reopened_most: list[tuple[Ticket, int]]
+    oldest: list[Item]
+    reopened_most: list[Item]
 
 
 def _month_figures(scope: Select[Any], low: datetime, high: datetime, group: Any,
-                   ) -> dict[str, dict[str, int]]:  # fmt: skip
+                   deadlines: asof.Deadlines) -> dict[str, dict[str, int]]:  # fmt: skip
     """Per group: the month's figures from the audit trail ([low, high) in UTC)."""
     out: dict[str, dict[str, int]] = {}
 
@@ -92,7 +120,7 @@ def _month_figures(scope: Select[Any], low: datetime, high: datetime, group: Any
     for key, counts in asof.events_between(scope, low, high, group, list(_EVENTS)).items():
         for event, name in _EVENTS.items():
             line(key)[name] = counts[event]
-    for key, n in asof.overdue_by(scope, high, group).items():
+    for key, n in asof.overdue_by(scope, high, group, deadlines).items():
         line(key)["overdue"] = n
     ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
     came_back = (
@@ -113,10 +141,11 @@ def _month_figures(scope: Select[Any], low: datetime, high: datetime, group: Any
 
 
 def _lines(scope: Select[Any], bounds: tuple[datetime, datetime, datetime, datetime],
-           group: Any, labels: dict[str, str]) -> list[Line]:  # fmt: skip
+           group: Any, labels: dict[str, str], deadlines: asof.Deadlines,
+           ) -> list[Line]:  # fmt: skip
     low, high, before_low, before_high = bounds
-    now = _month_figures(scope, low, high, group)
-    before = _month_figures(scope, before_low, before_high, group)
+    now = _month_figures(scope, low, high, group, deadlines)
+    before = _month_figures(scope, before_low, before_high, group, deadlines)
     states = asof.open_by(scope, high, group)
     lines = []
     for key in sorted(set(now) | set(before) | set(labels)):
@@ -139,9 +168,10 @@ def build(scope: Select[Any], province: Province, month: date, locale: str,
     before_low = asof.moment_of(previous_month(month) - timedelta(days=1), tz)
     bounds = (low, high, before_low, low)
     district_labels = {d.code: d.name for d in province.districts}
-    districts = _lines(scoped, bounds, Ticket.district_code, district_labels)
+    deadlines = asof.Deadlines()
+    districts = _lines(scoped, bounds, Ticket.district_code, district_labels, deadlines)
     category_labels = reports.category_labels(locale)
-    categories = [c for c in _lines(scoped, bounds, Ticket.category_id, {}) if any(
+    categories = [c for c in _lines(scoped, bounds, Ticket.category_id, {}, deadlines) if any(
         c.now.values()) or any(c.before.values())]  # fmt: skip
     for line in categories:
         line.label = category_labels.get(line.key, line.key)
@@ -153,15 +183,15 @@ def build(scope: Select[Any], province: Province, month: date, locale: str,
         for state in OPEN_STATES:
             total.by_state[state] += line.by_state[state]
     return Report(
-        province=province,
+        province=Place(province.code, province.name, province.timezone),
         month=month,
         end=high,
         complete=high < now,
         districts=districts,
         categories=categories,
         total=total,
-        oldest=asof.oldest_open(scoped, high),
-        reopened_most=asof.reopened_most(scoped, high),
+        oldest=[Item.of(t) for t in asof.oldest_open(scoped, high)],
+        reopened_most=[Item.of(t, n) for t, n in asof.reopened_most(scoped, high)],
     )
 
 
@@ -226,10 +256,10 @@ def tickets_table(report: Report, locale: str) -> list[list[Any]]:
     zone = ZoneInfo(report.province.timezone)
     rows: list[list[Any]] = [[words["number"], words["raised"], words["district"],
                               words["school"], words["title"]]]  # fmt: skip
-    for ticket in report.oldest:
-        raised = exports._local(ticket.created_at, zone)
-        rows.append([ticket.number, raised.date().isoformat() if raised else "",
-                     ticket.district.name, ticket.school.name, ticket.title])  # fmt: skip
+    for item in report.oldest:
+        raised = exports._local(item.created_at, zone)
+        rows.append([item.number, raised.date().isoformat() if raised else "",
+                     item.district, item.school, item.title])  # fmt: skip
     return rows
 
 
@@ -238,8 +268,8 @@ def reopened_table(report: Report, locale: str) -> list[list[Any]]:
     words = WORDS[_lang(locale)]
     rows: list[list[Any]] = [[words["number"], words["reopens"], words["district"],
                               words["school"], words["title"]]]  # fmt: skip
-    for ticket, n in report.reopened_most:
-        rows.append([ticket.number, n, ticket.district.name, ticket.school.name, ticket.title])
+    for item in report.reopened_most:
+        rows.append([item.number, item.count, item.district, item.school, item.title])
     return rows
 
 
