@@ -148,3 +148,31 @@ def test_raise_form_asks_about_a_recent_closed_ticket_and_links_it(client, world
     assert fresh.status_code == 302
     newest = db.session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
     assert links.links_of(newest) == []
+
+
+def test_province_administrator_sets_the_recurrence_window(client, world: World) -> None:
+    from ticketing.models import AdminLogEntry, Province
+
+    old = closed(world, days_ago=40)
+    db.session.commit()
+    login(client, world.province)  # a province PMO is not an administrator
+    assert (
+        client.post("/dashboard/province/35/recurrence-window", data={"days": "30"}).status_code
+        == 403
+    )
+    client.post("/logout")
+    login(client, world.admin)
+    page = client.get("/dashboard/province/35").get_data(as_text=True)
+    assert "recurrence-window" in page
+    assert (
+        client.post("/dashboard/province/35/recurrence-window", data={"days": "30"}).status_code
+        == 302
+    )
+    assert db.session.get(Province, "35").recurrence_days == 30
+    assert db.session.scalars(select(AdminLogEntry)).one().action == "dashboard.recurrence_days"
+    assert [t.id for t in links.recurrence_candidates(world.school_a, world.category, "x")] == []
+    db.session.get(Province, "35").recurrence_days = 60
+    db.session.commit()
+    assert [t.id for t in links.recurrence_candidates(world.school_a, world.category, "x")] == [
+        old.id
+    ]

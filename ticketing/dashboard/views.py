@@ -27,7 +27,8 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import HiddenField
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
 from ticketing import asof, charts, meeting, permissions, recurrence, reports, ticket_query
 from ticketing.auth.access import public
@@ -77,6 +78,13 @@ ASOF_COLUMNS = tuple(c for c in COLUMNS if c[0] in (
 COMPACT = ("open_total", "overdue", "reopen_rate", "recurrence_rate")
 COMPACT_COLUMNS = tuple(c for c in COLUMNS if c[0] in COMPACT)
 VERIFIED_COLUMNS = {"verified", "median_days_to_verify", "recurrence_rate"}
+
+
+class RecurrenceWindowForm(FlaskForm):
+    """The province's recurrence window in days (services.dashboards.set_recurrence_days)."""
+
+    days = IntegerField(_l("Days after a close in which a new ticket may be the same problem"),
+                        validators=[InputRequired(), NumberRange(min=1, max=730)])  # fmt: skip
 
 
 class PublicToggleForm(FlaskForm):
@@ -459,6 +467,7 @@ def province(code: str) -> BaseResponse | str:
         toggle=PublicToggleForm(enabled="0" if province.public_dashboard else "1")
         if can_publish
         else None,
+        window=RecurrenceWindowForm(days=province.recurrence_days) if can_publish else None,
         **_common(filters),
     )
 
@@ -614,6 +623,23 @@ def meeting_send(code: str) -> BaseResponse:
     db.session.commit()
     flash(_("The report was sent to %(n)d officers.", n=count), "info")
     return redirect(link)
+
+
+@bp.route("/dashboard/province/<code>/recurrence-window", methods=["POST"])
+def recurrence_window(code: str) -> BaseResponse:
+    """An administrator of the province sets its recurrence window (days)."""
+    user = _user()
+    province = _province_or_404(code)
+    if not permissions.can_view_province_dashboard(user, province.code):
+        abort(404)
+    form = RecurrenceWindowForm()
+    if not form.validate_on_submit() or form.days.data is None:
+        flash(_("Choose between 1 and %(max)d days.", max=730), "error")
+        return redirect(url_for("dashboard.province", code=province.code))
+    dashboard_service.set_recurrence_days(user, province, form.days.data)
+    db.session.commit()
+    flash(_("Saved: %(days)d days.", days=province.recurrence_days), "info")
+    return redirect(url_for("dashboard.province", code=province.code))
 
 
 @bp.route("/dashboard/province/<code>/public", methods=["POST"])
