@@ -80,7 +80,7 @@ def _init_extensions(app: Flask) -> None:
 
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.filters.update(i18n.template_filters())
-    from ticketing import notifications, sla  # their ticket-change hooks register on import
+    from ticketing import notifications, sla
 
     sla.init_app(app)
     notifications.init_app(app)

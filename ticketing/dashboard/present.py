@@ -91,19 +91,11 @@ _BASES = {
     "district_share": "resolved_count", "reopen_rate": "resolves",
     "recurrence_rate": "fixes", "median_days_to_verify": "verified", "compliance": "total",
 }  # fmt: skip
-_COUNTS = (
-    "within",
-    "total",
-    "raised",
-    "assigned",
-    "escalated",
-    "resolved",
-    "open_total",
-    "overdue",
-    "verified",
-)
+_COUNTS: tuple[str, ...] = (
+    "within", "total", *OPEN_STATES, "open_total", "overdue", "verified",
+)  # fmt: skip
 # Counts that add up to another in the same row (a hidden one could be recovered).
-_ROW_GROUPS = (("raised", "assigned", "escalated", "resolved"),)
+_ROW_GROUPS: tuple[tuple[str, ...], ...] = (tuple(OPEN_STATES),)
 
 
 def hidden_cells(table: reports.Table) -> set[tuple[str, str]]:

@@ -38,7 +38,6 @@ from ticketing.dashboard import cache as dashboard_cache
 from ticketing.extensions import db
 from ticketing.i18n import STATE_LABELS, user_timezone
 from ticketing.models import (
-    DISTRICT_PMO,
     LEVELS,
     OPEN_STATES,
     Category,
@@ -49,14 +48,12 @@ from ticketing.models import (
 )
 from ticketing.services import dashboards as dashboard_service
 from ticketing.services import exports, meeting_mail
+from ticketing.vocabulary import STATE_SHORT_LABELS
 
 # The table's columns: (Row attribute, header, kind, ticket-list arguments of the cell link).
 COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
     ("total", _l("Tickets"), "int", {}),
-    ("raised", _l("Raised"), "int", {"state": "raised"}),
-    ("assigned", _l("Handled by the district"), "int", {"state": "assigned"}),
-    ("escalated", _l("At the province"), "int", {"state": "escalated"}),
-    ("resolved", _l("Awaiting verification"), "int", {"state": "resolved"}),
+    *((s.value, STATE_SHORT_LABELS[s], "int", {"state": s.value}) for s in OPEN_STATES),
     ("open_total", _l("Open"), "int", {"open": "1"}),
     ("overdue", _l("Overdue"), "int", {"overdue": "1"}),
     ("median_age_days", _l("Median age of open tickets (days)"), "days", {"open": "1"}),
@@ -72,8 +69,7 @@ COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
     ("compliance", _l("SLA compliance (handled within the deadline)"), "share", {"sla": "met"}),
 )  # fmt: skip
 # As of a past day, only what the audit trail can say: open tickets by state, and overdue.
-ASOF_COLUMNS = tuple(c for c in COLUMNS if c[0] in (
-    "raised", "assigned", "escalated", "resolved", "open_total", "overdue"))  # fmt: skip
+ASOF_COLUMNS = tuple(c for c in COLUMNS if c[0] in {*OPEN_STATES, "open_total", "overdue"})
 # What a phone shows of each table (the full table is one tap away).
 COMPACT = ("open_total", "overdue", "reopen_rate", "recurrence_rate")
 COMPACT_COLUMNS = tuple(c for c in COLUMNS if c[0] in COMPACT)
@@ -348,14 +344,13 @@ def _drill(endpoint: str, code: str, filters: reports.Filters) -> str:
 @bp.route("/dashboard/")
 def index() -> BaseResponse:
     """Send each role to the dashboard of its scope."""
-    user = _user()
-    if permissions.can_view_national_dashboard(user):
-        return redirect(url_for("dashboard.national"))
-    if user.role == DISTRICT_PMO and user.district_code:
-        return redirect(url_for("dashboard.district", code=user.district_code))
-    if user.province_code and permissions.can_view_province_dashboard(user, user.province_code):
-        return redirect(url_for("dashboard.province", code=user.province_code))
-    abort(403)
+    home = permissions.home_dashboard(_user())
+    if home is None:
+        abort(403)
+    level, code = home
+    if code is None:
+        return redirect(url_for(f"dashboard.{level}"))
+    return redirect(url_for(f"dashboard.{level}", code=code))
 
 
 @bp.route("/dashboard/national")
@@ -427,9 +422,10 @@ def province(code: str) -> BaseResponse | str:
     """One row per district of the province, charts, and the public-view switch."""
     user = _user()
     province = _province_or_404(code)
-    if user.role == DISTRICT_PMO and user.province_code == code:
+    own_district = permissions.district_dashboard_instead(user, code)
+    if own_district is not None:
         # A district officer sees only their district's figures.
-        return redirect(url_for("dashboard.district", code=user.district_code))
+        return redirect(url_for("dashboard.district", code=own_district))
     _check_province(user, province)
     filters = reports.Filters.from_args(request.args)
     scope = permissions.visible_tickets(user).where(Ticket.province_code == province.code)

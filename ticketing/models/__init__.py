@@ -14,8 +14,6 @@ from ticketing.models.region import District, Province
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.sla import DayOff, SlaPolicy
 from ticketing.models.ticket import (
-    FINAL_STATES,
-    OPEN_STATES,
     STATES,
     Attachment,
     Comment,
@@ -24,6 +22,7 @@ from ticketing.models.ticket import (
     TicketEvent,
 )
 from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+from ticketing.vocabulary import FINAL_STATES, OPEN_STATES
 
 __all__ = [
     "ACADEMIC",

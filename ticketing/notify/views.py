@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from ticketing import permissions, sla
 from ticketing.extensions import db
-from ticketing.models import ADMIN, Category, Province
+from ticketing.models import Category, Province
 from ticketing.notify import bp
 from ticketing.notify.forms import DayOffForm, EmailSettingsForm, EmptyForm, PolicyForm
 from ticketing.services import notifications as notification_service
@@ -82,7 +82,7 @@ def _province_for_settings() -> Province:
         abort(404)
     if not permissions.can_administer(current_user, province.code):
         # Another province's settings are out of an administrator's scope: not found.
-        abort(404 if current_user.role == ADMIN else 403)
+        abort(404 if permissions.is_administrator(current_user) else 403)
     return province
 
 
