@@ -75,9 +75,51 @@ def states_at(scope: Select[Any], moment: datetime) -> Any:
     )
 
 
+def candidates(scope: Select[Any], moment: datetime) -> Select[Any]:
+    """The scope narrowed to tickets that can have been open at ``moment``: raised before it
+    and not closed by then. Verified and withdrawn are final and ``closed_at`` is written with
+    the closing audit row, so this only saves reading the histories of the rest."""
+    return scope.where(
+        Ticket.created_at < moment, or_(Ticket.closed_at.is_(None), Ticket.closed_at >= moment)
+    )
+
+
+@dataclass(frozen=True)
+class Snap:
+    """A ticket open at a moment: where it belongs, its state then and since when."""
+
+    ticket_id: int
+    province_code: str
+    district_code: str
+    category_id: int
+    school_id: int
+    state: str
+    entered_at: datetime
+
+
+def open_at(scope: Select[Any], moment: datetime) -> list[Snap]:
+    """Every ticket of the scope open at ``moment``, in one query (group them as you need)."""
+    at = states_at(candidates(scope, moment), moment)
+    query = (
+        select(
+            at.c.ticket_id,
+            Ticket.province_code,
+            Ticket.district_code,
+            Ticket.category_id,
+            Ticket.school_id,
+            at.c.state,
+            at.c.entered_at,
+        )
+        .select_from(at)
+        .join(Ticket, Ticket.id == at.c.ticket_id)
+        .where(at.c.state.in_(OPEN_STATES))
+    )
+    return [Snap(*row) for row in db.session.execute(query)]
+
+
 def open_by(scope: Select[Any], moment: datetime, group: Any) -> dict[str, dict[str, int]]:
     """Open tickets at ``moment`` per value of ``group`` (a Ticket column) and state."""
-    at = states_at(scope, moment)
+    at = states_at(candidates(scope, moment), moment)
     query = (
         select(group.label("k"), at.c.state, func.count().label("n"))
         .select_from(at)
@@ -89,31 +131,6 @@ def open_by(scope: Select[Any], moment: datetime, group: Any) -> dict[str, dict[
     for row in db.session.execute(query):
         out[str(row.k)][row.state] = int(row.n)
     return dict(out)
-
-
-@dataclass(frozen=True)
-class OpenTicket:
-    """One ticket open at the moment: its group key, state then and since when."""
-
-    ticket_id: int
-    key: str
-    state: str
-    entered_at: datetime
-
-
-def open_tickets(scope: Select[Any], moment: datetime, group: Any) -> list[OpenTicket]:
-    """Every ticket open at ``moment`` with its state then (for overdue and oldest lists)."""
-    at = states_at(scope, moment)
-    query = (
-        select(at.c.ticket_id, group.label("k"), at.c.state, at.c.entered_at)
-        .select_from(at)
-        .join(Ticket, Ticket.id == at.c.ticket_id)
-        .where(at.c.state.in_(OPEN_STATES))
-    )
-    return [
-        OpenTicket(int(r.ticket_id), str(r.k), r.state, r.entered_at)
-        for r in db.session.execute(query)
-    ]
 
 
 class Deadlines:
@@ -150,7 +167,7 @@ def overdue_by(scope: Select[Any], moment: datetime, group: Any,
     ticket entered that state, in its province's calendar, as sla.deadline_for does.
     """
     deadlines = deadlines or Deadlines()
-    at = states_at(scope, moment)
+    at = states_at(candidates(scope, moment), moment)
     query = (
         select(
             group.label("k"), at.c.state, at.c.entered_at, Ticket.province_code, Ticket.category_id
@@ -197,7 +214,7 @@ def events_between(scope: Select[Any], low: datetime, high: datetime, group: Any
 
 def oldest_open(scope: Select[Any], moment: datetime, limit: int = 10) -> list[Ticket]:
     """The tickets open at ``moment`` that were raised earliest."""
-    at = states_at(scope, moment)
+    at = states_at(candidates(scope, moment), moment)
     query = (
         select(Ticket)
         .join(at, at.c.ticket_id == Ticket.id)

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from sqlalchemy import Select, func, select
 
-from ticketing import asof, reports
+from ticketing import asof, reports, sla
 from ticketing.clock import utcnow
 from ticketing.extensions import db
-from ticketing.models import OPEN_STATES, RECURRENCE, Province, Ticket, TicketLink
+from ticketing.models import OPEN_STATES, RECURRENCE, Province, Ticket, TicketEvent, TicketLink
 from ticketing.services import exports
 
 # The figures of a month, in the order of the report's columns.
@@ -105,26 +105,26 @@ class Report:
     reopened_most: list[Item]
 
 
-def _month_figures(scope: Select[Any], low: datetime, high: datetime, group: Any,
-                   deadlines: asof.Deadlines) -> dict[str, dict[str, int]]:  # fmt: skip
-    """Per group: the month's figures from the audit trail ([low, high) in UTC)."""
-    out: dict[str, dict[str, int]] = {}
-
-    def line(key: str) -> dict[str, int]:
-        return out.setdefault(key, dict.fromkeys(FIGURES, 0))
-
-    for key, states in asof.open_by(scope, low, group).items():
-        line(key)["open_start"] = sum(states.values())
-    for key, states in asof.open_by(scope, high, group).items():
-        line(key)["open_end"] = sum(states.values())
-    for key, counts in asof.events_between(scope, low, high, group, list(_EVENTS)).items():
-        for event, name in _EVENTS.items():
-            line(key)[name] = counts[event]
-    for key, n in asof.overdue_by(scope, high, group, deadlines).items():
-        line(key)["overdue"] = n
+def _events(scope: Select[Any], low: datetime, high: datetime,
+            ) -> list[tuple[str, int, str, int]]:  # fmt: skip
+    """(district, category, figure, count) of the audit events and recurrence links made in
+    [low, high): one query each."""
     ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
-    came_back = (
-        select(group.label("k"), func.count().label("n"))
+    events = (
+        select(Ticket.district_code, Ticket.category_id, TicketEvent.event, func.count())
+        .select_from(TicketEvent)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(
+            TicketEvent.created_at >= low,
+            TicketEvent.created_at < high,
+            TicketEvent.event.in_(list(_EVENTS)),
+            TicketEvent.ticket_id.in_(ids),
+        )
+        .group_by(Ticket.district_code, Ticket.category_id, TicketEvent.event)
+    )
+    out = [(d, c, _EVENTS[e], int(n)) for d, c, e, n in db.session.execute(events)]
+    links = (
+        select(Ticket.district_code, Ticket.category_id, func.count())
         .select_from(TicketLink)
         .join(Ticket, Ticket.id == TicketLink.ticket_id)
         .where(
@@ -133,28 +133,54 @@ def _month_figures(scope: Select[Any], low: datetime, high: datetime, group: Any
             TicketLink.created_at >= low,
             TicketLink.created_at < high,
         )
-        .group_by(group)
+        .group_by(Ticket.district_code, Ticket.category_id)
     )
-    for row in db.session.execute(came_back):
-        line(str(row.k))["came_back"] = int(row.n)
+    out += [(d, c, "came_back", int(n)) for d, c, n in db.session.execute(links)]
     return out
 
 
-def _lines(scope: Select[Any], bounds: tuple[datetime, datetime, datetime, datetime],
-           group: Any, labels: dict[str, str], deadlines: asof.Deadlines,
-           ) -> list[Line]:  # fmt: skip
-    low, high, before_low, before_high = bounds
-    now = _month_figures(scope, low, high, group, deadlines)
-    before = _month_figures(scope, before_low, before_high, group, deadlines)
-    states = asof.open_by(scope, high, group)
-    lines = []
-    for key in sorted(set(now) | set(before) | set(labels)):
-        item = Line(key, labels.get(key, key))
-        item.now.update(now.get(key, {}))
-        item.before.update(before.get(key, {}))
-        item.by_state.update(states.get(key, {}))
-        lines.append(item)
-    return lines
+Figures = dict[tuple[str, str], dict[str, int]]  # (district, category) -> figure -> count
+
+
+def _month(scope: Select[Any], start: list[asof.Snap], end: list[asof.Snap], end_at: datetime,
+           low: datetime, high: datetime, deadlines: asof.Deadlines) -> Figures:  # fmt: skip
+    """The month's figures per (district, category), from the open tickets at its start and
+    end (asof.open_at) and the events between."""
+    out: Figures = {}
+
+    def cell(district: str, category: Any) -> dict[str, int]:
+        return out.setdefault((district, str(category)), dict.fromkeys(FIGURES, 0))
+
+    for snap in start:
+        cell(snap.district_code, snap.category_id)["open_start"] += 1
+    for snap in end:
+        figures = cell(snap.district_code, snap.category_id)
+        figures["open_end"] += 1
+        if snap.state in sla.SLA_STATES:
+            due = deadlines.of(snap.province_code, snap.category_id, snap.state, snap.entered_at)
+            figures["overdue"] += due < end_at
+    for district, category, name, n in _events(scope, low, high):
+        cell(district, category)[name] += n
+    return out
+
+
+def _lines(now: Figures, before: Figures, end: list[asof.Snap], by_category: bool,
+           labels: dict[str, str]) -> list[Line]:  # fmt: skip
+    """Lines per district (or category): the cells added up."""
+    lines: dict[str, Line] = {key: Line(key, name) for key, name in labels.items()}
+
+    def line(key: tuple[str, str]) -> Line:
+        name = key[1] if by_category else key[0]
+        return lines.setdefault(name, Line(name, labels.get(name, name)))
+
+    for figures, attr in ((now, "now"), (before, "before")):
+        for key, values in figures.items():
+            target = getattr(line(key), attr)
+            for name, n in values.items():
+                target[name] += n
+    for snap in end:
+        line((snap.district_code, str(snap.category_id))).by_state[snap.state] += 1
+    return [lines[k] for k in sorted(lines)]
 
 
 def build(scope: Select[Any], province: Province, month: date, locale: str,
@@ -166,13 +192,17 @@ def build(scope: Select[Any], province: Province, month: date, locale: str,
     low = asof.moment_of(month - timedelta(days=1), tz)
     high = min(asof.moment_of(next_month(month) - timedelta(days=1), tz), now)
     before_low = asof.moment_of(previous_month(month) - timedelta(days=1), tz)
-    bounds = (low, high, before_low, low)
-    district_labels = {d.code: d.name for d in province.districts}
     deadlines = asof.Deadlines()
-    districts = _lines(scoped, bounds, Ticket.district_code, district_labels, deadlines)
+    at_before, at_low, at_high = (asof.open_at(scoped, m) for m in (before_low, low, high))
+    now_figures = _month(scoped, at_low, at_high, high, low, high, deadlines)
+    before_figures = _month(scoped, at_before, at_low, low, before_low, low, deadlines)
+    district_labels = {d.code: d.name for d in province.districts}
+    districts = _lines(now_figures, before_figures, at_high, False, district_labels)
     category_labels = reports.category_labels(locale)
-    categories = [c for c in _lines(scoped, bounds, Ticket.category_id, {}, deadlines) if any(
-        c.now.values()) or any(c.before.values())]  # fmt: skip
+    categories = [
+        c for c in _lines(now_figures, before_figures, at_high, True, {})
+        if any(c.now.values()) or any(c.before.values())
+    ]  # fmt: skip
     for line in categories:
         line.label = category_labels.get(line.key, line.key)
     total = Line("")
