@@ -106,3 +106,28 @@ def test_meeting_report_counts_xlsx_and_mail(world: World, client: Any) -> None:
     client.post("/logout")
     login(client, world.officer_a)
     assert client.post("/dashboard/province/35/meeting/send").status_code == 404
+
+
+def test_every_dashboard_shows_figures_as_of_a_day(world: World, client: Any) -> None:
+    from ticketing.models import Province
+
+    with frozen_at(asof.moment_of(date(2023, 1, 10), WIB)):
+        world.raise_ticket()
+    db.session.get(Province, "35").public_dashboard = True
+    db.session.commit()
+    pages = {
+        world.national: "/dashboard/national?asof=2023-01-16",
+        world.province: "/dashboard/province/35?asof=2023-01-16",
+        world.officer_a: "/dashboard/district/35.01?asof=2023-01-16",
+    }
+    for user, path in pages.items():
+        login(client, user)
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert "16 January 2023" in page.get_data(as_text=True)
+        assert 'data-open-total="1"' in page.get_data(as_text=True)
+        client.post("/logout")
+    public = client.get("/public/35?asof=2023-01-16").get_data(as_text=True)
+    assert "16 January 2023" in public and "&lt;5" in public  # one ticket: hidden
+    before = client.get("/public/35?asof=2023-01-05").get_data(as_text=True)
+    assert 'data-open-total="0"' in before
