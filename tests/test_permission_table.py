@@ -50,6 +50,7 @@ PREDICATES: dict[str, Predicate] = {
     "import_scope": _imports,
     "can_administer": lambda u, t: p.can_administer(u, "35"),
     "can_manage_categories": lambda u, t: p.can_manage_categories(u),
+    "can_manage_administrators": lambda u, t: p.can_manage_administrators(u),
     "can_view_national_dashboard": lambda u, t: p.can_view_national_dashboard(u),
     "can_view_province_dashboard": lambda u, t: p.can_view_province_dashboard(u, "35"),
     "can_view_district_dashboard": lambda u, t: p.can_view_district_dashboard(u, "35.01"),
@@ -76,6 +77,7 @@ TABLE: dict[str, dict[Role, bool]] = {
     "import_scope": {F: False, D: False, P: False, A: True},
     "can_administer": {F: False, D: False, P: False, A: True},
     "can_manage_categories": {F: False, D: False, P: False, A: False},  # national only
+    "can_manage_administrators": {F: False, D: False, P: False, A: False},  # national only
     "can_view_national_dashboard": {F: False, D: False, P: False, A: False},
     "can_view_province_dashboard": {F: False, D: False, P: True, A: True},
     "can_view_district_dashboard": {F: False, D: True, P: True, A: True},

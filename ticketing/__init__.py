@@ -10,9 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, ROOT, Config, ProductionConfig
-
-# The largest value of an INTEGER column (PostgreSQL); ids and numbers beyond it match nothing.
-MAX_DB_INT = 2**31 - 1
+from ticketing.params import MAX_DB_INT
 
 
 def create_app(
@@ -53,6 +51,9 @@ def create_app(
 
     errors_web.register(app)
     cli.register(app)
+    from ticketing import security
+
+    security.init_app(app)
     return app
 
 

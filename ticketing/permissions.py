@@ -199,10 +199,21 @@ def _admin_province_filter(user: Any, column: Any) -> Any:
 
 
 def administered_users(user: Any) -> Select[Any]:
-    """The accounts an administrator may see and change: their province's, or all (national)."""
+    """The accounts an administrator may see and change: their province's, or all (national).
+
+    Administrators are managed by national administrators only: a province's administrator
+    neither sees nor changes another administrator (nor gets a sign-in link for one).
+    """
     clause = _admin_province_filter(user, User.province_code)
     query = select(User)
-    return query if clause is None else query.where(clause)
+    if clause is None:
+        return query
+    return query.where(clause, User.role != ADMIN)
+
+
+def can_manage_administrators(user: Any) -> bool:
+    """Only national administrators create, change and send links to administrators."""
+    return _is_user(user) and user.role == ADMIN and bool(user.is_national)
 
 
 def administered_schools(user: Any) -> Select[Any]:

@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload
 
-from ticketing import MAX_DB_INT, sla
+from ticketing import sla
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
@@ -54,6 +54,7 @@ from ticketing.models import (
     School,
     Ticket,
 )
+from ticketing.params import bounded_int
 from ticketing.vocabulary import State, Tier
 
 RESOLVED_STATES = (State.RESOLVED, State.VERIFIED)
@@ -69,13 +70,7 @@ SORT_KEYS: tuple[str, ...] = (
 
 def parse_int(value: Any) -> int | None:
     """An integer query parameter; malformed or beyond an INTEGER column: None (ignored)."""
-    try:
-        number = int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-    if number is not None and abs(number) > MAX_DB_INT:
-        return None  # SQLite cannot bind it, PostgreSQL's INTEGER cannot hold it
-    return number
+    return bounded_int(value)
 
 
 # Dates in filters are clamped to the years the programme can have tickets in: 0001-01-01 or

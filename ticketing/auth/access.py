@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 
 from flask import current_app, request
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
-from ticketing.extensions import db, login_manager
+from ticketing.extensions import login_manager
 from ticketing.models import User
+from ticketing.services import sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,17 +22,9 @@ def public(view: F) -> F:
 
 
 @login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    """Find the user by their current session token; a rotated token ends the session."""
-    # The header shows the user's district and province on every page: load them at once.
-    user = db.session.execute(
-        db.select(User)
-        .where(User.session_token == session_token)
-        .options(joinedload(User.province), joinedload(User.district))
-    ).scalar_one_or_none()
-    if user is None or not user.active:
-        return None
-    return user
+def load_user(device_token: str) -> User | None:
+    """The user of this device's live session (one query, region included), or None."""
+    return sessions.load(device_token)
 
 
 def require_login() -> Any:

@@ -30,7 +30,16 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from ticketing import asof, charts, meeting, permissions, recurrence, reports, ticket_query
+from ticketing import (
+    asof,
+    charts,
+    meeting,
+    permissions,
+    recurrence,
+    reports,
+    security,
+    ticket_query,
+)
 from ticketing.auth.access import public
 from ticketing.clock import utcnow
 from ticketing.dashboard import bp, present
@@ -770,6 +779,8 @@ def public_view(code: str) -> str:
     table, categories, trend = _province_figures("public", scope, province, filters)
     table = _sorted(table)
     hidden, hidden_categories = present.hidden_cells(table), present.hidden_cells(categories)
+    # The one page other sites may frame: only the origins the province allows.
+    security.allow_framing(province.embed_origin_list)
     return render_template(
         "dashboard/public.html",
         province=province,

@@ -12,6 +12,7 @@ from ticketing.models.link import (
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
 from ticketing.models.school import LEVELS, School, SchoolAssignment
+from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
 from ticketing.models.ticket import (
     STATES,
@@ -57,4 +58,5 @@ __all__ = [
     "TicketEvent",
     "TicketLink",
     "User",
+    "UserSession",
 ]

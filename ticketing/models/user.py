@@ -65,9 +65,19 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         back_populates="facilitator", cascade="all, delete-orphan"
     )
 
+    # The token of the device session this object was loaded for (or just started): it is
+    # the Flask-Login identity, so each browser carries its own, revocable one.
+    # (Plain instance attributes, not columns: set by services.sessions and the user loader.)
+    if TYPE_CHECKING:
+        device_token: str | None
+        device_session_id: int | None
+
     def get_id(self) -> str:
-        """Flask-Login identity: the session token, not the primary key."""
-        return self.session_token
+        """Flask-Login identity: this device's session token, never the primary key."""
+        token = getattr(self, "device_token", None)
+        if not token:
+            raise RuntimeError("start a device session (services.sessions.start) first")
+        return str(token)
 
     @property
     def is_active(self) -> bool:

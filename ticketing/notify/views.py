@@ -15,6 +15,7 @@ from ticketing.extensions import db
 from ticketing.models import Category, Province
 from ticketing.notify import bp
 from ticketing.notify.forms import DayOffForm, EmailSettingsForm, EmptyForm, PolicyForm
+from ticketing.params import page_number
 from ticketing.services import notifications as notification_service
 from ticketing.services import sla_settings
 
@@ -23,7 +24,7 @@ from ticketing.services import sla_settings
 def index() -> str:
     """The signed-in user's notifications, newest first, with the e-mail setting."""
     # Bounded: a huge page number would overflow the OFFSET (past the last page is a 404).
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    page = page_number(request.args.get("page"))
     pagination = db.paginate(
         notification_service.for_user(current_user),
         page=page,
@@ -44,7 +45,7 @@ def mark_read(notification_id: int) -> Response:
     db.session.commit()
     if request.form.get("open") and row.ticket_id is not None:
         return redirect(f"/tickets/{row.ticket_id}")
-    return redirect(url_for("notify.index", page=request.args.get("page", 1, type=int)))
+    return redirect(url_for("notify.index", page=page_number(request.args.get("page"))))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,8 +54,12 @@ def set_password(user: User, password: str) -> None:
 
 
 def end_sessions(user: User) -> None:
-    """Rotate the session token: every signed-in browser of this user is signed out."""
+    """Sign the user out everywhere: every device session ends, open one-time links expire."""
+    from ticketing.services import sessions
+
     user.session_token = new_session_token()
+    if user.id is not None:
+        sessions.revoke_all(user)
 
 
 def set_locale(user: User, locale: str) -> None:
@@ -149,6 +154,30 @@ def _authorise(actor: User | None, province_code: str | None) -> None:
         raise NotFound("Not found.")
 
 
+def _may_manage(actor: User | None, user: User) -> None:
+    """Administrators' accounts are for national administrators only (404 for the others)."""
+    from ticketing import permissions
+
+    if actor is None or user.role != Role.ADMIN or actor.id == user.id:
+        return  # (their own account: the rules of update_user and set_active apply)
+    if not permissions.can_manage_administrators(actor):
+        raise NotFound("User not found.")
+
+
+def _may_give_role(actor: User | None, role: str) -> None:
+    """Only a national administrator makes someone an administrator."""
+    from ticketing import permissions
+
+    if (
+        actor is not None
+        and role == Role.ADMIN
+        and not permissions.can_manage_administrators(actor)
+    ):
+        raise InvalidInput(
+            _l("Only a national administrator can create administrators."), field="role"
+        )
+
+
 def get_administered(actor: User, user_id: int) -> User:
     """Load an account through the administrator's scope; NotFound outside it."""
     user = db.session.execute(
@@ -165,6 +194,7 @@ def admin_create_user(
     """Create an account without a password; returns it and its one-time sign-in link."""
     from ticketing.services import admin_log, tokens
 
+    _may_give_role(actor, role)
     province_code, _district = resolve_scope(role, region_code)
     if actor is not None and not permissions.can_administer(actor, province_code):
         raise InvalidInput("You can only create accounts in your own province.", field="region")
@@ -188,6 +218,8 @@ def update_user(
     from ticketing.services.schools import drop_misplaced_assignments
 
     _authorise(actor, user.province_code)
+    _may_manage(actor, user)
+    _may_give_role(actor, role)
     province_code, district_code = resolve_scope(role, region_code)
     if actor is not None and not permissions.can_administer(actor, province_code):
         raise InvalidInput("You can only give scopes in your own province.", field="region")
@@ -221,6 +253,7 @@ def set_active(actor: User | None, user: User, active: bool) -> User:
     from ticketing.services import admin_log
 
     _authorise(actor, user.province_code)
+    _may_manage(actor, user)
     if actor is not None and actor.id == user.id and not active:
         raise InvalidInput("You cannot disable your own account.")
     if user.active == active:
@@ -243,6 +276,7 @@ def send_link(actor: User | None, user: User) -> str:
     from ticketing.services import admin_log, tokens
 
     _authorise(actor, user.province_code)
+    _may_manage(actor, user)
     if not user.active:
         raise InvalidInput("The account is disabled; enable it first.")
     purpose = tokens.INVITE if not user.password_hash else tokens.RESET
