@@ -82,6 +82,8 @@ def test_public_view_signed_out_at_360px(served: Any) -> None:  # noqa: F811
             page = context.new_page()
             statuses: dict[str, int] = {}
             page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
+            errors: list[str] = []  # e.g. a Content-Security-Policy refusal
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(f"{base}/public/35")
             assert page.url.endswith("/public/35")  # not sent to the login page
             assert all(code == 200 for code in statuses.values()), statuses
@@ -101,5 +103,6 @@ def test_public_view_signed_out_at_360px(served: Any) -> None:  # noqa: F811
             assert page.locator("#full-districts").is_hidden()
             page.locator("a[href='#full-districts']").first.click()
             assert page.locator("#full-districts").is_visible()
+            assert errors == []
         finally:
             browser.close()
