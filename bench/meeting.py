@@ -59,6 +59,9 @@ def measure(url: str, runs: int) -> list[tuple[str, float, float]]:
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     out = []
     with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()  # a reused database may predate the newest migrations
         province = db.session.get(Province, BENCH_PROVINCE)
         assert province is not None
         scope = sa.select(Ticket)
