@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from ticketing import sla
 from ticketing.extensions import db
@@ -50,18 +50,28 @@ def parse_day(value: Any) -> date | None:
     return day
 
 
-def _changes_state() -> Any:
-    return or_(TicketEvent.from_state.is_(None), TicketEvent.from_state != TicketEvent.to_state)
+def _changes_state(event: Any) -> Any:
+    return or_(event.from_state.is_(None), event.from_state != event.to_state)
 
 
 def states_at(scope: Select[Any], moment: datetime) -> Any:
     """A subquery: per ticket of the scope that existed at ``moment``, its state then and
-    when it entered that state (columns ticket_id, state, entered_at)."""
-    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
+    when it entered that state (columns ticket_id, state, entered_at).
+
+    The last state-changing event is found per ticket by a correlated subquery that reads the
+    ticket's own events through the (ticket_id, id) index, on SQLite and PostgreSQL alike: a
+    GROUP BY over the events table read every event of the country (65 s at 1M tickets).
+    """
+    event = aliased(TicketEvent)
+    last_id = (
+        select(func.max(event.id))
+        .where(event.ticket_id == Ticket.id, event.created_at < moment, _changes_state(event))
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
     last = (
-        select(TicketEvent.ticket_id, func.max(TicketEvent.id).label("event_id"))
-        .where(TicketEvent.created_at < moment, _changes_state(), TicketEvent.ticket_id.in_(ids))
-        .group_by(TicketEvent.ticket_id)
+        scope.with_only_columns(Ticket.id.label("ticket_id"), last_id.label("event_id"))
+        .select_from(Ticket)
         .subquery("last_change")
     )
     return (
