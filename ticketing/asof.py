@@ -59,8 +59,8 @@ def states_at(scope: Select[Any], moment: datetime) -> Any:
     when it entered that state (columns ticket_id, state, entered_at).
 
     The last state-changing event is found per ticket by a correlated subquery that reads the
-    ticket's own events through the (ticket_id, id) index, on SQLite and PostgreSQL alike: a
-    GROUP BY over the events table read every event of the country (65 s at 1M tickets).
+    ticket's own events through the (ticket_id, id) index, on SQLite and PostgreSQL alike,
+    rather than grouping the whole events table by ticket.
     """
     event = aliased(TicketEvent)
     last_id = (
