@@ -143,3 +143,6 @@ def _register_blueprints(app: Flask) -> None:
     from ticketing.dashboard import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)
+    from ticketing import api
+
+    api.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
@@ -32,3 +32,27 @@ class ForgotForm(FlaskForm):
     """The e-mail address of the account."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class TokenForm(FlaskForm):
+    """A new personal access token: its name and how long it lives."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("What the token is for, e.g. “province portal”."),
+    )
+    expires = SelectField(
+        _l("Valid for"),
+        choices=[
+            ("30", _l("30 days")),
+            ("90", _l("90 days")),
+            ("365", _l("1 year")),
+            ("0", _l("Until I revoke it")),
+        ],
+        default="90",
+    )
+
+
+class RevokeForm(FlaskForm):
+    """A POST with only the CSRF token (revoke a token)."""

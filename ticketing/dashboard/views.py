@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,6 +43,7 @@ from ticketing.auth.access import public
 from ticketing.clock import utcnow
 from ticketing.dashboard import bp, present
 from ticketing.dashboard import cache as dashboard_cache
+from ticketing.dashboard import figures as dashboard_figures
 from ticketing.extensions import db
 from ticketing.i18n import STATE_LABELS, user_timezone
 from ticketing.models import (
@@ -312,36 +312,12 @@ def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: dat
     )
 
 
-Figures = tuple[reports.Table, reports.Table, list[dict[str, Any]]]
-
-
-def _remember(kind: str, scope: Select[Any], filters: reports.Filters,
-              compute: Callable[[], Figures]) -> Figures:  # fmt: skip
-    """A page's tables and trend, from the short-lived cache (dashboard/cache.py) if fresh."""
-    key = dashboard_cache.key_for(kind, scope, filters.as_args(), _locale())
-    return dashboard_cache.remember(key, compute)
-
-
-def _came_back(tables: tuple[reports.Table, reports.Table], scope: Select[Any],
-               filters: reports.Filters, timezone: str,
-               groups: tuple[Any, Any]) -> tuple[reports.Table, reports.Table]:  # fmt: skip
-    """The recurrence rate (ticketing/recurrence.py) on each table, beside the reopen rate."""
-    for table, group in zip(tables, groups, strict=True):
-        recurrence.fill(table, recurrence.counts_by(scope, filters, timezone, group))
-    return tables
+Figures = dashboard_figures.Figures
 
 
 def _province_figures(kind: str, scope: Select[Any], province: Province,
                       filters: reports.Filters) -> Figures:  # fmt: skip
-    locale = _locale()
-    tz = province.timezone
-    groups = (Ticket.district_code, Ticket.category_id)
-    return _remember(
-        kind, scope, filters,
-        lambda: (*_came_back(reports.province_tables(scope, province, filters, locale),
-                             scope, filters, tz, groups),
-                 reports.monthly_trend(scope, filters, tz)),
-    )  # fmt: skip
+    return dashboard_figures.province(kind, scope, province, filters, _locale())
 
 
 def _drill(endpoint: str, code: str, filters: reports.Filters) -> str:
@@ -385,12 +361,7 @@ def national() -> str:
             row_link=lambda r: _drill("dashboard.province", r.key, filters),
         )
     locale = _locale()
-    table, categories, trend = _remember(
-        "national", scope, filters,
-        lambda: (*_came_back(reports.national_tables(scope, filters, locale), scope, filters,
-                             "Asia/Jakarta", (Ticket.province_code, Ticket.category_id)),
-                 reports.monthly_trend(scope, filters, "Asia/Jakarta")),
-    )  # fmt: skip
+    table, categories, trend = dashboard_figures.national(scope, filters, locale)
     table = _sorted(table)
     return render_template(
         "dashboard/national.html",
@@ -503,12 +474,7 @@ def district(code: str) -> str:
             action=url_for("dashboard.district", code=district.code),
         )
     locale = _locale()
-    schools, categories, trend = _remember(
-        "district", scope, filters,
-        lambda: (*_came_back(reports.district_tables(scope, district, filters, locale), scope,
-                             filters, timezone, (Ticket.school_id, Ticket.category_id)),
-                 reports.monthly_trend(scope, filters, timezone)),
-    )  # fmt: skip
+    schools, categories, trend = dashboard_figures.district(scope, district, filters, locale)
     schools = _sorted(schools)
     return render_template(
         "dashboard/district.html",

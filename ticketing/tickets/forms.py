@@ -6,7 +6,14 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ticketing.services.tickets import TEXT_MAX, TITLE_MAX
@@ -76,6 +83,9 @@ class CommentForm(FlaskForm):
 
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=TEXT_MAX)])
     files = MultipleFileField(_l("Files"), description=FILES_HELP)
+    internal = BooleanField(
+        _l("Internal note: only PMO officers and administrators see it, never the facilitator")
+    )
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
@@ -86,6 +96,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "verify": VerifyForm,
     "reopen": NoteActionForm,
     "withdraw": NoteActionForm,
+    # Not a workflow event: "assign to me" and "resolve" in one step (services.tickets).
+    "take_resolve": ResolveForm,
 }
 
 ACTION_TITLES = {
@@ -96,6 +108,7 @@ ACTION_TITLES = {
     "verify": _l("Verify the fix"),
     "reopen": _l("Reopen: not fixed"),
     "withdraw": _l("Withdraw the ticket"),
+    "take_resolve": _l("Take and resolve the ticket"),
 }
 
 ACTION_BUTTONS = {
@@ -106,4 +119,5 @@ ACTION_BUTTONS = {
     "verify": _l("Verify"),
     "reopen": _l("Reopen"),
     "withdraw": _l("Withdraw"),
+    "take_resolve": _l("Take and resolve"),
 }

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -25,10 +26,12 @@ from ticketing.models import (
 from ticketing.params import bounded_int
 from ticketing.services import attachments as attachment_service
 from ticketing.services import links as link_service
+from ticketing.services import reply_templates as template_service
+from ticketing.services import saved_views as view_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery
-from ticketing.tickets import bp, queries
+from ticketing.tickets import bp, queries, worklist
 from ticketing.tickets.forms import (
     ACTION_BUTTONS,
     ACTION_FORMS,
@@ -38,6 +41,7 @@ from ticketing.tickets.forms import (
     RaiseForm,
 )
 from ticketing.tickets.link_forms import LinkForm, UnlinkForm, recurrence_answer
+from ticketing.tickets.worklist_forms import DeleteForm, HolderForm, SavedViewForm, TakeForm
 
 Rendered = tuple[str, int]
 
@@ -46,9 +50,24 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
+TAB_LABELS = (
+    ("todo", _l("Needs action")),
+    ("verify", _l("Awaiting the facilitator's verification")),
+    ("done", _l("Closed")),
+    ("all", _l("All")),
+)
+SORT_LABELS = (
+    ("", _l("Newest first")),
+    ("deadline", _l("Deadline (overdue first)")),
+    ("age", _l("Age (oldest first)")),
+    ("changed", _l("Last change")),
+    ("school", _l("School")),
+)
+
+
 @bp.route("/")
 def index() -> str:
-    """The tickets in the user's scope: the role's work first, filtered, searched, sorted."""
+    """The worklist: the role's work first, tabs with counts, filtered, searched, sorted."""
     user = _user()
     query = TicketQuery.from_args(request.args, user)
     size = current_app.config["PAGE_SIZE"]
@@ -61,10 +80,18 @@ def index() -> str:
         page=result,
         filters=query,
         counts=ticket_query.tab_counts(user, query),
+        tab_labels=TAB_LABELS,
+        sort_labels=SORT_LABELS,
         waiting=waiting,
         waiting_limit=size,
         choices=queries.filter_choices(user, query),
         can_raise=permissions.can_raise(user),
+        bulk_form=worklist.bulk_form_for(user),
+        bulk_result=worklist.pop_bulk_result(),
+        takeable={t.id for t in result.items if permissions.can_take(user, t)},
+        saved_views=view_service.of_user(user),
+        save_view_form=SavedViewForm(),
+        view_delete_form=DeleteForm(),
     )
 
 
@@ -161,8 +188,13 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
     return render_template(
         "tickets/show.html",
         ticket=ticket,
-        timeline=queries.timeline(ticket),
-        actions=ticket_service.available_events(_user(), ticket),
+        timeline=queries.timeline(ticket, viewer=_user()),
+        can_write_internal=permissions.can_write_internal(_user(), ticket),
+        reply_templates=template_service.for_ticket(_user(), ticket),
+        actions=_actions(_user(), ticket),
+        can_take=permissions.can_take(_user(), ticket),
+        take_form=TakeForm(formdata=None, version=str(ticket.version_id)),
+        holder_form=_holder_form(ticket),
         action_buttons=ACTION_BUTTONS,
         comment_form=comment_form,
         links=link_service.links_of(ticket),
@@ -181,7 +213,11 @@ def comment(ticket_id: int) -> Response | Rendered:
         try:
             uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
             row = ticket_service.add_comment(
-                ticket, actor=user, body=form.body.data or "", files=uploads
+                ticket,
+                actor=user,
+                body=form.body.data or "",
+                files=uploads,
+                internal=bool(form.internal.data),
             )
             db.session.commit()
         except InvalidInput as exc:
@@ -192,6 +228,24 @@ def comment(ticket_id: int) -> Response | Rendered:
             return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor=f"c{row.id}"))
         ticket = ticket_service.get_visible(user, ticket_id)
     return _render_show(ticket, form), 400
+
+
+def _holder_form(ticket: Ticket) -> HolderForm | None:
+    """The "give to a province officer" form, for those who may hand the ticket on."""
+    if not permissions.can_give_to_holder(_user(), ticket):
+        return None
+    form = HolderForm(formdata=None, version=str(ticket.version_id))
+    officers = user_service.active_officers(province_code=ticket.province_code)
+    form.holder.choices = [(u.id, u.name) for u in officers if u.id != ticket.province_holder_id]
+    return form if form.holder.choices else None
+
+
+def _actions(user: User, ticket: Ticket) -> list[str]:
+    """The buttons of the ticket page: the workflow's events, then the one-step shortcut."""
+    actions = ticket_service.available_events(user, ticket)
+    if permissions.can_take_and_resolve(user, ticket):
+        actions.append("take_resolve")
+    return actions
 
 
 def _action_form(event: str, ticket: Ticket) -> ActionForm:
@@ -225,7 +279,7 @@ def _render_action(
         title=ACTION_TITLES[event],
         button=ACTION_BUTTONS[event],
         changes=changes,
-        still_possible=event in ticket_service.available_events(_user(), ticket),
+        still_possible=event in _actions(_user(), ticket),
     )
 
 
@@ -237,7 +291,7 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
     user = _user()
     ticket = ticket_service.get_visible(user, ticket_id)
     form = _action_form(event, ticket)
-    available = event in ticket_service.available_events(user, ticket)
+    available = event in _actions(user, ticket)
     if not form.is_submitted():
         if not available:
             abort(403)
@@ -258,15 +312,24 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
         assignee = None
         if "assignee" in form and form["assignee"].data:
             assignee = db.session.get(User, form["assignee"].data)
-        ticket_service.fire(
-            ticket,
-            event,
-            actor=user,
-            expected_version=int(form.version.data or 0),
-            note=form["note"].data if "note" in form else None,
-            assignee=assignee,
-            files=uploads,
-        )
+        if event == "take_resolve":
+            ticket_service.take_and_resolve(
+                ticket,
+                actor=user,
+                expected_version=int(form.version.data or 0),
+                note=form["note"].data,
+                files=uploads,
+            )
+        else:
+            ticket_service.fire(
+                ticket,
+                event,
+                actor=user,
+                expected_version=int(form.version.data or 0),
+                note=form["note"].data if "note" in form else None,
+                assignee=assignee,
+                files=uploads,
+            )
         db.session.commit()
     except ConflictError:
         db.session.rollback()
@@ -284,7 +347,11 @@ def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
     """Someone changed the ticket first: show what changed, keep what the user typed."""
     ticket = ticket_service.get_visible(_user(), ticket_id)
     seen = bounded_int(form.seen_event.data, 0, minimum=0)
-    changes = [e for e in queries.timeline(ticket, after_event_id=seen) if e.kind == "event"]
+    changes = [
+        e
+        for e in queries.timeline(ticket, after_event_id=seen, viewer=_user())
+        if e.kind == "event"
+    ]
     # The refreshed version lets the user resubmit on purpose after reading the changes.
     form.version.data = str(ticket.version_id)
     form.seen_event.data = str(queries.last_event_id(ticket))
@@ -298,6 +365,8 @@ def attachment(attachment_id: int) -> Response:
     if row is None:
         abort(404)
     ticket_service.get_visible(_user(), row.ticket_id)
+    if not attachment_service.may_download(_user(), row):
+        abort(404)  # a file of an internal note, asked for by someone who may not read it
     path = attachment_service.path_of(row)
     if not path.is_file():
         abort(404)
