@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.run import main
 
@@ -35,3 +36,12 @@ def test_load_ratios_are_medians_of_interleaved_rounds() -> None:
     assert load.ratios("signed-in /help") == [0.5, 0.25, 0.4]
     assert "signed-in /help 100 rps, ratio 0.40 (0.25-0.50)" in load.summary()
     assert "/healthz 1000 rps, ratio 0.05 (0.02-0.05)" in load.summary()
+
+
+def test_tiny_meeting_bench_run(tmp_path: Path, capsys: Any) -> None:
+    from bench.meeting import main as meeting_main
+
+    url = f"sqlite:///{tmp_path / 'meeting.sqlite'}"
+    assert meeting_main(["--tickets", "300", "--database-url", url, "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "build, last complete month" in out and "recurrence links" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.factories import World, login
@@ -122,3 +122,57 @@ def test_both_pages_show_the_link_and_officers_manage_it(app, client, world: Wor
     row = db.session.scalars(select(TicketLink)).one()
     assert client.post(f"/tickets/{new.id}/links/{row.id}/delete").status_code == 302
     assert db.session.scalars(select(TicketLink)).first() is None
+
+
+def test_raise_form_asks_about_a_recent_closed_ticket_and_links_it(client, world: World) -> None:
+    old = closed(world, days_ago=20)
+    closed(world, days_ago=200, title="Atap bocor")  # outside the 90 days, other title
+    db.session.commit()
+    login(client, world.facilitator_a)
+    form = {"school": str(world.school_a.id), "category": str(world.category.id),
+            "title": "Guru belum ada", "description": "Isi"}  # fmt: skip
+    asked = client.post("/tickets/new", data=form)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Is this the same problem" in page
+    assert old.number in page and "Atap bocor" not in page
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 2  # nothing raised
+    answered = client.post("/tickets/new", data={**form, "same_as": str(old.id)})
+    assert answered.status_code == 302
+    new = db.session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
+    assert [(x.other.id, x.kind) for x in links.links_of(new)] == [(old.id, "recurrence")]
+    # A similar title at the same school is offered even when long closed.
+    similar = client.post("/tickets/new", data={**form, "title": "atap BOCOR lagi"})
+    assert "Atap bocor" in similar.get_data(as_text=True)
+    fresh = client.post("/tickets/new", data={**form, "title": "atap bocor lagi",
+                                              "same_as": "new"})  # fmt: skip
+    assert fresh.status_code == 302
+    newest = db.session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
+    assert links.links_of(newest) == []
+
+
+def test_province_administrator_sets_the_recurrence_window(client, world: World) -> None:
+    from ticketing.models import AdminLogEntry, Province
+
+    old = closed(world, days_ago=40)
+    db.session.commit()
+    login(client, world.province)  # a province PMO is not an administrator
+    assert (
+        client.post("/dashboard/province/35/recurrence-window", data={"days": "30"}).status_code
+        == 403
+    )
+    client.post("/logout")
+    login(client, world.admin)
+    page = client.get("/dashboard/province/35").get_data(as_text=True)
+    assert "recurrence-window" in page
+    assert (
+        client.post("/dashboard/province/35/recurrence-window", data={"days": "30"}).status_code
+        == 302
+    )
+    assert db.session.get(Province, "35").recurrence_days == 30
+    assert db.session.scalars(select(AdminLogEntry)).one().action == "dashboard.recurrence_days"
+    assert [t.id for t in links.recurrence_candidates(world.school_a, world.category, "x")] == []
+    db.session.get(Province, "35").recurrence_days = 60
+    db.session.commit()
+    assert [t.id for t in links.recurrence_candidates(world.school_a, world.category, "x")] == [
+        old.id
+    ]

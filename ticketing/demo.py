@@ -19,6 +19,7 @@ from ticketing.models import (
     DISTRICT_PMO,
     FACILITATOR,
     PROVINCE_PMO,
+    RECURRENCE,
     Category,
     District,
     School,
@@ -26,6 +27,7 @@ from ticketing.models import (
     Ticket,
     User,
 )
+from ticketing.services import links as link_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services.regions import ensure_default_categories
 from ticketing.vocabulary import EVENT_RULES, STATE_TIER, Role, State, Tier
@@ -237,6 +239,7 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
         consultations.set_fields(expert, [categories[code].id for code in fields])
     paths, weights = zip(*_PATHS, strict=True)
     now = utcnow()
+    link_rng = random.Random(seed_value + 12)  # its own stream: the rest of the demo stays put
     # Raised in time order, so that ticket numbers follow the calendar as in real life.
     moments = sorted(now - timedelta(days=rng.uniform(5, 200)) for _ in range(ticket_count))
     for moment in moments:
@@ -249,6 +252,12 @@ def seed(ticket_count: int = 500, seed_value: int = 2023) -> None:
                 facilitator, school=school, category=categories[code], title=title,
                 description=description,
             )  # fmt: skip
+            # Some problems come back: the facilitator links the earlier, closed ticket.
+            earlier = [t for t in link_service.recurrence_candidates(school, categories[code],
+                                                                     title)
+                       if t.closed_at is not None and t.closed_at < moment]  # fmt: skip
+            if earlier and link_rng.random() < 0.5:
+                link_service.link(ticket, earlier[0], kind=RECURRENCE, actor=facilitator)
         _play(ticket, rng.choices(paths, weights)[0], moment, now, rng,
               officers[school.district_code], rng.choice(province_staff), facilitator,
               central)  # fmt: skip

@@ -94,6 +94,11 @@ def format_day(moment: datetime | None, timezone: str | None = None) -> str:
     return format_date(local.date(), "d MMMM y", locale=str(get_locale() or "id"))
 
 
+def format_longdate(day: Any) -> str:
+    """A calendar day as '16 Januari 2023' in the interface language."""
+    return format_date(day, "d MMMM y", locale=str(get_locale() or "id"))
+
+
 def template_globals() -> dict[str, Any]:
     """Names every template can use."""
     return {
@@ -110,7 +115,7 @@ def template_globals() -> dict[str, Any]:
 
 def template_filters() -> dict[str, Any]:
     """Filters every template can use."""
-    return {"when": format_when, "day": format_day}
+    return {"when": format_when, "day": format_day, "longdate": format_longdate}
 
 
 @lru_cache(maxsize=8192)

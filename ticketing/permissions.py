@@ -415,6 +415,13 @@ def may_link_any(user: Any, ticket: Ticket) -> bool:
     return user.role in (DISTRICT_PMO, PROVINCE_PMO) and _works_on(user, ticket)
 
 
+def can_send_meeting_report(user: Any, province_code: str) -> bool:
+    """Province PMO and administrators of the province send its meeting report by e-mail."""
+    if not _is_user(user) or user.role not in (PROVINCE_PMO, ADMIN):
+        return False
+    return user.is_national or user.province_code == province_code
+
+
 # The worklist (issue 10): taking tickets, the province holder, bulk actions, internal notes,
 # reply templates. Each names the roles allowed and refuses the rest.
 

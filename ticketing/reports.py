@@ -70,7 +70,7 @@ TIERS: tuple[Tier, ...] = tuple(Tier)
 SORT_KEYS: tuple[str, ...] = (
     "label", "total", *OPEN_STATES, "open_total", "overdue",
     "median_age_days", "escalated_count", "escalated_share", "referred_share",
-    "district_share", "reopen_rate",
+    "district_share", "reopen_rate", "recurrence_rate",
     "verified", "median_days_to_verify", "within", "compliance",
 )  # fmt: skip
 
@@ -162,6 +162,9 @@ class Row:
     verified: int = 0  # verifications in the period
     median_days_to_verify: float | None = None
     within: int = 0  # tickets that never missed a PMO deadline and are not past one now
+    # Filled by ticketing.recurrence: fixes verified in the period, and of them came back.
+    fixes: int = 0
+    came_back: int = 0
 
     def __getattr__(self, name: str) -> int:
         """``row.raised``, ``row.escalated``...: open tickets in that state (sorting, export)."""
@@ -198,6 +201,11 @@ class Row:
     def reopen_rate(self) -> float | None:
         """Fixes rejected by facilitators, of all fixes."""
         return self.reopens / self.resolves if self.resolves else None
+
+    @property
+    def recurrence_rate(self) -> float | None:
+        """Closed fixes that came back as a new ticket, of all closed fixes (recurrence.py)."""
+        return self.came_back / self.fixes if self.fixes else None
 
     @property
     def compliance(self) -> float | None:

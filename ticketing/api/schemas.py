@@ -336,32 +336,38 @@ class DashboardArgs(Schema):
 
 
 class FigureRowSchema(Schema):
-    """The figures of one row (a province, district, school or category) or the total."""
+    """The figures of one row (a province, district, school or category) or the total.
+
+    In the public aggregates a figure the public view hides (fewer than 5 tickets, or a share
+    of fewer than 5; docs/dashboard.md) is null.
+    """
 
     key = fields.String(required=True)
     label = fields.String(required=True)
-    total = fields.Integer(required=True)
-    raised = fields.Integer(required=True)
-    assigned = fields.Integer(required=True)
-    escalated = fields.Integer(required=True)
-    resolved = fields.Integer(required=True)
-    open_total = fields.Integer(required=True)
-    overdue = fields.Integer(required=True)
+    total = fields.Integer(allow_none=True, required=True)
+    raised = fields.Integer(allow_none=True, required=True)
+    assigned = fields.Integer(allow_none=True, required=True)
+    escalated = fields.Integer(allow_none=True, required=True)
+    resolved = fields.Integer(allow_none=True, required=True)
+    open_total = fields.Integer(allow_none=True, required=True)
+    overdue = fields.Integer(allow_none=True, required=True)
     median_age_days = fields.Float(allow_none=True, required=True)
     escalated_share = fields.Float(allow_none=True, required=True)
     district_share = fields.Float(allow_none=True, required=True)
     reopen_rate = fields.Float(allow_none=True, required=True)
-    verified = fields.Integer(required=True)
+    recurrence_rate = fields.Float(allow_none=True, required=True)
+    verified = fields.Integer(allow_none=True, required=True)
     median_days_to_verify = fields.Float(allow_none=True, required=True)
     compliance = fields.Float(allow_none=True, required=True)
 
 
 class TrendPointSchema(Schema):
-    """Raised and verified in one month (local time of the scope)."""
+    """Raised and verified in one month (local time of the scope); in the public aggregates a
+    count of 1 to 4 is null."""
 
     month = fields.String(required=True)
-    raised = fields.Integer(required=True)
-    verified = fields.Integer(required=True)
+    raised = fields.Integer(allow_none=True, required=True)
+    verified = fields.Integer(allow_none=True, required=True)
 
 
 class DashboardSchema(Schema):

@@ -18,6 +18,7 @@ from ticketing.api import bp, problems
 from ticketing.api import schemas as s
 from ticketing.api.auth import api_user, authenticate, public
 from ticketing.dashboard import figures as dashboard_figures
+from ticketing.dashboard import present
 from ticketing.errors import InvalidInput, NotFound, PermissionDenied
 from ticketing.extensions import db
 from ticketing.i18n import STATE_LABELS
@@ -486,6 +487,24 @@ def _dashboard(
     figures: dashboard_figures.Figures,
 ) -> dict[str, Any]:
     table, categories_table, trend = figures
+    if kind == "public":
+        # The public view's small-cell rule (dashboard/present.py): the same cells are null.
+        return {
+            "scope": kind,
+            "code": code,
+            "name": name,
+            "rows": _suppressed(table, table.rows),
+            "total": _suppressed(table, [table.total])[0],
+            "categories": _suppressed(categories_table, categories_table.rows),
+            "trend": [
+                {
+                    "month": point["month"],
+                    "raised": _small(point["raised"]),
+                    "verified": _small(point["verified"]),
+                }
+                for point in trend
+            ],
+        }
     return {
         "scope": kind,
         "code": code,
@@ -495,6 +514,21 @@ def _dashboard(
         "categories": categories_table.rows,
         "trend": trend,
     }
+
+
+def _small(count: int) -> int | None:
+    """A count the public view would hide (1 to 4) as null."""
+    return None if 0 < count < present.SMALL_CELL else count
+
+
+def _suppressed(table: reports.Table, rows: list[reports.Row]) -> list[dict[str, Any]]:
+    """The rows as the public view shows them: hidden cells (present.hidden_cells) null."""
+    hidden = present.hidden_cells(table)
+    names = list(s.FigureRowSchema().fields)
+    return [
+        {name: None if (row.key, name) in hidden else getattr(row, name) for name in names}
+        for row in rows
+    ]
 
 
 def _filters(args: dict[str, Any]) -> reports.Filters:

@@ -5,8 +5,8 @@ from typing import cast
 from flask import Blueprint, Flask
 from flask.blueprints import BlueprintSetupState
 
-# Own static folder: the chart set-up script and the dashboard/print styles.
-bp = Blueprint("dashboard", __name__, static_folder="static", static_url_path="/dashboard/static")
+# Styles live in static/css/dashboard.css (public: the public view needs them signed out).
+bp = Blueprint("dashboard", __name__)
 
 from ticketing.dashboard import cache, views  # noqa: E402, F401
 

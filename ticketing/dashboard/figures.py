@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from ticketing import reports
+from ticketing import recurrence, reports
 from ticketing.dashboard import cache as dashboard_cache
-from ticketing.models import District, Province
+from ticketing.models import District, Province, Ticket
 
 Figures = tuple[reports.Table, reports.Table, list[dict[str, Any]]]
 
@@ -24,11 +24,21 @@ def remember(kind: str, scope: Select[Any], filters: reports.Filters, locale: st
     return dashboard_cache.remember(key, compute)
 
 
+def came_back(tables: tuple[reports.Table, reports.Table], scope: Select[Any],
+              filters: reports.Filters, timezone: str,
+              groups: tuple[Any, Any]) -> tuple[reports.Table, reports.Table]:  # fmt: skip
+    """The recurrence rate (ticketing/recurrence.py) on each table, beside the reopen rate."""
+    for table, group in zip(tables, groups, strict=True):
+        recurrence.fill(table, recurrence.counts_by(scope, filters, timezone, group))
+    return tables
+
+
 def national(scope: Select[Any], filters: reports.Filters, locale: str) -> Figures:
     """Per province and per category, and the monthly trend (national administrators)."""
     return remember(
         "national", scope, filters, locale,
-        lambda: (*reports.national_tables(scope, filters, locale),
+        lambda: (*came_back(reports.national_tables(scope, filters, locale), scope, filters,
+                            "Asia/Jakarta", (Ticket.province_code, Ticket.category_id)),
                  reports.monthly_trend(scope, filters, "Asia/Jakarta")),
     )  # fmt: skip
 
@@ -38,7 +48,8 @@ def province(kind: str, scope: Select[Any], province: Province, filters: reports
     """Per district and per category of a province ("province" page or "public" view)."""
     return remember(
         kind, scope, filters, locale,
-        lambda: (*reports.province_tables(scope, province, filters, locale),
+        lambda: (*came_back(reports.province_tables(scope, province, filters, locale), scope,
+                            filters, province.timezone, (Ticket.district_code, Ticket.category_id)),
                  reports.monthly_trend(scope, filters, province.timezone)),
     )  # fmt: skip
 
@@ -48,6 +59,8 @@ def district(scope: Select[Any], district: District, filters: reports.Filters,
     """Per school and per category of a district (``scope`` already narrowed to it)."""
     return remember(
         "district", scope, filters, locale,
-        lambda: (*reports.district_tables(scope, district, filters, locale),
+        lambda: (*came_back(reports.district_tables(scope, district, filters, locale), scope,
+                            filters, district.province.timezone,
+                            (Ticket.school_id, Ticket.category_id)),
                  reports.monthly_trend(scope, filters, district.province.timezone)),
     )  # fmt: skip

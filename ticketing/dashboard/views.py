@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,14 +26,26 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import HiddenField
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
-from ticketing import permissions, reports, security, ticket_query
+from ticketing import (
+    asof,
+    charts,
+    meeting,
+    permissions,
+    recurrence,
+    reports,
+    security,
+    ticket_query,
+)
 from ticketing.auth.access import public
-from ticketing.dashboard import bp
+from ticketing.clock import utcnow
+from ticketing.dashboard import bp, present
+from ticketing.dashboard import cache as dashboard_cache
 from ticketing.dashboard import figures as dashboard_figures
 from ticketing.extensions import db
-from ticketing.i18n import user_timezone
+from ticketing.i18n import STATE_LABELS, user_timezone
 from ticketing.models import (
     LEVELS,
     OPEN_STATES,
@@ -43,7 +56,7 @@ from ticketing.models import (
     User,
 )
 from ticketing.services import dashboards as dashboard_service
-from ticketing.services import exports
+from ticketing.services import exports, meeting_mail
 from ticketing.vocabulary import STATE_SHORT_LABELS
 
 # The table's columns: (Row attribute, header, kind, ticket-list arguments of the cell link).
@@ -57,13 +70,27 @@ COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
     ("referred_share", _l("Referred to the central PMO (share)"), "share", {"referred": "1"}),
     ("district_share", _l("Resolved by the district"), "share", {"resolved_by": "district"}),
     ("reopen_rate", _l("Reopen rate (fixes rejected)"), "share", {"reopened": "1"}),
+    # Linked to the list of fixes that came back (dashboard.came_back), not the ticket list.
+    ("recurrence_rate", _l("Came back after the fix (recurrence rate)"), "share", {}),
     ("verified", _l("Verified in the period"), "int", {"state": "verified"}),
     ("median_days_to_verify", _l("Median days from raised to verified"), "days",
      {"state": "verified"}),
     # SLA (docs/sla.md): never missed a PMO deadline and not past one now, of all tickets.
     ("compliance", _l("SLA compliance (handled within the deadline)"), "share", {"sla": "met"}),
 )  # fmt: skip
-VERIFIED_COLUMNS = {"verified", "median_days_to_verify"}
+# As of a past day, only what the audit trail can say: open tickets by state, and overdue.
+ASOF_COLUMNS = tuple(c for c in COLUMNS if c[0] in {*OPEN_STATES, "open_total", "overdue"})
+# What a phone shows of each table (the full table is one tap away).
+COMPACT = ("open_total", "overdue", "reopen_rate", "recurrence_rate")
+COMPACT_COLUMNS = tuple(c for c in COLUMNS if c[0] in COMPACT)
+VERIFIED_COLUMNS = {"verified", "median_days_to_verify", "recurrence_rate"}
+
+
+class RecurrenceWindowForm(FlaskForm):
+    """The province's recurrence window in days (services.dashboards.set_recurrence_days)."""
+
+    days = IntegerField(_l("Days after a close in which a new ticket may be the same problem"),
+                        validators=[InputRequired(), NumberRange(min=1, max=730)])  # fmt: skip
 
 
 class PublicToggleForm(FlaskForm):
@@ -124,19 +151,22 @@ def _cells(
     scope_args: dict[str, str],
     filters: reports.Filters,
     links: bool,
-) -> list[tuple[reports.Row, Markup]]:
+    hidden: set[tuple[str, str]] | None = None,
+    columns: tuple[tuple[str, Any, str, dict[str, str]], ...] = COLUMNS,
+) -> list[tuple[reports.Row, Markup, Markup]]:
     """Every row's figures as table cells linked to the filtered ticket list.
 
     Built here rather than in a template loop: a district table has about 1,500 figures and
     the loop cost more than the (cached) figures themselves.
     """
     base = url_for("tickets.index") if links else ""
+    came_back_base = url_for("dashboard.came_back") if links else ""
     number = Numbers.for_locale(_locale())
     cohort_args = ticket_query.dashboard_args(filters)
     verified_args = ticket_query.dashboard_args(filters, verified=True)
     # The column's own parameters never repeat the filters' or the row's, so the query string
     # is the row's part and the column's part joined (urlencode per cell was 10% of the page).
-    column_parts = [urlencode(extra) for _name, _header, _kind, extra in COLUMNS]
+    column_parts = [urlencode(extra) for _name, _header, _kind, extra in columns]
     out = []
     for row in [*table.rows, table.total]:
         row_args = dict(scope_args)
@@ -146,14 +176,21 @@ def _cells(
             False: urlencode({**cohort_args, **row_args}),
             True: urlencode({**verified_args, **row_args}),
         }
-        cells = []
-        for (name, _header, kind, _extra), column_part in zip(COLUMNS, column_parts, strict=True):
+        cells, compact = [], []
+        for (name, _header, kind, _extra), column_part in zip(columns, column_parts, strict=True):
             href = None
             if links:
                 parts = (row_parts[name in VERIFIED_COLUMNS], column_part)
-                href = f"{base}?{'&'.join(p for p in parts if p)}"
-            cells.append(_cell(number(getattr(row, name), kind), href))
-        out.append((row, Markup("").join(cells)))
+                page = came_back_base if name == "recurrence_rate" else base
+                href = f"{page}?{'&'.join(p for p in parts if p)}"
+            if hidden and (row.key, name) in hidden:
+                cell = _cell(present.HIDDEN, None)  # the public view's small-cell rule
+            else:
+                cell = _cell(number(getattr(row, name), kind), href)
+            cells.append(cell)
+            if name in COMPACT:
+                compact.append(cell)
+        out.append((row, Markup("").join(cells), Markup("").join(compact)))
     return out
 
 
@@ -161,38 +198,6 @@ def _sorted(table: reports.Table) -> reports.Table:
     key = request.args.get("sort")
     descending = request.args.get("dir", "desc") == "desc"
     return reports.Table(reports.sort_rows(table.rows, key, descending), table.total)
-
-
-def _state_chart(table: reports.Table) -> dict[str, Any]:
-    from ticketing.i18n import STATE_LABELS
-
-    return {
-        "labels": [r.label for r in table.rows],
-        "datasets": [
-            {"label": str(STATE_LABELS[s]), "data": [r.by_state[s] for r in table.rows]}
-            for s in OPEN_STATES
-        ],
-    }
-
-
-def _chart_data(by_group: reports.Table | None, categories: reports.Table,
-                trend: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
-    """What the charts draw, embedded in the page as JSON (the tables hold the same figures)."""
-    return {
-        "states": _state_chart(by_group) if by_group is not None else None,
-        "categories": {
-            "labels": [r.label for r in categories.rows],
-            "data": [r.total for r in categories.rows],
-            "label": _("Tickets"),
-        },
-        "trend": {
-            "labels": [t["month"] for t in trend],
-            "raised": [t["raised"] for t in trend],
-            "verified": [t["verified"] for t in trend],
-            "raised_label": _("Raised"),
-            "verified_label": _("Verified"),
-        },
-    }
 
 
 def _filter_choices() -> dict[str, Any]:
@@ -210,10 +215,102 @@ def _common(filters: reports.Filters) -> dict[str, Any]:
         "filters": filters,
         "filter_args": filters.as_args(),
         "columns": COLUMNS,
+        "compact_columns": COMPACT_COLUMNS,
         "choices": _filter_choices(),
         "sort": request.args.get("sort"),
         "sort_dir": request.args.get("dir", "desc"),
     }
+
+
+def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
+               scope_args: dict[str, str] | None,
+               filters: reports.Filters | None = None) -> present.Headlines:  # fmt: skip
+    """The few large numbers a dashboard opens with, each linked to the list behind it.
+
+    ``scope_args`` None: the public view (no links; small counts hidden).
+    """
+    reopens, came_back, month = present.this_month(scope, timezone)
+    list_args = ticket_query.dashboard_args(filters) if filters is not None else {}
+
+    def href(extra: dict[str, str]) -> str | None:
+        if scope_args is None:
+            return None
+        return f"{url_for('tickets.index')}?{urlencode({**list_args, **scope_args, **extra})}"
+
+    def value(number: int) -> int | str:
+        if scope_args is None and 0 < number < present.SMALL_CELL:
+            return present.HIDDEN
+        return number
+
+    back_href = None
+    if scope_args is not None:
+        back_href = f"{url_for('dashboard.came_back')}?{urlencode(scope_args)}"
+    items = [
+        present.Headline("open", _("Open"), value(total.open_total), href({"open": "1"})),
+        present.Headline("overdue", _("Overdue"), value(total.overdue), href({"overdue": "1"})),
+        present.Headline("waiting", _("Waiting for verification"), value(total.resolved),
+                         href({"state": "resolved"})),
+        present.Headline("reopened", _("Reopened this month"), value(reopens),
+                         href({"reopened": "1"})),
+        present.Headline("came_back", _("Came back this month"), value(came_back), back_href),
+    ]  # fmt: skip
+    return present.Headlines(items, charts.month_label(month, _locale()))
+
+
+def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: date,
+               timezone: str, group: Any, title: str, *, public: bool = False,
+               **context: Any) -> str:  # fmt: skip
+    """Any dashboard as of a past day: open tickets by state and group, from the audit trail."""
+    narrowed = reports.narrowed(scope, filters, timezone, period=False)
+    moment = asof.moment_of(day, timezone)
+    cache_kind = f"{kind}:asof:{day.isoformat()}"
+
+    def compute() -> Any:
+        by_state = asof.open_by(narrowed, moment, group)
+        overdue = asof.overdue_by(narrowed, moment, group)
+        rows = []
+        for key in sorted(set(by_state) | set(overdue)):
+            row = reports.Row(key=key)
+            row.by_state.update(by_state.get(key, {}))
+            row.overdue = overdue.get(key, 0)
+            row.total = row.open_total
+            rows.append(row)
+        total = reports.Row(key="")
+        for row in rows:
+            for state in OPEN_STATES:
+                total.by_state[state] += row.by_state[state]
+            total.overdue += row.overdue
+        total.total = total.open_total
+        table = reports.Table(rows, total)
+        labeler = {
+            "province_code": reports._label_provinces,
+            "district_code": reports._label_districts,
+            "school_id": reports._label_schools,
+        }[group.key]
+        return labeler(table)
+
+    table = dashboard_cache.remember(
+        dashboard_cache.key_for(cache_kind, scope, filters.as_args(), _locale()), compute
+    )
+    hidden = present.hidden_cells(table) if public else set()
+    cells = _cells(table, None, {}, filters, False, hidden, ASOF_COLUMNS)
+    chart = None
+    if group.key != "school_id" or len(table.rows) <= 60:
+        chart = present.chart_data(table, reports.Table([], table.total), [], _locale(), title,
+                                   public=public)["states_svg"]  # fmt: skip
+    return render_template(
+        "dashboard/asof.html",
+        title=title,
+        day=day,
+        table=cells,
+        total=table.total,
+        columns=ASOF_COLUMNS,
+        chart=chart,
+        public=public,
+        some_hidden=bool(hidden),
+        filter_args=filters.as_args(),
+        **context,
+    )
 
 
 Figures = dashboard_figures.Figures
@@ -250,14 +347,32 @@ def national() -> str:
         abort(403)
     filters = reports.Filters.from_args(request.args)
     scope = permissions.visible_tickets(user)
-    table, categories, trend = dashboard_figures.national(scope, filters, _locale())
+    day = asof.parse_day(request.args.get("asof"))
+    if day is not None:
+        return _asof_page(
+            "national",
+            scope,
+            filters,
+            day,
+            "Asia/Jakarta",
+            Ticket.province_code,
+            _("Open tickets by state per province"),
+            heading=_("all provinces"),
+            action=url_for("dashboard.national"),
+            row_link=lambda r: _drill("dashboard.province", r.key, filters),
+        )
+    locale = _locale()
+    table, categories, trend = dashboard_figures.national(scope, filters, locale)
     table = _sorted(table)
     return render_template(
         "dashboard/national.html",
         consultations=reports.consultation_figures(scope, _locale()),
         table=_cells(table, "province", {}, filters, True),
         categories=_cells(categories, "category", {}, filters, True),
-        chart=_chart_data(table, categories, trend),
+        chart=present.chart_data(
+            table, categories, trend, locale, _("Open tickets by state per province")
+        ),
+        headlines=_headlines(table.total, scope, "Asia/Jakarta", {}, filters),
         row_link=lambda row: _drill("dashboard.province", row.key, filters),
         **_common(filters),
     )
@@ -296,6 +411,21 @@ def province(code: str) -> BaseResponse | str:
     _check_province(user, province)
     filters = reports.Filters.from_args(request.args)
     scope = permissions.visible_tickets(user).where(Ticket.province_code == province.code)
+    day = asof.parse_day(request.args.get("asof"))
+    if day is not None:
+        return _asof_page(
+            "province",
+            scope,
+            filters,
+            day,
+            province.timezone,
+            Ticket.district_code,
+            _("Open tickets by state per district"),
+            heading=province.name,
+            province=province,
+            action=url_for("dashboard.province", code=province.code),
+            row_link=lambda r: _drill("dashboard.district", r.key, filters),
+        )
     table, categories, trend = _province_figures("province", scope, province, filters)
     table = _sorted(table)
     can_publish = permissions.can_publish_dashboard(user, province.code)
@@ -305,12 +435,18 @@ def province(code: str) -> BaseResponse | str:
         province=province,
         table=_cells(table, "district", {"province": province.code}, filters, True),
         categories=_cells(categories, "category", {"province": province.code}, filters, True),
-        chart=_chart_data(table, categories, trend),
+        chart=present.chart_data(
+            table, categories, trend, _locale(), _("Open tickets by state per district")
+        ),
+        headlines=_headlines(
+            table.total, scope, province.timezone, {"province": province.code}, filters
+        ),
         can_publish=can_publish,
         row_link=lambda row: _drill("dashboard.district", row.key, filters),
         toggle=PublicToggleForm(enabled="0" if province.public_dashboard else "1")
         if can_publish
         else None,
+        window=RecurrenceWindowForm(days=province.recurrence_days) if can_publish else None,
         **_common(filters),
     )
 
@@ -326,7 +462,22 @@ def district(code: str) -> str:
         abort(404)
     filters = reports.Filters.from_args(request.args)
     scope = reports.district_scope(permissions.visible_tickets(user), district)
-    schools, categories, trend = dashboard_figures.district(scope, district, filters, _locale())
+    timezone = district.province.timezone
+    day = asof.parse_day(request.args.get("asof"))
+    if day is not None:
+        return _asof_page(
+            "district",
+            scope,
+            filters,
+            day,
+            timezone,
+            Ticket.school_id,
+            _("Open tickets by state per school"),
+            heading=district.name,
+            action=url_for("dashboard.district", code=district.code),
+        )
+    locale = _locale()
+    schools, categories, trend = dashboard_figures.district(scope, district, filters, locale)
     schools = _sorted(schools)
     return render_template(
         "dashboard/district.html",
@@ -335,10 +486,135 @@ def district(code: str) -> str:
         table=_cells(schools, "school", {"district": district.code}, filters, True),
         categories=_cells(categories, "category", {"district": district.code}, filters, True),
         oldest=reports.oldest_open(scope, district, filters),
-        chart=_chart_data(None, categories, trend),
+        chart=present.chart_data(None, categories, trend, locale),
+        headlines=_headlines(schools.total, scope, timezone, {"district": district.code}, filters),
         can_see_province=permissions.can_view_province_dashboard(user, district.province_code),
         **_common(filters),
     )
+
+
+@bp.route("/dashboard/came-back")
+def came_back() -> str:
+    """The fixes that came back as a new ticket (behind the recurrence rate), in scope."""
+    user = _user()
+    if not permissions.has_dashboards(user):
+        abort(403)
+    args = request.args
+    filters = reports.Filters(
+        date_from=asof.parse_day(args.get("verified_from")),
+        date_to=asof.parse_day(args.get("verified_to")),
+        category=reports.parse_int(args.get("category")),
+        level=args.get("level") if args.get("level") in LEVELS else None,
+        cohort=reports.parse_int(args.get("cohort")),
+    )
+    scope = permissions.visible_tickets(user)
+    for name, column, size in (("province", Ticket.province_code, 2),
+                               ("district", Ticket.district_code, 5)):  # fmt: skip
+        if args.get(name):
+            scope = scope.where(column == str(args[name])[:size])
+    school = reports.parse_int(args.get("school"))
+    if school is not None:
+        scope = scope.where(Ticket.school_id == school)
+    pairs = recurrence.came_back(scope, filters, user_timezone(user))
+    return render_template("dashboard/came_back.html", pairs=pairs, filters=filters)
+
+
+class SendForm(FlaskForm):
+    """Send the meeting report by e-mail (the CSRF token only)."""
+
+
+def _meeting_report(code: str) -> tuple[Province, meeting.Report]:
+    user = _user()
+    province = _province_or_404(code)
+    _check_province(user, province)
+    today = (utcnow() + reports.zone_offset(province.timezone)).date()
+    month = meeting.parse_month(request.args.get("month"), today)
+    scope = permissions.visible_tickets(user)
+    locale = _locale()
+    key = dashboard_cache.key_for(f"meeting:{month.isoformat()}", scope, {}, locale)
+    report = dashboard_cache.remember(key, lambda: meeting.build(scope, province, month, locale))
+    return province, report
+
+
+@bp.route("/dashboard/province/<code>/meeting")
+def meeting_page(code: str) -> str:
+    """The monthly meeting report: a page to read on a phone and print on A4."""
+    province, report = _meeting_report(code)
+    locale = _locale()
+    month = report.month.strftime("%Y-%m")
+    tables = meeting.tables(report, locale)
+    series = [charts.Series(str(STATE_LABELS[s]), [d.by_state[s] for d in report.districts],
+                            charts.PALETTE[i]) for i, s in enumerate(OPEN_STATES)]  # fmt: skip
+    names = meeting.FIGURE_HEADERS["en" if locale == "en" else "id"]
+    shown = ("raised", "resolved", "verified", "reopened", "came_back")
+    compare = charts.columns(
+        [names[n] for n in shown],
+        [charts.Series(charts.month_label(meeting.previous_month(report.month).strftime("%Y-%m"),
+                                          locale), [report.total.before[n] for n in shown],
+                       charts.PALETTE[4]),
+         charts.Series(charts.month_label(month, locale), [report.total.now[n] for n in shown],
+                       charts.PALETTE[1])],
+        _("This month against last month"),
+    )  # fmt: skip
+    return render_template(
+        "dashboard/meeting.html",
+        province=province,
+        report=report,
+        tables=tables,
+        month=month,
+        month_name=charts.month_label(month, locale),
+        previous=meeting.previous_month(report.month).strftime("%Y-%m"),
+        following=meeting.next_month(report.month).strftime("%Y-%m"),
+        states_svg=charts.hbars(
+            [d.label for d in report.districts],
+            series,
+            _("Still open at the end of the month, by state"),
+        ),
+        compare_svg=compare,
+        figure_names=names,
+        can_send=permissions.can_send_meeting_report(_user(), province.code),
+        send_form=SendForm(),
+    )
+
+
+@bp.route("/dashboard/province/<code>/meeting.xlsx")
+def meeting_export(code: str) -> Response:
+    """The meeting report as an XLSX workbook (one sheet per table of the page)."""
+    province, report = _meeting_report(code)
+    name = f"rapat-{province.code}-{report.month.strftime('%Y-%m')}"
+    return _send(exports.Export(meeting.xlsx(report, _locale()), exports.XLSX_TYPE,
+                                f"{name}.xlsx"))  # fmt: skip
+
+
+@bp.route("/dashboard/province/<code>/meeting/send", methods=["POST"])
+def meeting_send(code: str) -> BaseResponse:
+    """E-mail the report's figures and its link to the province's officers (the outbox)."""
+    province, report = _meeting_report(code)
+    if not SendForm().validate_on_submit():
+        abort(400)
+    month = report.month.strftime("%Y-%m")
+    link = url_for("dashboard.meeting_page", code=province.code, month=month)
+    count = meeting_mail.send(report, actor=_user(), link=link)
+    db.session.commit()
+    flash(_("The report was sent to %(n)d officers.", n=count), "info")
+    return redirect(link)
+
+
+@bp.route("/dashboard/province/<code>/recurrence-window", methods=["POST"])
+def recurrence_window(code: str) -> BaseResponse:
+    """An administrator of the province sets its recurrence window (days)."""
+    user = _user()
+    province = _province_or_404(code)
+    if not permissions.can_view_province_dashboard(user, province.code):
+        abort(404)
+    form = RecurrenceWindowForm()
+    if not form.validate_on_submit() or form.days.data is None:
+        flash(_("Choose between 1 and %(max)d days.", max=730), "error")
+        return redirect(url_for("dashboard.province", code=province.code))
+    dashboard_service.set_recurrence_days(user, province, form.days.data)
+    db.session.commit()
+    flash(_("Saved: %(days)d days.", days=province.recurrence_days), "info")
+    return redirect(url_for("dashboard.province", code=province.code))
 
 
 @bp.route("/dashboard/province/<code>/public", methods=["POST"])
@@ -382,7 +658,11 @@ def export_national(fmt: str) -> Response:
     if not permissions.can_view_national_dashboard(user):
         abort(403)
     filters = reports.Filters.from_args(request.args)
-    table = reports.national(permissions.visible_tickets(user), filters)
+    scope = permissions.visible_tickets(user)
+    table = reports.national(scope, filters)
+    recurrence.fill(
+        table, recurrence.counts_by(scope, filters, "Asia/Jakarta", Ticket.province_code)
+    )
     return _send(exports.export_table(table, _format(fmt), locale=_locale(), name="nasional"))
 
 
@@ -395,6 +675,10 @@ def export_province(code: str, fmt: str) -> Response:
     filters = reports.Filters.from_args(request.args)
     scope = permissions.visible_tickets(user)
     table = reports.province(scope, province, filters)
+    scoped = scope.where(Ticket.province_code == province.code)
+    recurrence.fill(
+        table, recurrence.counts_by(scoped, filters, province.timezone, Ticket.district_code)
+    )
     return _send(
         exports.export_table(table, _format(fmt), locale=_locale(), name=f"provinsi-{code}")
     )
@@ -410,7 +694,17 @@ def export_district(code: str, fmt: str) -> Response:
     if not permissions.can_view_district_dashboard(user, district.code):
         abort(404)
     filters = reports.Filters.from_args(request.args)
-    table = reports.district_by_school(permissions.visible_tickets(user), district, filters)
+    scope = permissions.visible_tickets(user)
+    table = reports.district_by_school(scope, district, filters)
+    recurrence.fill(
+        table,
+        recurrence.counts_by(
+            reports.district_scope(scope, district),
+            filters,
+            district.province.timezone,
+            Ticket.school_id,
+        ),
+    )
     name = f"kabupaten-{code.replace('.', '')}"
     return _send(exports.export_table(table, _format(fmt), locale=_locale(), name=name))
 
@@ -437,18 +731,61 @@ def public_view(code: str) -> str:
         abort(404)
     filters = reports.Filters.from_args(request.args)
     scope = permissions.public_dashboard_tickets(province)
+    day = asof.parse_day(request.args.get("asof"))
+    if day is not None:
+        return _asof_page(
+            "public",
+            scope,
+            filters,
+            day,
+            province.timezone,
+            Ticket.district_code,
+            _("Open tickets by state per district"),
+            public=True,
+            heading=province.name,
+            province=province,
+            action=url_for("dashboard.public_view", code=province.code),
+        )
     table, categories, trend = _province_figures("public", scope, province, filters)
     table = _sorted(table)
+    hidden, hidden_categories = present.hidden_cells(table), present.hidden_cells(categories)
     # The one page other sites may frame: only the origins the province allows.
     security.allow_framing(province.embed_origin_list)
     return render_template(
         "dashboard/public.html",
         province=province,
-        table=_cells(table, None, {}, filters, False),
-        categories=_cells(categories, None, {}, filters, False),
-        chart=_chart_data(table, categories, trend),
+        table=_cells(table, None, {}, filters, False, hidden),
+        categories=_cells(categories, None, {}, filters, False, hidden_categories),
+        chart=present.chart_data(
+            table,
+            categories,
+            trend,
+            _locale(),
+            _("Open tickets by state per district"),
+            public=True,
+        ),
+        headlines=_headlines(table.total, scope, province.timezone, None),
+        some_hidden=bool(hidden or hidden_categories),
+        narrowed=bool(filters.as_args()),
         **_common(filters),
     )
+
+
+@bp.route("/public/<code>/export.<fmt>")
+@public
+def public_export(code: str, fmt: str) -> Response:
+    """The public view's district table as CSV or XLSX, with the same small cells hidden."""
+    province = _province_or_404(code)
+    if not province.public_dashboard:
+        abort(404)
+    filters = reports.Filters.from_args(request.args)
+    scope = permissions.public_dashboard_tickets(province)
+    table, _categories, _trend = _province_figures("public", scope, province, filters)
+    export = exports.export_table(
+        table, _format(fmt), locale=_locale(), name=f"publik-{code}",
+        hidden=present.hidden_cells(table),
+    )  # fmt: skip
+    return _send(export)
 
 
 @bp.route("/healthz")

@@ -33,6 +33,33 @@ def set_public_dashboard(actor: User, province: Province, enabled: bool) -> Prov
     return province
 
 
+RECURRENCE_DAYS_MAX = 730
+
+
+def set_recurrence_days(actor: User, province: Province, days: int) -> Province:
+    """Set how many days after a close a new ticket may be the same problem; logged."""
+    if not permissions.can_publish_dashboard(actor, province.code):
+        raise PermissionDenied(_l("Only an administrator of this province can change this."))
+    if not 1 <= days <= RECURRENCE_DAYS_MAX:
+        raise InvalidInput(
+            _l("Choose between 1 and %(max)d days.", max=RECURRENCE_DAYS_MAX), field="days"
+        )
+    before = province.recurrence_days
+    if before != days:
+        province.recurrence_days = days
+        admin_log.record(
+            actor,
+            "dashboard.recurrence_days",
+            target_type="province",
+            target_id=province.code,
+            province_code=province.code,
+            before={"recurrence_days": before},
+            after={"recurrence_days": days},
+        )
+    db.session.flush()
+    return province
+
+
 MAX_EMBED_ORIGINS = 10
 # An origin: https, a host name, an optional port; nothing after it (no path, no wildcard).
 _ORIGIN = re.compile(

@@ -37,8 +37,10 @@ TABLE_FIELDS = (
     "code", "name", "total", *OPEN_STATES, "open_total",
     "overdue", "median_age_days", "escalated_share", "referred_share", "district_share",
     "reopen_rate",
-    "verified", "median_days_to_verify", "within_deadline", "compliance",
+    "verified", "median_days_to_verify", "within_deadline", "compliance", "recurrence_rate",
 )  # fmt: skip
+# A table field's Row attribute, where the names differ.
+_ROW_ATTRIBUTES = {"code": "key", "name": "label", "within_deadline": "within"}
 
 HEADERS: dict[str, dict[str, str]] = {
     "id": {
@@ -56,6 +58,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "median_days_to_verify": "Median hari sampai terverifikasi",
         "within_deadline": "Ditangani dalam tenggat",
         "compliance": "Kepatuhan tenggat (SLA)",
+        "recurrence_rate": "Tingkat muncul kembali setelah diperbaiki",
     },
     "en": {
         "number": "Number", "created_at": "Raised", "state": "State", "province": "Province",
@@ -70,6 +73,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "district_share": "Share resolved by the district", "reopen_rate": "Reopen rate",
         "verified": "Verified in the period", "median_days_to_verify": "Median days to verify",
         "within_deadline": "Handled within the deadline", "compliance": "SLA compliance",
+        "recurrence_rate": "Recurrence rate (came back after the fix)",
     },
 }  # fmt: skip
 
@@ -194,7 +198,7 @@ def table_values(table: Table) -> list[list[Any]]:
             _round(row.escalated_share, 4), _round(row.referred_share, 4),
             _round(row.district_share, 4),
             _round(row.reopen_rate, 4), row.verified, _round(row.median_days_to_verify),
-            row.within, _round(row.compliance, 4),
+            row.within, _round(row.compliance, 4), _round(row.recurrence_rate, 4),
         ])  # fmt: skip
     return out
 
@@ -204,12 +208,22 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 
 def export_table(table: Table, fmt: str, *, locale: str = "id",
-                 name: str = "dasbor", total_label: str = "") -> Export:  # fmt: skip
-    """A dashboard table (its rows and the total) as CSV or XLSX."""
+                 name: str = "dasbor", total_label: str = "",
+                 hidden: set[tuple[str, str]] | None = None) -> Export:  # fmt: skip
+    """A dashboard table (its rows and the total) as CSV or XLSX.
+
+    ``hidden``: (row key, Row attribute) cells written as "<5" (the public view's rule).
+    """
     _check(fmt)
     table.total.label = total_label or ("Total" if locale == "en" else "Jumlah")
     head = headers(TABLE_FIELDS, locale)
     values = table_values(table)
+    if hidden:
+        attributes = [_ROW_ATTRIBUTES.get(f, f) for f in TABLE_FIELDS]
+        for row, line in zip([*table.rows, table.total], values, strict=True):
+            for i, attribute in enumerate(attributes):
+                if (row.key, attribute) in hidden:
+                    line[i] = "<5"
     if fmt == "csv":
         body = "\ufeff".encode() + b"".join(_csv_line(v) for v in [head, *values])
         return Export(body, "text/csv; charset=utf-8", f"{name}.csv")

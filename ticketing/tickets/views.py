@@ -42,7 +42,7 @@ from ticketing.tickets.forms import (
     CommentForm,
     RaiseForm,
 )
-from ticketing.tickets.link_forms import LinkForm, UnlinkForm
+from ticketing.tickets.link_forms import LinkForm, UnlinkForm, recurrence_answer
 from ticketing.tickets.worklist_forms import DeleteForm, HolderForm, SavedViewForm, TakeForm
 
 Rendered = tuple[str, int]
@@ -134,6 +134,16 @@ def new() -> Response | str | Rendered:
             category = db.session.get(Category, form.category.data)
             if school is None or category is None:
                 raise InvalidInput("Choose a school and a category.")
+            # A problem that may have come back: ask before raising (tickets/_recurrence.html).
+            candidates = (
+                link_service.recurrence_candidates(school, category, form.title.data or "")
+                if permissions.can_raise_for(user, school)
+                else []
+            )
+            answered, same_as = recurrence_answer(candidates)
+            if candidates and not answered:
+                db.session.rollback()
+                return render_template("tickets/new.html", form=form, candidates=candidates)
             ticket = ticket_service.raise_ticket(
                 user,
                 school=school,
@@ -143,6 +153,8 @@ def new() -> Response | str | Rendered:
                 files=uploads,
                 idempotency_key=form.idempotency_key.data or None,
             )
+            if same_as is not None:
+                link_service.link(ticket, same_as, kind="recurrence", actor=user)
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()

@@ -1,0 +1,108 @@
+"""The public view: works signed out (styles included), fits 360 px, draws its charts, and
+shows no figure of fewer than 5 tickets, in the page and in its exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.factories import World
+from tests.test_browser import ARGS, CHROMIUM, _require_browser, served  # noqa: F401
+from ticketing.dashboard import present
+from ticketing.extensions import db
+from ticketing.models import Province
+from ticketing.reports import Row, Table
+from ticketing.services import tickets as ticket_service
+
+
+def _fill(world: World) -> None:
+    """District 35.01: 7 tickets (2 assigned); 35.02: 2 tickets. The public view on."""
+    for i in range(7):
+        ticket = world.raise_ticket(title=f"Masalah {i}")
+        if i < 2:
+            ticket_service.fire(ticket, "assign", actor=world.officer_a, assignee=world.officer_a)
+    for i in range(2):
+        world.raise_ticket(world.facilitator_b, world.school_b, title=f"Lain {i}")
+    db.session.get(Province, "35").public_dashboard = True
+    db.session.commit()
+
+
+def test_hidden_cells_rule() -> None:
+    a, b, c = Row("a", total=7), Row("b", total=2), Row("c", total=9)
+    a.by_state.update(raised=5, assigned=2)
+    b.by_state.update(raised=2)
+    c.by_state.update(raised=9)
+    total = Row("", total=18)
+    total.by_state.update(raised=16, assigned=2)
+    hidden = present.hidden_cells(Table([a, b, c], total))
+    assert ("a", "assigned") in hidden and ("b", "raised") in hidden and ("b", "total") in hidden
+    # a's assigned hidden alone in its row would show through open_total - raised: raised too.
+    assert ("a", "raised") in hidden
+    # The column "total" has one primary hidden cell (b): the next smallest is hidden too.
+    assert ("a", "total") in hidden and ("c", "total") not in hidden
+
+
+def test_small_cells_hidden_in_page_and_exports(app: Any, client: Any, world: World) -> None:
+    _fill(world)
+    page = client.get("/public/35").get_data(as_text=True)
+    assert "&lt;5" in page and 'id="small-cells"' in page
+    narrowed = client.get(f"/public/35?category={world.category.id}").get_data(as_text=True)
+    assert "This filter narrows some figures" in narrowed
+    rows = list(
+        csv.reader(io.StringIO(client.get("/public/35/export.csv").data.decode("utf-8-sig")))
+    )
+    line = next(r for r in rows if r[0] == "35.02")
+    assert line[2] == "<5"  # total of 2 tickets
+    assert all(not (c.isdigit() and 0 < int(c) < 5) for r in rows[1:] for c in r[2:9])
+    book = load_workbook(io.BytesIO(client.get("/public/35/export.xlsx").data))
+    values = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert next(r for r in values if r[0] == "35.02")[2] == "<5"
+    assert client.get("/static/css/dashboard.css").status_code == 200  # signed out
+    asof_page = client.get("/public/35?asof=2099-01-01").get_data(as_text=True)
+    assert "&lt;5" in asof_page
+
+
+@pytest.mark.browser
+def test_public_view_signed_out_at_360px(served: Any) -> None:  # noqa: F811
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    base, world, _app = served
+    _fill(world)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 360, "height": 640},
+                                          device_scale_factor=2, is_mobile=True,
+                                          has_touch=True)  # fmt: skip
+            page = context.new_page()
+            statuses: dict[str, int] = {}
+            page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
+            errors: list[str] = []  # e.g. a Content-Security-Policy refusal
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(f"{base}/public/35")
+            assert page.url.endswith("/public/35")  # not sent to the login page
+            assert all(code == 200 for code in statuses.values()), statuses
+            assert any(url.endswith("dashboard.css") for url in statuses)
+            # Styles applied: the headline figures are a grid.
+            display = page.eval_on_selector(".headline", "e => getComputedStyle(e).display")
+            assert display == "grid"
+            # Charts drawn: inline SVG with bars.
+            assert page.locator("svg.chart-svg").count() >= 3
+            assert page.locator("#chart-states svg rect").count() >= 1
+            box = page.eval_on_selector("#chart-states svg", "e => e.getBoundingClientRect().width")
+            assert 200 < box <= 360
+            # No horizontal scroll at 360 px.
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, width
+            # The compact table shows; the full one is one tap away.
+            assert page.locator("#full-districts").is_hidden()
+            page.locator("a[href='#full-districts']").first.click()
+            assert page.locator("#full-districts").is_visible()
+            assert errors == []
+        finally:
+            browser.close()
