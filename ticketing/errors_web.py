@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from typing import Any
+
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from ticketing import stash
 from ticketing.errors import ServiceError
 from ticketing.extensions import db
 
@@ -41,6 +46,28 @@ def register(app: Flask) -> None:
     def _service_error(exc: ServiceError) -> tuple[Response | str, int]:
         db.session.rollback()
         return error_response(exc.status_code, exc.text)
+
+    @app.errorhandler(413)
+    def _too_large(_exc: Exception) -> Any:
+        # The form comes back with its text; the files are named to be chosen again.
+        if not request.path.startswith("/api/"):
+            recovered = stash.recover_oversized()
+            if recovered is not None:
+                page = stash.keep(*recovered, reason="too_large")
+                if page is not None:
+                    return redirect(page, code=303)
+        return error_response(413)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_expired(_exc: CSRFError) -> Any:
+        # Usually a form left open past the end of its session: keep the text, sign in again.
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            page = stash.keep_this_post("csrf")
+            if page is not None:
+                if current_user.is_authenticated:
+                    return redirect(page, code=303)
+                return redirect(url_for("auth.login", next=page), code=303)
+        return error_response(400, _("The form had expired. Open the page again and resend it."))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:

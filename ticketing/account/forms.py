@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from ticketing.forms import Form
 
-class SetPasswordForm(FlaskForm):
+
+class SetPasswordForm(Form):
     """A new password, typed twice."""
 
     password = PasswordField(
@@ -28,7 +29,7 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(Form):
     """The e-mail address of the account."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])

@@ -22,7 +22,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
@@ -33,6 +32,7 @@ from ticketing.auth.access import public
 from ticketing.dashboard import bp
 from ticketing.dashboard import cache as dashboard_cache
 from ticketing.extensions import db
+from ticketing.forms import Form
 from ticketing.i18n import user_timezone
 from ticketing.models import (
     DISTRICT_PMO,
@@ -69,7 +69,7 @@ COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
 VERIFIED_COLUMNS = {"verified", "median_days_to_verify"}
 
 
-class PublicToggleForm(FlaskForm):
+class PublicToggleForm(Form):
     """Switch the province's public dashboard on ("1") or off ("0")."""
 
     enabled = HiddenField()

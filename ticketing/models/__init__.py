@@ -6,6 +6,7 @@ from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.sla import DayOff, SlaPolicy
+from ticketing.models.stash import FormStash
 from ticketing.models.ticket import (
     FINAL_STATES,
     OPEN_STATES,
@@ -36,6 +37,7 @@ __all__ = [
     "Comment",
     "DayOff",
     "District",
+    "FormStash",
     "Notification",
     "OutboxMessage",
     "Province",

@@ -5,16 +5,22 @@ from __future__ import annotations
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ticketing.forms import Form
+from ticketing.services.attachments import MAX_FILE_MB, MAX_FILES
 from ticketing.services.tickets import TEXT_MAX, TITLE_MAX
 
-FILES_HELP = _l("Optional. JPEG, PNG, WEBP, PDF, DOCX or XLSX; up to 5 files of 5 MB each.")
+FILES_HELP = _l(
+    "Optional. Photos (JPEG, PNG, WEBP, HEIC), PDF, DOCX or XLSX; up to %(n)d files of "
+    "%(mb)d MB each. Photos are made smaller before they are sent.",
+    n=MAX_FILES,
+    mb=MAX_FILE_MB,
+)
 
 
-class RaiseForm(FlaskForm):
+class RaiseForm(Form):
     """A facilitator files a problem for one of their schools."""
 
     school = SelectField(_l("School"), coerce=int, validators=[InputRequired()])
@@ -28,7 +34,7 @@ class RaiseForm(FlaskForm):
     idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex, validators=[Length(max=64)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """The fields every workflow action carries: the version the user saw."""
 
     version = HiddenField(validators=[InputRequired()])
@@ -71,7 +77,7 @@ class ReturnForm(ActionForm):
     assignee = SelectField(_l("Officer (optional)"), coerce=int, validators=[Optional()])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     """A remark on the ticket, with optional files."""
 
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=TEXT_MAX)])

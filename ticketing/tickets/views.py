@@ -113,11 +113,25 @@ def new() -> Response | str | Rendered:
         except InvalidInput as exc:
             db.session.rollback()
             _form_error(form, exc)
+            _name_dropped(form)
             return render_template("tickets/new.html", form=form), 400
         flash(_("Ticket %(number)s was raised.", number=ticket.number), "info")
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     status = 400 if form.is_submitted() else 200
+    if form.is_submitted():
+        _name_dropped(form)
     return render_template("tickets/new.html", form=form), status
+
+
+def _name_dropped(form: Any) -> None:
+    """A refused form cannot hand chosen files back: name them, to be chosen again."""
+    if "files" in form and request.files:
+        names = [
+            attachment_service.clean_name(f.filename)
+            for f in request.files.getlist("files")
+            if f and f.filename
+        ]
+        form["files"].dropped = names
 
 
 def _form_error(form: Any, exc: InvalidInput) -> None:
@@ -171,6 +185,7 @@ def comment(ticket_id: int) -> Response | Rendered:
             flash(_("Your comment was added."), "info")
             return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor=f"c{row.id}"))
         ticket = ticket_service.get_visible(user, ticket_id)
+    _name_dropped(form)
     return _render_show(ticket, form), 400
 
 
@@ -228,6 +243,7 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
     if not available and not stale:
         abort(403)
     if not stale and not form.validate_on_submit():
+        _name_dropped(form)
         return _render_action(ticket, event, form), 400
     try:
         if stale:
@@ -254,6 +270,7 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
     except InvalidInput as exc:
         db.session.rollback()
         _form_error(form, exc)
+        _name_dropped(form)
         ticket = ticket_service.get_visible(user, ticket_id)
         return _render_action(ticket, event, form), 400
     flash(_("Done: %(what)s.", what=ACTION_BUTTONS[event]), "info")
@@ -268,6 +285,7 @@ def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
     except ValueError:
         seen = 0
     changes = [e for e in queries.timeline(ticket, after_event_id=seen) if e.kind == "event"]
+    _name_dropped(form)
     # The refreshed version lets the user resubmit on purpose after reading the changes.
     form.version.data = str(ticket.version_id)
     form.seen_event.data = str(queries.last_event_id(ticket))

@@ -1,0 +1,39 @@
+"""The base of every form: WTForms' own messages in the user's language, and the text of a
+refused submission restored when the user is back on the form (see ticketing/stash.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_babel import gettext, ngettext
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto, _is_submitted
+
+
+class _Translations:
+    """WTForms' validator messages ("This field is required.") from our catalogue."""
+
+    def gettext(self, string: str) -> str:
+        return gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return ngettext(singular, plural, n)
+
+
+TRANSLATIONS = _Translations()
+
+
+class Form(FlaskForm):
+    """FlaskForm with Indonesian validator messages and restored text after a refusal."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: Any) -> Any:
+            return TRANSLATIONS
+
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if formdata is _Auto and not _is_submitted():
+                restored = g.get("restored_form")
+                if restored is not None:
+                    return restored
+            return super().wrap_formdata(form, formdata)
