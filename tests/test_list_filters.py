@@ -8,7 +8,7 @@ from tests.factories import assign, login
 from ticketing.clock import frozen_at
 from ticketing.extensions import db
 from ticketing.services import tickets as svc
-from ticketing.tickets.queries import TicketFilters
+from ticketing.ticket_query import TicketQuery
 
 
 def test_dashboard_parameters_narrow_the_list(client, world):
@@ -36,7 +36,9 @@ def test_dashboard_parameters_narrow_the_list(client, world):
         return {t.number for t in every if t.number in html}
 
     every = {t.number for t in (early, smp, escalated, reopened, verified)}
-    assert listed("") == every
+    assert listed("tab=all") == every
+    # The officer's home is their work: open tickets at the district tier.
+    assert listed("") == {early.number, smp.number, reopened.number}
     assert listed("level=SMP") == {smp.number}
     assert listed("cohort=2") == {smp.number}
     assert listed("escalated=1") == {escalated.number}
@@ -46,5 +48,10 @@ def test_dashboard_parameters_narrow_the_list(client, world):
     assert listed("created_from=2026-03-01&created_to=2026-03-31") == every - {early.number}
     assert listed("created_to=2026-01-31") == {early.number}
     # The parameters survive paging: the links to older pages keep them.
-    filters = TicketFilters.from_args({"level": "SMP", "escalated": "1"}, world.officer_a)
-    assert filters.as_args(before=7) == {"level": "SMP", "escalated": "1", "state": "", "before": 7}
+    filters = TicketQuery.from_args({"level": "SMP", "escalated": "1"}, world.officer_a)
+    assert filters.as_args(before=7) == {
+        "tab": "all",
+        "level": "SMP",
+        "escalated": "1",
+        "before": "7",
+    }

@@ -101,13 +101,13 @@ def test_ticket_list_shows_indonesian_state_labels(client, world) -> None:
     db.session.commit()
     login(client, world.officer_a)
 
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/?tab=all").get_data(as_text=True)
     assert ticket.number in page
     assert "Dieskalasi ke PMO Provinsi" in page
     assert "Keluar" in page and "Tiket" in page
 
     assert client.post("/language/en", data={"next": "/"}).status_code == 302
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/?tab=all").get_data(as_text=True)
     assert "Escalated to the province PMO" in page
     assert "Sign out" in page
     assert "Dieskalasi ke PMO Provinsi" not in page

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,9 +19,10 @@ from sqlalchemy import func, select
 from werkzeug.routing.converters import NumberConverter
 
 from tests.factories import World, login
+from ticketing.clock import frozen_at, utcnow
 from ticketing.extensions import db
-from ticketing.models import Attachment, Comment, Ticket, TicketEvent
-from ticketing.services import attachments
+from ticketing.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
+from ticketing.services import attachments, links
 from ticketing.services import tickets as ticket_service
 
 ANON = "anonymous"
@@ -78,6 +80,22 @@ class Case:
     anonymous: int = 302  # to the login page
     everyone: int | None = None  # the same code for every signed-in user
     files: bool = False
+    prepare: Callable[[dict[str, Any], World], None] | None = None  # more data before the run
+
+
+def _closed_earlier(ctx: dict[str, Any], world: World) -> None:
+    """An earlier ticket of school A, verified: the one a recurrence links to."""
+    with frozen_at(utcnow() - timedelta(days=10)):
+        old = world.raise_ticket(title="Listrik padam")
+        ticket_service.fire(old, "assign", actor=world.officer_a, assignee=world.officer_a)
+        ticket_service.fire(old, "resolve", actor=world.officer_a, note="beres")
+        ticket_service.fire(old, "verify", actor=world.facilitator_a)
+    ctx["old"] = old
+
+
+def _linked(ctx: dict[str, Any], world: World) -> None:
+    _closed_earlier(ctx, world)
+    ctx["link"] = links.link(ctx["ticket"], ctx["old"], kind="recurrence", actor=world.officer_a)
 
 
 def _action(event: str, state: str, allowed: dict[str, int], note: bool = True) -> list[Case]:
@@ -161,6 +179,25 @@ CASES: list[Case] = [
     *_action("verify", "resolved", {"facilitator_a": 302}, note=False),
     *_action("reopen", "resolved", {"facilitator_a": 302}),
     *_action("withdraw", "assigned", {"facilitator_a": 302}),
+    Case(
+        "link-add",
+        "tickets.link_add",
+        "POST",
+        lambda ctx: f"/tickets/{ctx['ticket'].id}/links",
+        data=lambda ctx, w: {"number": ctx["old"].number, "kind": "recurrence"},
+        allowed={u: 302 for u in ("facilitator_a", "officer_a", "officer_a2", "province")},
+        in_scope=403,
+        prepare=_closed_earlier,
+    ),
+    Case(
+        "link-remove",
+        "tickets.link_remove",
+        "POST",
+        lambda ctx: f"/tickets/{ctx['ticket'].id}/links/{ctx['link'].id}/delete",
+        allowed={u: 302 for u in ("officer_a", "officer_a2", "province")},
+        in_scope=403,
+        prepare=_linked,
+    ),
     Case("help", "help.index", "GET", lambda ctx: "/help", None, anonymous=200, everyone=200),
     Case("login-get", "auth.login", "GET", lambda ctx: "/login", None, anonymous=200, everyone=302),
     Case(
@@ -217,7 +254,7 @@ def snapshot() -> tuple[Any, ...]:
     db.session.expire_all()
     count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
     states = tuple(db.session.execute(select(Ticket.id, Ticket.state, Ticket.version_id)).all())
-    return states, count(TicketEvent), count(Comment), count(Attachment)
+    return states, count(TicketEvent), count(Comment), count(Attachment), count(TicketLink)
 
 
 def _run(app: Flask, world: World, case: Case, who: str) -> None:
@@ -226,6 +263,8 @@ def _run(app: Flask, world: World, case: Case, who: str) -> None:
         ctx = _with_file(world, case.state or "raised")
     elif case.state is not None:
         ctx["ticket"] = _ticket(world, case.state)
+    if case.prepare is not None:
+        case.prepare(ctx, world)
     db.session.commit()
     client = app.test_client()
     if who != ANON:

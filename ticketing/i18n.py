@@ -34,6 +34,13 @@ EVENT_LABELS = {
     "reopen": _l("Reopened: not fixed"),
     "withdraw": _l("Withdrew the ticket"),
     "hand_over": _l("Handed to another facilitator"),
+    # Links (services/links.py): written on both tickets, the note is the other's number.
+    "link_recurrence": _l("Linked as a recurrence (the same problem came back)"),
+    "link_related": _l("Linked as related"),
+    "link_duplicate": _l("Linked as a duplicate"),
+    "unlink_recurrence": _l("Removed the recurrence link"),
+    "unlink_related": _l("Removed the related link"),
+    "unlink_duplicate": _l("Removed the duplicate link"),
 }
 ROLE_LABELS = {
     "facilitator": _l("Facilitator"),

@@ -206,3 +206,59 @@ def public_dashboard_tickets(province: Any) -> Select[tuple[Ticket]]:
     if province is None or not province.public_dashboard:
         return select(Ticket).where(false())
     return select(Ticket).where(Ticket.province_code == province.code)
+
+
+# Links between tickets (services/links.py). Both tickets must be in the user's scope.
+# recurrence: the new ticket's facilitator (when raising), the officers of its district and
+# province; related/duplicate: the officers who work on both tickets. Removing a link is
+# an officer's judgement only.
+_LINK_ADDERS: dict[str, tuple[str, ...]] = {
+    "recurrence": (FACILITATOR, DISTRICT_PMO, PROVINCE_PMO),
+    "related": (DISTRICT_PMO, PROVINCE_PMO),
+    "duplicate": (DISTRICT_PMO, PROVINCE_PMO),
+}
+_LINK_REMOVERS: dict[str, tuple[str, ...]] = {
+    "recurrence": (DISTRICT_PMO, PROVINCE_PMO),
+    "related": (DISTRICT_PMO, PROVINCE_PMO),
+    "duplicate": (DISTRICT_PMO, PROVINCE_PMO),
+}
+
+
+def _works_on(user: Any, ticket: Ticket) -> bool:
+    """The user is the ticket's facilitator or an officer of its district or province."""
+    if user.role == FACILITATOR:
+        return bool(ticket.facilitator_id == user.id)
+    if user.role == DISTRICT_PMO:
+        return bool(ticket.district_code == user.district_code)
+    if user.role == PROVINCE_PMO:
+        return bool(ticket.province_code == user.province_code)
+    return False
+
+
+def _may_link(rules: dict[str, tuple[str, ...]], user: Any, ticket: Ticket, other: Ticket,
+              kind: str) -> bool:  # fmt: skip
+    if not _is_user(user) or user.role not in rules.get(kind, ()):
+        return False
+    if not (can_view(user, ticket) and can_view(user, other)):
+        return False
+    if user.role == FACILITATOR:
+        # Only the new ticket is the facilitator's own; the earlier one is their school's.
+        return _works_on(user, ticket)
+    return _works_on(user, ticket) and _works_on(user, other)
+
+
+def can_link(user: Any, ticket: Ticket, other: Ticket, kind: str) -> bool:
+    """Whether the user may link ``ticket`` to ``other`` as ``kind`` (deny by default)."""
+    return _may_link(_LINK_ADDERS, user, ticket, other, kind)
+
+
+def can_unlink(user: Any, ticket: Ticket, other: Ticket, kind: str) -> bool:
+    """Whether the user may remove such a link (officers of both tickets only)."""
+    return _may_link(_LINK_REMOVERS, user, ticket, other, kind)
+
+
+def may_link_any(user: Any, ticket: Ticket) -> bool:
+    """Whether the ticket page offers this user the form to add a link (for templates)."""
+    if not _is_user(user) or not can_view(user, ticket):
+        return False
+    return user.role in (DISTRICT_PMO, PROVINCE_PMO) and _works_on(user, ticket)

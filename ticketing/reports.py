@@ -48,7 +48,6 @@ from ticketing.extensions import db
 from ticketing.models import (
     LEVELS,
     OPEN_STATES,
-    STATES,
     Category,
     District,
     Province,
@@ -82,7 +81,8 @@ def parse_int(value: Any) -> int | None:
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
-def _date(value: Any) -> date | None:
+def parse_date(value: Any) -> date | None:
+    """A date query parameter (YYYY-MM-DD), clamped; malformed: None (ignored)."""
     try:
         day = date.fromisoformat(str(value)) if value else None
     except ValueError:
@@ -121,8 +121,8 @@ class Filters:
         """Parse the query string; malformed values are ignored."""
         level = args.get("level")
         return cls(
-            date_from=_date(args.get("from")),
-            date_to=_date(args.get("to")),
+            date_from=parse_date(args.get("from")),
+            date_to=parse_date(args.get("to")),
             category=parse_int(args.get("category")),
             level=level if level in LEVELS else None,
             cohort=parse_int(args.get("cohort")),
@@ -137,15 +137,6 @@ class Filters:
             "level": self.level,
             "cohort": self.cohort,
         }
-        return {k: str(v) for k, v in args.items() if v is not None}
-
-    def list_args(self, *, verified: bool = False) -> dict[str, str]:
-        """The ticket-list query string (docs/dashboard.md) that shows the tickets behind."""
-        args: dict[str, Any] = {"category": self.category, "level": self.level,
-                                "cohort": self.cohort}  # fmt: skip
-        prefix = "verified" if verified else "created"
-        args[f"{prefix}_from"] = self.date_from.isoformat() if self.date_from else None
-        args[f"{prefix}_to"] = self.date_to.isoformat() if self.date_to else None
         return {k: str(v) for k, v in args.items() if v is not None}
 
 
@@ -236,6 +227,11 @@ def _is_postgres() -> bool:
 def _category_ids(category: int) -> Select[Any]:
     # A category filter includes its subcategories.
     return select(Category.id).where(or_(Category.id == category, Category.parent_id == category))
+
+
+def category_condition(category: int) -> ColumnElement[bool]:
+    """Tickets of the category or one of its subcategories."""
+    return Ticket.category_id.in_(_category_ids(category))
 
 
 def narrowed(scope: Select[Any], filters: Filters, timezone: str, *, period: bool = True,
@@ -668,56 +664,3 @@ def sort_rows(rows: list[Row], key: str | None, descending: bool) -> list[Row]:
     present = [r for r in rows if getattr(r, key) is not None]
     missing = [r for r in rows if getattr(r, key) is None]
     return sorted(present, key=lambda r: getattr(r, key), reverse=descending) + missing
-
-
-# The ticket list behind a number (used by the export; the list view may reuse it).
-
-
-def filter_tickets(query: Select[Any], args: Mapping[str, Any], timezone: str,
-                   now: datetime | None = None) -> Select[Any]:  # fmt: skip
-    """Narrow a ticket query by the list parameters of docs/dashboard.md."""
-    now = now or utcnow()
-    state = args.get("state")
-    if state == "open" or args.get("open") == "1":
-        query = query.where(Ticket.state.in_(OPEN_STATES))
-    elif state in STATES:
-        query = query.where(Ticket.state == state)
-    filters = Filters(
-        date_from=_date(args.get("created_from")),
-        date_to=_date(args.get("created_to")),
-        category=parse_int(args.get("category")),
-        level=args.get("level") if args.get("level") in LEVELS else None,
-        cohort=parse_int(args.get("cohort")),
-    )
-    query = narrowed(query, filters, timezone)
-    if args.get("province"):
-        query = query.where(Ticket.province_code == str(args["province"])[:2])
-    if args.get("district"):
-        query = query.where(Ticket.district_code == str(args["district"])[:5])
-    school = parse_int(args.get("school"))
-    if school is not None:
-        query = query.where(Ticket.school_id == school)
-    if args.get("overdue") == "1":
-        query = query.where(Ticket.state.in_(OPEN_STATES), Ticket.due_at < now)
-    if args.get("escalated") == "1":
-        query = query.where(Ticket.escalation_count > 0)
-    if args.get("reopened") == "1":
-        query = query.where(Ticket.reopen_count > 0)
-    if args.get("sla") == "met":
-        query = query.where(sla.within_deadline_condition(now))
-    elif args.get("sla") == "missed":
-        query = query.where(~sla.within_deadline_condition(now))
-    if args.get("resolved_by") in TIERS:
-        query = query.where(
-            Ticket.state.in_(RESOLVED_STATES), Ticket.resolved_tier == args["resolved_by"]
-        )
-    low, high = day_bounds(
-        _date(args.get("verified_from")), _date(args.get("verified_to")), timezone
-    )
-    if low is not None or high is not None:
-        query = query.where(Ticket.state == "verified")
-        if low is not None:
-            query = query.where(Ticket.closed_at >= low)
-        if high is not None:
-            query = query.where(Ticket.closed_at < high)
-    return query

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "9_idempotency"
-down_revision = "0001"
+down_revision = "12_links"
 branch_labels = None
 depends_on = None
 

@@ -27,7 +27,7 @@ from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField
 
-from ticketing import permissions, reports
+from ticketing import permissions, reports, ticket_query
 from ticketing.auth.access import public
 from ticketing.dashboard import bp
 from ticketing.dashboard import cache as dashboard_cache
@@ -135,8 +135,8 @@ def _cells(
     """
     base = url_for("tickets.index") if links else ""
     number = Numbers.for_locale(_locale())
-    cohort_args = filters.list_args()
-    verified_args = filters.list_args(verified=True)
+    cohort_args = ticket_query.dashboard_args(filters)
+    verified_args = ticket_query.dashboard_args(filters, verified=True)
     # The column's own parameters never repeat the filters' or the row's, so the query string
     # is the row's part and the column's part joined (urlencode per cell was 10% of the page).
     column_parts = [urlencode(extra) for _name, _header, _kind, extra in COLUMNS]
@@ -438,19 +438,15 @@ def export_district(code: str, fmt: str) -> Response:
     return _send(exports.export_table(table, _format(fmt), locale=_locale(), name=name))
 
 
-def ticket_query(user: User) -> Select[Any]:
-    """The user's visible tickets narrowed by the list parameters of docs/dashboard.md."""
-    return reports.filter_tickets(
-        permissions.visible_tickets(user), request.args, user_timezone(user)
-    )
-
-
 @bp.route("/dashboard/export/tickets.<fmt>")
 def export_tickets(fmt: str) -> Response:
-    """The filtered ticket list (same parameters as the list) as CSV (streamed) or XLSX."""
+    """The ticket list as CSV (streamed) or XLSX: the list's parameters, the list's tickets."""
     user = _user()
     export = exports.export_tickets(
-        ticket_query(user), _format(fmt), locale=_locale(), timezone=user_timezone(user)
+        ticket_query.tickets_for(user, request.args),
+        _format(fmt),
+        locale=_locale(),
+        timezone=user_timezone(user),
     )
     return _send(export)
 

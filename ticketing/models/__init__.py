@@ -2,6 +2,13 @@
 
 from ticketing.models.audit import AdminLogEntry
 from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
+from ticketing.models.link import (
+    DUPLICATE,
+    LINK_KINDS,
+    RECURRENCE,
+    RELATED,
+    TicketLink,
+)
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
 from ticketing.models.school import LEVELS, School, SchoolAssignment
@@ -23,12 +30,16 @@ __all__ = [
     "ACADEMIC",
     "ADMIN",
     "DISTRICT_PMO",
+    "DUPLICATE",
     "FACILITATOR",
     "FINAL_STATES",
     "LEVELS",
+    "LINK_KINDS",
     "NON_ACADEMIC",
     "OPEN_STATES",
     "PROVINCE_PMO",
+    "RECURRENCE",
+    "RELATED",
     "ROLES",
     "STATES",
     "AdminLogEntry",
@@ -47,5 +58,6 @@ __all__ = [
     "Ticket",
     "TicketCounter",
     "TicketEvent",
+    "TicketLink",
     "User",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.extensions import db
@@ -20,11 +20,14 @@ class Province(db.Model):  # type: ignore[name-defined]
     """A province (provinsi); owns the time zone its tickets are shown in."""
 
     __tablename__ = "provinces"
+    __table_args__ = (CheckConstraint("recurrence_days > 0", name="recurrence_days_positive"),)
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(40))
     public_dashboard: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A new ticket at a school and category closed this many days ago may be the same problem.
+    recurrence_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
 
     districts: Mapped[list[District]] = relationship(
         back_populates="province", order_by="District.code"

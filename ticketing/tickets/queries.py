@@ -1,26 +1,21 @@
-"""The ticket list: filters and search on top of the user's scope, keyset-paginated.
+"""What the ticket pages read besides the list itself: filter choices and the timeline.
 
-Every list starts from ``permissions.visible_tickets(user)``; filters only narrow it.
-Pages go newest first by id (``?before=<id>``), which stays fast however deep one pages.
+The list's parameters and its query live in ``ticketing.ticket_query`` (one module for the
+list, its exports, the dashboards' links and the API).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ticketing import permissions, reports
 from ticketing.extensions import db
-from ticketing.i18n import user_timezone
 from ticketing.models import (
     DISTRICT_PMO,
     FACILITATOR,
-    PROVINCE_PMO,
-    STATES,
     Attachment,
     Category,
     Comment,
@@ -29,154 +24,15 @@ from ticketing.models import (
     TicketEvent,
     User,
 )
-
-# Parameters of the dashboard's links (docs/dashboard.md) that the list form does not show;
-# they are honoured and carried from page to page.
-DASHBOARD_PARAMS = (
-    "open", "province", "level", "cohort", "escalated", "reopened", "resolved_by",
-    "created_from", "created_to", "verified_from", "verified_to", "sla",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class TicketFilters:
-    """What the user asked the list for; unknown or malformed values are ignored."""
-
-    state: str | None = None
-    category: int | None = None
-    school: int | None = None
-    district: str | None = None
-    mine: bool = False
-    overdue: bool = False
-    waiting: bool = False
-    q: str = ""
-    before: int | None = None
-    # Dashboard parameters, as (name, value) pairs; applied by reports.filter_tickets.
-    extra: tuple[tuple[str, str], ...] = ()
-    # True when the state came from the role's default rather than from the user.
-    state_is_default: bool = field(default=False, compare=False)
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str], user: User) -> TicketFilters:
-        """Parse the query string; the province PMO sees escalated tickets by default."""
-        raw_state = args.get("state")
-        state_is_default = raw_state is None and user.role == PROVINCE_PMO
-        state = "escalated" if state_is_default else raw_state
-        district = (args.get("district") or "").strip() or None
-        extra = tuple((name, str(args[name])[:20]) for name in DASHBOARD_PARAMS if args.get(name))
-        return cls(
-            state=state if state in STATES or state == "open" else None,
-            category=reports.parse_int(args.get("category")),
-            school=reports.parse_int(args.get("school")),
-            district=district if district and len(district) <= 5 else None,
-            mine=args.get("mine") == "1",
-            overdue=args.get("overdue") == "1",
-            waiting=args.get("waiting") == "1",
-            q=(args.get("q") or "").strip()[:100],
-            before=reports.parse_int(args.get("before")),
-            extra=extra,
-            state_is_default=state_is_default,
-        )
-
-    def shared_args(self) -> dict[str, Any]:
-        """The filters the dashboard and the list share, for reports.filter_tickets."""
-        args: dict[str, Any] = dict(self.extra)
-        for name in ("state", "category", "school", "district"):
-            value = getattr(self, name)
-            if value is not None:
-                args[name] = value
-        if self.overdue:
-            args["overdue"] = "1"
-        return args
-
-    def as_args(self, **changes: Any) -> dict[str, Any]:
-        """The query string for these filters (with changes), for links to other pages."""
-        current = replace(self, **changes)
-        args: dict[str, Any] = dict(current.extra)
-        if current.state is not None:
-            args["state"] = current.state
-        elif not current.state_is_default:
-            args["state"] = ""
-        for name in ("category", "school", "district", "before"):
-            value = getattr(current, name)
-            if value is not None:
-                args[name] = value
-        for name in ("mine", "overdue", "waiting"):
-            if getattr(current, name):
-                args[name] = "1"
-        if current.q:
-            args["q"] = current.q
-        return args
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern that treats % and _ typed by the user literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def filtered(user: User, filters: TicketFilters) -> Select[Any]:
-    """The user's visible tickets narrowed by the filters (no order, no page)."""
-    # One implementation of the filters the dashboard links to, shared with its exports.
-    query = reports.filter_tickets(
-        permissions.visible_tickets(user), filters.shared_args(), user_timezone(user)
-    )
-    if filters.mine:
-        query = query.where(Ticket.assignee_id == user.id)
-    if filters.waiting:
-        query = query.where(Ticket.state == "resolved", Ticket.facilitator_id == user.id)
-    if filters.q:
-        pattern = _like(filters.q)
-        schools = select(School.id).where(
-            or_(School.name.ilike(pattern, escape="\\"), School.npsn.like(pattern, escape="\\"))
-        )
-        query = query.where(
-            or_(
-                Ticket.number.ilike(pattern, escape="\\"),
-                Ticket.title.ilike(pattern, escape="\\"),
-                Ticket.school_id.in_(schools),
-            )
-        )
-    return query
-
-
-def _with_display(query: Select[Any]) -> Select[Any]:
-    """Load what a list row shows in the same query: no query per row."""
-    return query.options(
-        joinedload(Ticket.school),
-        joinedload(Ticket.district),
-        joinedload(Ticket.province),
-        joinedload(Ticket.category),
-        joinedload(Ticket.assignee),
-    )
-
-
-@dataclass
-class Page:
-    """One page of tickets and the id to continue from, if there is more."""
-
-    items: list[Ticket]
-    next_before: int | None
-
-
-def page(user: User, filters: TicketFilters, size: int) -> Page:
-    """A keyset page, newest first: the tickets with id < filters.before."""
-    query = filtered(user, filters)
-    if filters.before is not None:
-        query = query.where(Ticket.id < filters.before)
-    query = _with_display(query).order_by(Ticket.id.desc()).limit(size + 1)
-    items = list(db.session.scalars(query).unique())
-    more = len(items) > size
-    items = items[:size]
-    return Page(items, items[-1].id if more and items else None)
+from ticketing.ticket_query import TicketQuery, with_display
 
 
 def waiting_for_verification(user: User, limit: int) -> list[Ticket]:
     """The facilitator's resolved tickets, oldest resolution first (shown above the list)."""
     if user.role != FACILITATOR:
         return []
-    query = filtered(user, TicketFilters(waiting=True))
-    query = _with_display(query).order_by(Ticket.resolved_at, Ticket.id).limit(limit)
+    query = TicketQuery(waiting=True).select(user)
+    query = with_display(query).order_by(Ticket.resolved_at, Ticket.id).limit(limit)
     return list(db.session.scalars(query).unique())
 
 
@@ -187,7 +43,7 @@ def _district_in_scope(user: User, district: str | None) -> bool:
     return bool(user.is_national or district.split(".")[0] == user.province_code)
 
 
-def filter_choices(user: User, filters: TicketFilters) -> dict[str, Any]:
+def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
     """The options of the filter form for this user (schools, districts, categories)."""
     # (id, name, npsn) rows, not ORM objects: a district can have hundreds of schools.
     schools: list[Any] = []

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ticketing import permissions
+from ticketing import permissions, ticket_query
 from ticketing.errors import ConflictError, InvalidInput
 from ticketing.extensions import db
 from ticketing.models import (
@@ -23,8 +23,10 @@ from ticketing.models import (
     User,
 )
 from ticketing.services import attachments as attachment_service
+from ticketing.services import links as link_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
+from ticketing.ticket_query import TicketQuery
 from ticketing.tickets import bp, queries
 from ticketing.tickets.forms import (
     ACTION_BUTTONS,
@@ -34,6 +36,7 @@ from ticketing.tickets.forms import (
     CommentForm,
     RaiseForm,
 )
+from ticketing.tickets.link_forms import LinkForm, UnlinkForm
 
 Rendered = tuple[str, int]
 
@@ -44,21 +47,22 @@ def _user() -> User:
 
 @bp.route("/")
 def index() -> str:
-    """The tickets in the user's scope, filtered and searched, newest first."""
+    """The tickets in the user's scope: the role's work first, filtered, searched, sorted."""
     user = _user()
-    filters = queries.TicketFilters.from_args(request.args, user)
+    query = TicketQuery.from_args(request.args, user)
     size = current_app.config["PAGE_SIZE"]
-    result = queries.page(user, filters, size)
+    result = ticket_query.page(user, query, size)
     # The facilitator's to-do list sits above the plain, unfiltered first page.
-    unfiltered = filters == queries.TicketFilters()
+    unfiltered = not query.filtered and query.before is None and query.page == 1
     waiting = queries.waiting_for_verification(user, size) if unfiltered else []
     return render_template(
         "tickets/index.html",
         page=result,
-        filters=filters,
+        filters=query,
+        counts=ticket_query.tab_counts(user, query),
         waiting=waiting,
         waiting_limit=size,
-        choices=queries.filter_choices(user, filters),
+        choices=queries.filter_choices(user, query),
         can_raise=permissions.can_raise(user),
     )
 
@@ -162,6 +166,9 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         actions=ticket_service.available_events(_user(), ticket),
         action_buttons=ACTION_BUTTONS,
         comment_form=comment_form,
+        links=link_service.links_of(ticket),
+        link_form=LinkForm(),
+        unlink_form=UnlinkForm(),
     )
 
 

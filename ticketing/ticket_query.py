@@ -1,0 +1,432 @@
+"""The one ticket query: list parameters parsed once, then the scoped SELECT behind them.
+
+Every reader of a ticket list goes through here: the list page, its CSV/XLSX export, the
+dashboards' links (they are plain links to the list with these parameters, docs/dashboard.md)
+and the JSON API. So the same parameters always give the same tickets.
+
+``TicketQuery.from_args`` parses a query string into a typed, frozen value: integers bounded to
+what an INTEGER column holds, dates clamped, choices checked against their vocabulary. Unknown or
+malformed values are ignored (the list shows more, never an error page), as they always were.
+``TicketQuery.select(user)`` starts from ``permissions.visible_tickets(user)`` and only narrows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import joinedload
+
+from ticketing import permissions, reports, sla
+from ticketing.clock import utcnow
+from ticketing.extensions import db
+from ticketing.models import (
+    ADMIN,
+    DISTRICT_PMO,
+    FACILITATOR,
+    FINAL_STATES,
+    LEVELS,
+    OPEN_STATES,
+    PROVINCE_PMO,
+    STATES,
+    School,
+    Ticket,
+    TicketEvent,
+    User,
+)
+
+# Quick filters ("tabs") of the list, in the order they are shown.
+TABS = ("todo", "verify", "done", "all")
+# Orders the list can be sorted by; "" is newest first (keyset pages with ?before=).
+SORTS = ("", "deadline", "age", "changed", "school")
+SLA_VALUES = ("met", "missed")
+MAX_PAGE = 10_000
+Q_MAX = 100
+
+# Parameters whose presence means the user (or a dashboard link) asked for something: then the
+# role's default tab does not apply.
+_FILTER_PARAMS = (
+    "tab", "state", "open", "category", "school", "district", "province", "level", "cohort",
+    "mine", "overdue", "waiting", "escalated", "reopened", "resolved_by", "created_from",
+    "created_to", "verified_from", "verified_to", "sla", "q", "holder",
+)  # fmt: skip
+
+
+def todo_states(user: Any) -> tuple[str, ...]:
+    """The states in which a ticket waits for this user's tier (the "perlu ditangani" tab)."""
+    role = getattr(user, "role", None)
+    if role == DISTRICT_PMO:
+        return sla.DISTRICT_STATES
+    if role == PROVINCE_PMO:
+        return tuple(s for s in sla.PMO_STATES if s not in sla.DISTRICT_STATES)
+    if role == FACILITATOR:
+        return ("resolved",)
+    if role == ADMIN:
+        return sla.PMO_STATES
+    return ()
+
+
+def default_tab(user: Any) -> str:
+    """The tab a user lands on: PMO officers their work, everyone else every ticket."""
+    return "todo" if getattr(user, "role", None) in (DISTRICT_PMO, PROVINCE_PMO) else "all"
+
+
+def _flag(args: Mapping[str, Any], name: str) -> bool:
+    return str(args.get(name) or "") == "1"
+
+
+def _choice(value: Any, allowed: tuple[str, ...]) -> str | None:
+    return value if isinstance(value, str) and value in allowed else None
+
+
+def _code(value: Any, length: int) -> str | None:
+    text = str(value or "").strip()
+    return text if text and len(text) <= length else None
+
+
+def _date(value: Any) -> date | None:
+    return reports.parse_date(value)
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What a ticket list was asked for (see the module docstring)."""
+
+    tab: str = "all"
+    state: str | None = None  # a state, or "open"
+    open: bool = False
+    category: int | None = None
+    school: int | None = None
+    district: str | None = None
+    province: str | None = None
+    level: str | None = None
+    cohort: int | None = None
+    mine: bool = False
+    overdue: bool = False
+    waiting: bool = False
+    escalated: bool = False
+    reopened: bool = False
+    resolved_by: str | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    verified_from: date | None = None
+    verified_to: date | None = None
+    sla: str | None = None
+    q: str = ""
+    holder: int | None = None
+    sort: str = ""
+    before: int | None = None
+    page: int = 1
+    # True when the tab is the role's default rather than asked for (not part of equality).
+    tab_is_default: bool = False
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any], user: Any = None) -> TicketQuery:
+        """Parse a query string (request.args or a dict); malformed values are ignored."""
+        asked = any(args.get(name) not in (None,) for name in _FILTER_PARAMS)
+        tab = _choice(args.get("tab"), TABS)
+        tab_is_default = tab is None and not asked
+        if tab is None:
+            tab = default_tab(user) if tab_is_default else "all"
+        state = args.get("state")
+        page = reports.parse_int(args.get("page"))
+        return cls(
+            tab=tab,
+            state=state if state in STATES or state == "open" else None,
+            open=_flag(args, "open"),
+            category=reports.parse_int(args.get("category")),
+            school=reports.parse_int(args.get("school")),
+            district=_code(args.get("district"), 5),
+            province=_code(args.get("province"), 2),
+            level=_choice(args.get("level"), LEVELS),
+            cohort=reports.parse_int(args.get("cohort")),
+            mine=_flag(args, "mine"),
+            overdue=_flag(args, "overdue"),
+            waiting=_flag(args, "waiting"),
+            escalated=_flag(args, "escalated"),
+            reopened=_flag(args, "reopened"),
+            resolved_by=_choice(args.get("resolved_by"), reports.TIERS),
+            created_from=_date(args.get("created_from")),
+            created_to=_date(args.get("created_to")),
+            verified_from=_date(args.get("verified_from")),
+            verified_to=_date(args.get("verified_to")),
+            sla=_choice(args.get("sla"), SLA_VALUES),
+            q=str(args.get("q") or "").strip()[:Q_MAX],
+            holder=reports.parse_int(args.get("holder")),
+            sort=_choice(args.get("sort"), SORTS) or "",
+            before=reports.parse_int(args.get("before")),
+            page=min(max(page or 1, 1), MAX_PAGE),
+            tab_is_default=tab_is_default,
+        )
+
+    # --- Turning it back into a query string -----------------------------------------------
+
+    def as_args(self, **changes: Any) -> dict[str, str]:
+        """The canonical query string (with changes), for links to other pages and exports."""
+        current = replace(self, **changes)
+        args: dict[str, str] = {}
+        for item in fields(current):
+            name = item.name
+            value = getattr(current, name)
+            if name == "tab_is_default":
+                continue
+            if name == "tab":
+                if not current.tab_is_default or "tab" in changes:
+                    args["tab"] = value
+            elif name == "page":
+                if value != 1:
+                    args["page"] = str(value)
+            elif isinstance(value, bool):
+                if value:
+                    args[name] = "1"
+            elif isinstance(value, date):
+                args[name] = value.isoformat()
+            elif value not in (None, ""):
+                args[name] = str(value)
+        return args
+
+    def export_args(self) -> dict[str, str]:
+        """The query string of the export of this list: every filter, no page."""
+        args = self.as_args(before=None, page=1)
+        args["tab"] = self.tab  # explicit: the export has the list's tab, default or not
+        return args
+
+    @property
+    def filtered(self) -> bool:
+        """Whether anything narrows the list beyond the tab."""
+        return replace(self, tab="all", sort="", before=None, page=1, tab_is_default=False) != (
+            TicketQuery()
+        )
+
+    # --- The SELECT ------------------------------------------------------------------------
+
+    def conditions(self, user: Any, now: datetime | None = None) -> list[ColumnElement[bool]]:
+        """The WHERE clauses of every filter but the tab (the tab counts need them apart)."""
+        now = now or utcnow()
+        timezone = _timezone(user)
+        out: list[ColumnElement[bool]] = []
+        if self.state == "open" or self.open:
+            out.append(Ticket.state.in_(OPEN_STATES))
+        if self.state in STATES:
+            out.append(Ticket.state == self.state)
+        if self.category is not None:
+            out.append(reports.category_condition(self.category))
+        if self.level is not None or self.cohort is not None:
+            schools = select(School.id)
+            if self.level is not None:
+                schools = schools.where(School.level == self.level)
+            if self.cohort is not None:
+                schools = schools.where(School.cohort == self.cohort)
+            out.append(Ticket.school_id.in_(schools))
+        low, high = reports.day_bounds(self.created_from, self.created_to, timezone)
+        if low is not None:
+            out.append(Ticket.created_at >= low)
+        if high is not None:
+            out.append(Ticket.created_at < high)
+        if self.province is not None:
+            out.append(Ticket.province_code == self.province)
+        if self.district is not None:
+            out.append(Ticket.district_code == self.district)
+        if self.school is not None:
+            out.append(Ticket.school_id == self.school)
+        if self.overdue:
+            out.append(sla.overdue_filter(now))
+        if self.escalated:
+            out.append(Ticket.escalation_count > 0)
+        if self.reopened:
+            out.append(Ticket.reopen_count > 0)
+        if self.sla == "met":
+            out.append(sla.within_deadline_condition(now))
+        elif self.sla == "missed":
+            out.append(~sla.within_deadline_condition(now))
+        if self.resolved_by is not None:
+            out.append(Ticket.state.in_(reports.RESOLVED_STATES))
+            out.append(Ticket.resolved_tier == self.resolved_by)
+        low, high = reports.day_bounds(self.verified_from, self.verified_to, timezone)
+        if low is not None or high is not None:
+            out.append(Ticket.state == "verified")
+            if low is not None:
+                out.append(Ticket.closed_at >= low)
+            if high is not None:
+                out.append(Ticket.closed_at < high)
+        if self.mine:
+            out.append(Ticket.assignee_id == _user_id(user))
+        if self.waiting:
+            out.append(and_(Ticket.state == "resolved", Ticket.facilitator_id == _user_id(user)))
+        if self.q:
+            out.append(_search(self.q))
+        return out
+
+    def select(self, user: Any, now: datetime | None = None) -> Select[Any]:
+        """The user's visible tickets narrowed by every parameter (no order, no page)."""
+        query = permissions.visible_tickets(user)
+        where = [*self.conditions(user, now), tab_condition(self.tab, user)]
+        return query.where(*where)
+
+    def ordered(self, query: Select[Any], now: datetime | None = None) -> Select[Any]:
+        """The query in this list's order (the same for the page and its export)."""
+        sort = self.sort or ("deadline" if self.tab == "todo" else "")
+        if sort == "deadline":
+            # Ascending deadline puts the overdue first; tickets without one come last.
+            return query.order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id)
+        if sort == "age":
+            return query.order_by(Ticket.created_at, Ticket.id)
+        if sort == "changed":
+            return query.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        if sort == "school":
+            school_name = select(School.name).where(School.id == Ticket.school_id).scalar_subquery()
+            return query.order_by(school_name, Ticket.id)
+        return query.order_by(Ticket.id.desc())
+
+    @property
+    def keyset(self) -> bool:
+        """Pages go by ?before=<id> in the newest-first order, by ?page=N in the others."""
+        return not (self.sort or self.tab == "todo")
+
+
+def tab_condition(tab: str, user: Any) -> ColumnElement[bool]:
+    """The WHERE clause of one quick filter for this user."""
+    if tab == "todo":
+        states = todo_states(user)
+        if not states:
+            return false()
+        condition: ColumnElement[bool] = Ticket.state.in_(states)
+        if getattr(user, "role", None) == FACILITATOR:
+            condition = and_(condition, Ticket.facilitator_id == _user_id(user))
+        return condition
+    if tab == "verify":
+        return Ticket.state == "resolved"
+    if tab == "done":
+        return Ticket.state.in_(FINAL_STATES)
+    return true()
+
+
+def _user_id(user: Any) -> int:
+    return int(getattr(user, "id", 0) or 0)
+
+
+def _timezone(user: Any) -> str:
+    from ticketing.i18n import user_timezone
+
+    return user_timezone(user)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern that treats % and _ typed by the user literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    pattern = _like(text)
+    schools = select(School.id).where(
+        or_(School.name.ilike(pattern, escape="\\"), School.npsn.like(pattern, escape="\\"))
+    )
+    return or_(
+        Ticket.number.ilike(pattern, escape="\\"),
+        Ticket.title.ilike(pattern, escape="\\"),
+        Ticket.school_id.in_(schools),
+    )
+
+
+def auto_escalated() -> ColumnElement[bool]:
+    """Whether the SLA sweeper (no actor) escalated the ticket: marked in every list."""
+    return exists().where(
+        TicketEvent.ticket_id == Ticket.id,
+        TicketEvent.event == "escalate",
+        TicketEvent.actor_id.is_(None),
+    )
+
+
+def with_display(query: Select[Any]) -> Select[Any]:
+    """Load what a list row shows in the same query: no query per row."""
+    return query.options(
+        joinedload(Ticket.school),
+        joinedload(Ticket.district),
+        joinedload(Ticket.province),
+        joinedload(Ticket.category),
+        joinedload(Ticket.assignee),
+    )
+
+
+@dataclass
+class Row:
+    """One line of a list: the ticket and what the list marks on it."""
+
+    ticket: Ticket
+    auto_escalated: bool
+
+
+@dataclass
+class Page:
+    """One page of a list, and where the next and previous pages start."""
+
+    rows: list[Row]
+    next_before: int | None = None
+    next_page: int | None = None
+
+    @property
+    def items(self) -> list[Ticket]:
+        """The tickets of the page."""
+        return [row.ticket for row in self.rows]
+
+
+def page(user: Any, query: TicketQuery, size: int, now: datetime | None = None) -> Page:
+    """One page of the list: ``size`` tickets in the list's order."""
+    stmt = query.select(user, now)
+    if query.keyset and query.before is not None:
+        stmt = stmt.where(Ticket.id < query.before)
+    stmt = query.ordered(stmt, now).add_columns(auto_escalated().label("auto"))
+    if not query.keyset:
+        stmt = stmt.offset((query.page - 1) * size)
+    result = db.session.execute(with_display(stmt).limit(size + 1)).unique()
+    rows = [Row(ticket, bool(auto)) for ticket, auto in result]
+    more = len(rows) > size
+    rows = rows[:size]
+    if not more or not rows:
+        return Page(rows)
+    if query.keyset:
+        return Page(rows, next_before=rows[-1].ticket.id)
+    return Page(rows, next_page=query.page + 1)
+
+
+def tab_counts(user: Any, query: TicketQuery, now: datetime | None = None) -> dict[str, int]:
+    """How many tickets each tab holds under the other filters (one query)."""
+    scope = permissions.visible_tickets(user).where(*query.conditions(user, now)).subquery()
+    columns = []
+    for tab in TABS:
+        condition = tab_condition(tab, user)
+        columns.append(func.count().filter(_on(condition, scope)).label(tab))
+    row = db.session.execute(select(*columns).select_from(scope)).one()
+    return {tab: int(row._mapping[tab] or 0) for tab in TABS}
+
+
+def _on(condition: ColumnElement[bool], scope: Any) -> ColumnElement[bool]:
+    """A condition written on Ticket, re-pointed at the same columns of a subquery."""
+    from sqlalchemy.sql.util import ClauseAdapter
+
+    adapted: ColumnElement[bool] = ClauseAdapter(scope).traverse(condition)
+    return adapted
+
+
+def tickets_for(user: User, args: Mapping[str, Any]) -> Select[Any]:
+    """The ordered SELECT for a query string: what exports and the API read."""
+    query = TicketQuery.from_args(args, user)
+    return query.ordered(query.select(user))
+
+
+def dashboard_args(filters: reports.Filters, *, verified: bool = False) -> dict[str, str]:
+    """The list's query string behind a dashboard figure (docs/dashboard.md).
+
+    The dashboard's period selects raised tickets, or verifications for the verified columns;
+    the tab is "all" so that a figure always lists every ticket it counts, whatever the role.
+    """
+    query = TicketQuery(category=filters.category, level=filters.level, cohort=filters.cohort)
+    if verified:
+        query = replace(query, verified_from=filters.date_from, verified_to=filters.date_to)
+    else:
+        query = replace(query, created_from=filters.date_from, created_to=filters.date_to)
+    return query.as_args()
