@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ticketing import stash
-from ticketing.errors import ServiceError
+from ticketing.errors import InvalidInput, ServiceError
 from ticketing.extensions import db
 
 HANDLED = (400, 403, 404, 405, 409, 413, 429, 500)
@@ -43,8 +43,18 @@ def register(app: Flask) -> None:
     """Install the handlers."""
 
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError) -> tuple[Response | str, int]:
+    def _service_error(exc: ServiceError) -> Any:
         db.session.rollback()
+        # A form a view did not re-render itself (administrators' forms): back to the form
+        # with its text and the refusal, never a dead-end page.
+        if (
+            isinstance(exc, InvalidInput)
+            and request.method == "POST"
+            and not request.path.startswith("/api/")
+        ):
+            page = stash.keep_this_post("invalid", message=exc.text)
+            if page is not None:
+                return redirect(page, code=303)
         return error_response(exc.status_code, exc.text)
 
     @app.errorhandler(413)

@@ -34,6 +34,9 @@ class Form(FlaskForm):
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
             if formdata is _Auto and not _is_submitted():
                 restored = g.get("restored_form")
-                if restored is not None:
+                # Only into the form that was sent: another form on the page keeps its values.
+                if restored is not None and any(
+                    name in restored for name in form._fields if name != "csrf_token"
+                ):
                     return restored
             return super().wrap_formdata(form, formdata)

@@ -71,7 +71,9 @@ def form_page() -> str:
 NOT_KEPT = {"auth.login", "auth.logout", "auth.set_language"}
 
 
-def keep(fields: list[tuple[str, str]], dropped: list[str], reason: str) -> str | None:
+def keep(
+    fields: list[tuple[str, str]], dropped: list[str], reason: str, message: str | None = None
+) -> str | None:
     """Keep the text fields of this POST for the form's page; returns that page (or None)."""
     if request.endpoint in NOT_KEPT:
         return None
@@ -86,17 +88,19 @@ def keep(fields: list[tuple[str, str]], dropped: list[str], reason: str) -> str 
     if old:
         db.session.execute(delete(FormStash).where(FormStash.token == old))
     token = secrets.token_urlsafe(24)
-    data = json.dumps({"fields": kept, "dropped": dropped[:20]}, ensure_ascii=False)
+    data = json.dumps(
+        {"fields": kept, "dropped": dropped[:20], "message": message}, ensure_ascii=False
+    )
     db.session.add(FormStash(token=token, path=page[:500], data=data, reason=reason))
     db.session.commit()
     session[SESSION_KEY] = token
     return page
 
 
-def keep_this_post(reason: str) -> str | None:
+def keep_this_post(reason: str, message: str | None = None) -> str | None:
     """Keep the text of the current (parsed) POST; files chosen are named as dropped."""
     dropped = [f.filename for f in request.files.values() if f and f.filename]
-    return keep(list(request.form.items(multi=True)), [str(n) for n in dropped], reason)
+    return keep(list(request.form.items(multi=True)), [str(n) for n in dropped], reason, message)
 
 
 def restore() -> None:
@@ -119,7 +123,10 @@ def restore() -> None:
     db.session.commit()
     session.pop(SESSION_KEY, None)
     # Flashed messages live in the session cookie: plain strings, not lazy ones.
-    flash(str(REASONS.get(row.reason, REASONS["csrf"])), "error")
+    if data.get("message"):
+        flash(str(data["message"]), "error")
+    else:
+        flash(str(REASONS.get(row.reason, REASONS["csrf"])), "error")
     if g.restored_dropped:
         names = ", ".join(g.restored_dropped)
         flash(str(_l("Please choose these files again: %(names)s.", names=names)), "error")

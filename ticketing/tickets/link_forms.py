@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
+
+from ticketing.forms import Form
 
 LINK_KIND_LABELS = {
     "recurrence": _l("Same problem came back (recurrence)"),
@@ -14,7 +15,7 @@ LINK_KIND_LABELS = {
 }
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     """Link this ticket to another one the user can see."""
 
     number = StringField(
@@ -29,5 +30,5 @@ class LinkForm(FlaskForm):
     )
 
 
-class UnlinkForm(FlaskForm):
+class UnlinkForm(Form):
     """Remove a link (the CSRF token only)."""
