@@ -83,7 +83,7 @@ def test_action_without_token_changes_nothing(csrf_app: Flask) -> None:
     assert db.session.get(Ticket, ticket.id).state == "raised"
     # With the token from the rendered form, the same action works.
     page = client.get(f"/tickets/{ticket.id}/escalate").get_data(as_text=True)
-    assert "Naik ke provinsi</textarea>" in page and "form had expired" in page
+    assert "Naik ke provinsi</textarea>" in page and "Formulir sudah kedaluwarsa" in page
     response = client.post(
         f"/tickets/{ticket.id}/escalate",
         data={"version": version, "note": "Naik", "csrf_token": _token(page)},

@@ -31,12 +31,41 @@ def _titles() -> dict[int, str]:
     }
 
 
+def _next_steps() -> dict[int, str]:
+    """What the user can do next, per status code (an error page never ends the road)."""
+    return {
+        400: _("Go back, reload the page and send it again. Your text is usually kept."),
+        403: _("If you think you need this, ask your administrator to check your role."),
+        404: _(
+            "The address may be mistyped, or the ticket is outside your area. "
+            "Look for it in the ticket list."
+        ),
+        405: _("Open the page from the menu and try again."),
+        409: _("Open the ticket again to see what changed, then decide whether to try again."),
+        413: _(
+            "Choose fewer or smaller files and send again. Photos are made smaller "
+            "automatically when the page has finished loading."
+        ),
+        429: _("Wait a minute, then try again."),
+        500: _(
+            "Try again in a few minutes. If it keeps happening, tell your administrator "
+            "what you were doing and when."
+        ),
+    }
+
+
 def error_response(code: int, message: str | None = None) -> tuple[Response | str, int]:
     """Render the error page (or JSON under /api/) for an HTTP status code."""
     title = _titles().get(code, _("Error"))
     if request.path.startswith("/api/"):
         return jsonify(error=title, message=message or title, status=code), code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    return render_template(
+        "errors/error.html",
+        code=code,
+        title=title,
+        message=message,
+        next_step=_next_steps().get(code),
+    ), code
 
 
 def register(app: Flask) -> None:

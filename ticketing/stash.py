@@ -99,7 +99,7 @@ def keep(
 
 def keep_this_post(reason: str, message: str | None = None) -> str | None:
     """Keep the text of the current (parsed) POST; files chosen are named as dropped."""
-    dropped = [f.filename for f in request.files.values() if f and f.filename]
+    dropped = [f.filename for _k, f in request.files.items(multi=True) if f and f.filename]
     return keep(list(request.form.items(multi=True)), [str(n) for n in dropped], reason, message)
 
 
@@ -184,5 +184,5 @@ def recover_oversized() -> tuple[list[tuple[str, str]], list[str]] | None:
         )
     except Exception:
         return None
-    dropped = [f.filename for f in files.values() if f and f.filename]
+    dropped = [f.filename for _k, f in files.items(multi=True) if f and f.filename]
     return list(form.items(multi=True)), [str(n) for n in dropped]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from flask_babel import lazy_gettext as _l
 from statemachine import State, StateMachine
 
 from ticketing.clock import utcnow
@@ -23,6 +24,15 @@ NOTE_REQUIRED = {
     "return_to_district": "guidance",
     "reopen": "reason",
     "withdraw": "reason",
+}
+
+
+# The refusal for each kind of note, born translatable (lazy).
+NOTE_MISSING = {
+    "reason": _l("A reason is required."),
+    "resolution": _l("A resolution is required."),
+    "guidance": _l("A guidance is required."),
+    "note": _l("A note is required."),
 }
 
 
@@ -74,21 +84,23 @@ class TicketWorkflow(StateMachine):
         """Events that change who works on a ticket must say why."""
         if _clean(note) is None:
             field = NOTE_REQUIRED.get(event.id, "note")
-            raise InvalidInput(f"A {field} is required.", field="note")
+            raise InvalidInput(NOTE_MISSING[field], field="note")
 
     def check_assignee(self, event: Any, assignee: Any = None) -> None:
         """The assignee must be an active officer of the ticket's own district."""
         if assignee is None:
             if event.id == "return_to_district":
                 return  # the district keeps its previous officer, if any
-            raise InvalidInput("Choose the officer who will handle this ticket.", field="assignee")
+            raise InvalidInput(
+                _l("Choose the officer who will handle this ticket."), field="assignee"
+            )
         if (
             assignee.role != DISTRICT_PMO
             or assignee.district_code != self.model.district_code
             or not assignee.active
         ):
             raise InvalidInput(
-                "The assignee must be an active officer of the ticket's district.",
+                _l("The assignee must be an active officer of the ticket's district."),
                 field="assignee",
             )
 
@@ -133,6 +145,7 @@ class TicketWorkflow(StateMachine):
         target: State,
         actor: Any = None,
         note: str | None = None,
+        assignee: Any = None,
     ) -> None:
         """Append exactly one audit event for the change, in the same transaction."""
         now = utcnow()
@@ -144,6 +157,7 @@ class TicketWorkflow(StateMachine):
             to_state=target.value,
             actor=actor,
             note=_clean(note),
+            assignee=assignee if event.id in ("assign", "return_to_district") else None,
         )
 
 

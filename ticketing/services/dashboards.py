@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ticketing import permissions
 from ticketing.errors import PermissionDenied
 from ticketing.extensions import db
@@ -12,7 +14,9 @@ from ticketing.services import admin_log
 def set_public_dashboard(actor: User, province: Province, enabled: bool) -> Province:
     """Switch the province's public dashboard on or off, and log the change."""
     if not permissions.can_publish_dashboard(actor, province.code):
-        raise PermissionDenied("Only an administrator of this province can publish its dashboard.")
+        raise PermissionDenied(
+            _l("Only an administrator of this province can publish its dashboard.")
+        )
     before = bool(province.public_dashboard)
     if before != enabled:
         province.public_dashboard = enabled

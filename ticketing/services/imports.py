@@ -18,6 +18,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ticketing.clock import utcnow
@@ -673,7 +674,7 @@ def validate(
 ) -> ImportResult:
     """Read and check every row; compute what would be created and updated. Writes nothing."""
     if kind not in KINDS:
-        raise InvalidInput("Unknown kind of import.", field="kind")
+        raise InvalidInput(_l("Unknown kind of import."), field="kind")
     result = ImportResult(kind=kind)
     rows, problem = read_rows(kind, path)
     if problem:

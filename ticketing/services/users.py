@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,7 +32,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise InvalidInput("The e-mail address is not valid.", field="email") from exc
+        raise InvalidInput(_l("The e-mail address is not valid."), field="email") from exc
 
 
 def check_password_strength(password: str) -> None:
@@ -39,10 +40,10 @@ def check_password_strength(password: str) -> None:
     from ticketing.services.common_passwords import is_common
 
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise InvalidInput("The password must have at least 8 characters.", field="password")
+        raise InvalidInput(_l("The password must have at least 8 characters."), field="password")
     if is_common(password):
         raise InvalidInput(
-            "This password is too common; choose one that is harder to guess.", field="password"
+            _l("This password is too common; choose one that is harder to guess."), field="password"
         )
 
 
@@ -61,7 +62,7 @@ def end_sessions(user: User) -> None:
 def set_locale(user: User, locale: str) -> None:
     """Remember the user's interface language."""
     if locale not in ("id", "en"):
-        raise InvalidInput("Unknown language.", field="locale")
+        raise InvalidInput(_l("Unknown language."), field="locale")
     user.locale = locale
 
 
@@ -82,17 +83,17 @@ def authenticate(email: str, password: str) -> User | None:
 def resolve_scope(role: str, region_code: str | None) -> tuple[str | None, str | None]:
     """Turn a role and a region code into (province_code, district_code), or raise."""
     if role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}.", field="role")
+        raise InvalidInput(_l("Unknown role %(role)s.", role=repr(role)), field="role")
     code = (region_code or "").strip() or None
     if role in (FACILITATOR, DISTRICT_PMO):
         district = db.session.get(District, code) if code else None
         if district is None:
-            raise InvalidInput("This role needs a valid district code.", field="region")
+            raise InvalidInput(_l("This role needs a valid district code."), field="region")
         return district.province_code, district.code
     if role == PROVINCE_PMO or (role == ADMIN and code):
         province = db.session.get(Province, code) if code else None
         if province is None:
-            raise InvalidInput("This role needs a valid province code.", field="region")
+            raise InvalidInput(_l("This role needs a valid province code."), field="region")
         return province.code, None
     return None, None
 
@@ -110,10 +111,10 @@ def create_user(
     email = normalise_email(email)
     name = name.strip()
     if not name:
-        raise InvalidInput("The name is required.", field="name")
+        raise InvalidInput(_l("The name is required."), field="name")
     exists = db.session.execute(select(User.id).where(User.email == email)).first()
     if exists:
-        raise InvalidInput("A user with this e-mail already exists.", field="email")
+        raise InvalidInput(_l("A user with this e-mail already exists."), field="email")
     province_code, district_code = resolve_scope(role, region_code)
     user = User(
         email=email,
@@ -164,7 +165,7 @@ def _authorise(actor: User | None, province_code: str | None) -> None:
     from ticketing import permissions
 
     if actor is not None and not permissions.can_administer(actor, province_code):
-        raise NotFound("Not found.")
+        raise NotFound(_l("Not found."))
 
 
 def get_administered(actor: User, user_id: int) -> User:
@@ -175,7 +176,7 @@ def get_administered(actor: User, user_id: int) -> User:
         permissions.administered_users(actor).where(User.id == user_id)
     ).scalar_one_or_none()
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(_l("User not found."))
     return user
 
 
@@ -187,7 +188,7 @@ def admin_create_user(
 
     province_code, _district = resolve_scope(role, region_code)
     if actor is not None and not actor.is_national and province_code != actor.province_code:
-        raise InvalidInput("You can only create accounts in your own province.", field="region")
+        raise InvalidInput(_l("You can only create accounts in your own province."), field="region")
     user = create_user(email=email, name=name, role=role, region_code=region_code)
     admin_log.record(
         actor,
@@ -210,12 +211,12 @@ def update_user(
     _authorise(actor, user.province_code)
     province_code, district_code = resolve_scope(role, region_code)
     if actor is not None and not actor.is_national and province_code != actor.province_code:
-        raise InvalidInput("You can only give scopes in your own province.", field="region")
+        raise InvalidInput(_l("You can only give scopes in your own province."), field="region")
     if actor is not None and actor.id == user.id and role != user.role:
-        raise InvalidInput("You cannot change your own role.", field="role")
+        raise InvalidInput(_l("You cannot change your own role."), field="role")
     name = name.strip()
     if not name:
-        raise InvalidInput("The name is required.", field="name")
+        raise InvalidInput(_l("The name is required."), field="name")
     before = admin_log.user_snapshot(user)
     user.name, user.role = name[:120], role
     user.province_code, user.district_code = province_code, district_code
@@ -242,7 +243,7 @@ def set_active(actor: User | None, user: User, active: bool) -> User:
 
     _authorise(actor, user.province_code)
     if actor is not None and actor.id == user.id and not active:
-        raise InvalidInput("You cannot disable your own account.")
+        raise InvalidInput(_l("You cannot disable your own account."))
     if user.active == active:
         return user
     before = admin_log.user_snapshot(user)
@@ -264,7 +265,7 @@ def send_link(actor: User | None, user: User) -> str:
 
     _authorise(actor, user.province_code)
     if not user.active:
-        raise InvalidInput("The account is disabled; enable it first.")
+        raise InvalidInput(_l("The account is disabled; enable it first."))
     purpose = tokens.INVITE if not user.password_hash else tokens.RESET
     link = tokens.queue_link(user, purpose)
     admin_log.record(
@@ -277,7 +278,7 @@ def send_link(actor: User | None, user: User) -> str:
 def change_password(user: User, *, current: str, new: str) -> None:
     """A signed-in user changes their password; every other session ends."""
     if not user.password_hash or not check_password_hash(user.password_hash, current):
-        raise InvalidInput("The current password is wrong.", field="current")
+        raise InvalidInput(_l("The current password is wrong."), field="current")
     set_password(user, new)
 
 

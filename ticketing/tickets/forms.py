@@ -113,3 +113,14 @@ ACTION_BUTTONS = {
     "reopen": _l("Reopen"),
     "withdraw": _l("Withdraw"),
 }
+
+# What the user reads after an action: the ticket, what happened, and to whom.
+CONFIRMATIONS = {
+    "assign": _l("Ticket %(number)s was assigned to %(officer)s."),
+    "escalate": _l("Ticket %(number)s was escalated to the province PMO."),
+    "resolve": _l("Ticket %(number)s is marked resolved; the facilitator will now verify it."),
+    "return_to_district": _l("Ticket %(number)s was returned to the district (%(officer)s)."),
+    "verify": _l("Ticket %(number)s is verified and closed. Thank you."),
+    "reopen": _l("Ticket %(number)s was reopened and goes back to %(tier)s."),
+    "withdraw": _l("Ticket %(number)s was withdrawn."),
+}

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -32,6 +33,7 @@ from ticketing.tickets.forms import (
     ACTION_BUTTONS,
     ACTION_FORMS,
     ACTION_TITLES,
+    CONFIRMATIONS,
     ActionForm,
     CommentForm,
     RaiseForm,
@@ -103,7 +105,7 @@ def new() -> Response | str | Rendered:
             school = db.session.get(School, form.school.data)
             category = db.session.get(Category, form.category.data)
             if school is None or category is None:
-                raise InvalidInput("Choose a school and a category.")
+                raise InvalidInput(_l("Choose a school and a category."))
             ticket = ticket_service.raise_ticket(
                 user,
                 school=school,
@@ -163,7 +165,10 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         "tickets/show.html",
         ticket=ticket,
         timeline=queries.timeline(ticket),
-        actions=ticket_service.available_events(_user(), ticket),
+        # Withdrawing is never the first (primary) button.
+        actions=sorted(
+            ticket_service.available_events(_user(), ticket), key=lambda e: e == "withdraw"
+        ),
         action_buttons=ACTION_BUTTONS,
         comment_form=comment_form,
         links=link_service.links_of(ticket),
@@ -254,7 +259,7 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
         return _render_action(ticket, event, form), 400
     try:
         if stale:
-            raise ConflictError("This ticket was changed by someone else; nothing was applied.")
+            raise ConflictError(_l("This ticket was changed by someone else; nothing was applied."))
         uploads = []
         if "files" in form:
             uploads = attachment_service.read_uploads(request.files.getlist("files"))
@@ -280,8 +285,16 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
         _name_dropped(form)
         ticket = ticket_service.get_visible(user, ticket_id)
         return _render_action(ticket, event, form), 400
-    flash(_("Done: %(what)s.", what=ACTION_BUTTONS[event]), "info")
+    flash(_confirmation(ticket, event), "info")
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+def _confirmation(ticket: Ticket, event: str) -> str:
+    """'Tiket ESK-2026-000123 ditugaskan kepada Indah Setiawan.' and the like."""
+    officer = ticket.assignee.name if ticket.assignee is not None else _("no officer yet")
+    tier = _("the district PMO") if ticket.state == "assigned" else _("the province PMO")
+    values = {"number": ticket.number, "officer": officer, "tier": tier}
+    return str(CONFIRMATIONS[event]) % values
 
 
 def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
@@ -309,13 +322,19 @@ def attachment(attachment_id: int) -> Response:
     path = attachment_service.path_of(row)
     if not path.is_file():
         abort(404)
+    # Pictures (re-encoded by us) and PDFs open in the browser; other files download.
+    inline = row.content_type in (attachment_service.JPEG, attachment_service.PNG,
+                                  attachment_service.PDF)  # fmt: skip
     response = send_file(
         path,
         mimetype=row.content_type,
-        as_attachment=True,
+        as_attachment=not inline,
         # Cleaned again: rows stored before names were cleaned may hold CR/LF.
         download_name=attachment_service.clean_name(row.original_name),
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    if inline:
+        # Shown inside our origin: no scripts, no forms, whatever the file holds.
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     return response
