@@ -149,3 +149,6 @@ def _register_blueprints(app: Flask) -> None:
     from ticketing.dashboard import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)
+    from ticketing.pwa import bp as pwa_bp
+
+    app.register_blueprint(pwa_bp)
