@@ -101,3 +101,6 @@ def register(app: Flask) -> None:
     from ticketing.admin import commands as admin_commands
 
     admin_commands.register(app)
+    from ticketing.help import commands as help_commands
+
+    help_commands.register(app)

@@ -47,7 +47,13 @@ KIND_LABELS = {
     "reopened": _l("Reopened: the fix did not work"),
     "overdue": _l("Overdue: past the province deadline"),
     "verify_reminder": _l("Reminder: please verify the fix"),
+    # What the facilitator hears about their own ticket.
+    "yours_assigned": _l("Your ticket is now handled by an officer"),
+    "yours_escalated": _l("Your ticket was escalated to the province"),
+    "yours_returned": _l("Your ticket was returned to the district"),
 }
+# Kinds that name the officer now holding the ticket (shown with the notification).
+NAMES_OFFICER = ("yours_assigned", "yours_returned")
 LANGUAGES = ("id", "en")
 # A claimed message is left alone this long by other senders (a crashed sender's lease expires).
 CLAIM_LEASE = timedelta(minutes=10)
@@ -87,9 +93,12 @@ def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
     if event == "raise":
         return [(_district_officers(ticket), "raised")]
     if event == "assign":
-        return [([ticket.assignee] if ticket.assignee else [], "assigned")]
+        return [
+            ([ticket.assignee] if ticket.assignee else [], "assigned"),
+            ([ticket.facilitator], "yours_assigned"),
+        ]
     if event == "return_to_district":
-        return [(_district_officers(ticket), "returned")]
+        return [(_district_officers(ticket), "returned"), ([ticket.facilitator], "yours_returned")]
     if event == "escalate" and change.actor is None:
         # The system acted: the province must act, the facilitator should know.
         return [
@@ -97,7 +106,10 @@ def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
             ([ticket.facilitator], "auto_escalated"),
         ]
     if event == "escalate":
-        return [(_province_officers(ticket), "escalated")]
+        return [
+            (_province_officers(ticket), "escalated"),
+            ([ticket.facilitator], "yours_escalated"),
+        ]
     if event == "resolve":
         return [([ticket.facilitator], "resolved")]
     if event == "reopen":
@@ -225,7 +237,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _unread() -> dict[str, Any]:
-        return {"unread_notifications": unread_count(current_user), "KIND_LABELS": KIND_LABELS}
+        return {
+            "unread_notifications": unread_count(current_user),
+            "KIND_LABELS": KIND_LABELS,
+            "NAMES_OFFICER": NAMES_OFFICER,
+        }
 
 
 # --- The outbox sender ----------------------------------------------------------------------

@@ -80,6 +80,7 @@ class TimelineEntry:
     from_state: str | None
     to_state: str | None
     attachments: list[Attachment]
+    assignee: User | None = None
 
 
 def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[TimelineEntry]:
@@ -87,7 +88,7 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
     events_query = (
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
-        .options(joinedload(TicketEvent.actor))
+        .options(joinedload(TicketEvent.actor), joinedload(TicketEvent.assignee))
         .order_by(TicketEvent.id)
     )
     if after_event_id is not None:
@@ -124,6 +125,7 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
             e.from_state,
             e.to_state,
             files.get(("event", e.id), []),
+            e.assignee,
         )
         for e in events
     ] + [
