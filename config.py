@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # "Remember me" lasts 30 days at most and is not sent on cross-site requests.
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     WTF_CSRF_TIME_LIMIT: int | None = None
 
     # Evidence files live outside the static folder. The request limit defaults to every file
@@ -54,6 +58,7 @@ class Config:
     # Shared counters (rate limits) must live outside the process in production.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "eskalasi")
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0 = none). Without
     # it every client shares the proxy's address, and so its sign-in rate limit.
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
@@ -69,6 +74,8 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
     PAGE_SIZE = 25
+    # Strict-Transport-Security only in production (ProductionConfig), where HTTPS is certain.
+    HSTS_SECONDS = 0
 
 
 class DevelopmentConfig(Config):
@@ -93,6 +100,8 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # Strict-Transport-Security: browsers come back over HTTPS only (0 switches it off).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
 
     @classmethod
     def check(cls) -> None:
@@ -101,6 +110,9 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set in production")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        if not os.environ.get("RATELIMIT_STORAGE_URI"):
+            # Counters in each worker's memory would multiply every limit by the workers.
+            raise RuntimeError("RATELIMIT_STORAGE_URI must be set in production (redis://...)")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -32,11 +32,14 @@ def test_one_account_is_protected_from_many_addresses(database_url, tmp_path, wo
     app = limited_app(database_url, tmp_path)
     with app.app_context():
         client = app.test_client()
-        codes = [attempt(client, world.officer_a.email, f"10.0.0.{i}") for i in range(12)]
+        codes = [
+            attempt(client, world.officer_a.email, f"10.0.{i // 200}.{i % 200}") for i in range(55)
+        ]
         # Other accounts can still sign in from those addresses meanwhile.
         other = attempt(client, world.officer_b.email, "10.0.0.99")
         db.session.remove()
-    assert codes[:5] == [200] * 5 and 429 in codes[5:]
+    # The looser per-account limit (50 an hour from addresses the owner does not use).
+    assert codes[:50] == [200] * 50 and 429 in codes[50:]
     assert other == 200
 
 
@@ -47,7 +50,7 @@ def test_behind_a_proxy_each_client_has_its_own_limit(database_url, tmp_path, wo
         # Every request comes from the proxy's address; the client is in X-Forwarded-For.
         noisy = [
             attempt(client, f"nobody{i}@x.id", "127.0.0.1", **{"X-Forwarded-For": "203.0.113.7"})
-            for i in range(12)
+            for i in range(35)
         ]
         quiet = attempt(client, "someone@x.id", "127.0.0.1", **{"X-Forwarded-For": "198.51.100.2"})
         db.session.remove()

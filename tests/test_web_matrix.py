@@ -392,9 +392,10 @@ def test_disabled_or_signed_out_user_loses_access(app: Flask, world: World) -> N
     login(other, world.officer_a)
     assert client.get(f"/tickets/{ticket.id}").status_code == 200
     client.post("/logout")
-    # Signing out in one browser ends the session in the other too (token rotated).
-    assert other.get(f"/tickets/{ticket.id}").status_code == 302
-    login(other, world.officer_a)
+    # Signing out ends this browser's session only; the other device stays signed in
+    # until it is signed out from the account page (tests/test_sessions.py).
+    assert client.get(f"/tickets/{ticket.id}").status_code == 302
+    assert other.get(f"/tickets/{ticket.id}").status_code == 200
     world.officer_a.active = False
     db.session.commit()
     assert other.get(f"/tickets/{ticket.id}").status_code == 302

@@ -10,9 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, ROOT, Config, ProductionConfig
-
-# The largest value of an INTEGER column (PostgreSQL); ids and numbers beyond it match nothing.
-MAX_DB_INT = 2**31 - 1
+from ticketing.params import MAX_DB_INT
 
 
 def create_app(
@@ -60,6 +58,9 @@ def create_app(
 
     errors_web.register(app)
     cli.register(app)
+    from ticketing import security
+
+    security.init_app(app)
     return app
 
 
@@ -87,7 +88,7 @@ def _init_extensions(app: Flask) -> None:
 
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.filters.update(i18n.template_filters())
-    from ticketing import notifications, sla  # their ticket-change hooks register on import
+    from ticketing import notifications, sla
 
     sla.init_app(app)
     notifications.init_app(app)

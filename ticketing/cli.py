@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from ticketing.errors import ServiceError
 from ticketing.extensions import db
+from ticketing.vocabulary import Role
 
 regions_cli = AppGroup("regions", help="Provinces and districts.")
 categories_cli = AppGroup("categories", help="Ticket categories.")
@@ -69,7 +70,7 @@ def _print_logins() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["facilitator", "district_pmo", "province_pmo", "admin"]),
+    type=click.Choice([r.value for r in Role]),
 )
 @click.option("--region", default=None, help="District code (35.78) or province code (35).")
 @click.option("--password", default=None, help="Omit to be asked; empty for a one-time link.")

@@ -28,6 +28,7 @@ from ticketing.models import (
 )
 from ticketing.services import tickets as ticket_service
 from ticketing.services.regions import ensure_default_categories
+from ticketing.vocabulary import STATE_TIER, State, Tier
 
 PROVINCE = "35"  # Jawa Timur
 DEMO_PASSWORD = "Penggerak-Demo-2026"
@@ -244,7 +245,7 @@ def _play(ticket: Ticket, steps: list[str], moment: datetime, now: datetime,
         moment = moment + timedelta(hours=rng.uniform(3, 96))
         if moment >= now:
             return
-        province_tier = ticket.state == "escalated"
+        province_tier = STATE_TIER.get(State(ticket.state)) == Tier.PROVINCE
         actor = {
             "assign": officer, "escalate": officer, "resolve":
             province_officer if province_tier else officer,

@@ -9,45 +9,28 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from flask import current_app, request, session
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ticketing.models.region import ZONE_ABBREVIATIONS
+from ticketing.vocabulary import EVENT_LABELS, ROLE_LABELS, STATE_LABELS, TIER_LABELS
 
 DEFAULT_TIMEZONE = "Asia/Jakarta"
 
-STATE_LABELS = {
-    "raised": _l("Raised"),
-    "assigned": _l("Handled by the district PMO"),
-    "escalated": _l("Escalated to the province PMO"),
-    "resolved": _l("Resolved, awaiting verification"),
-    "verified": _l("Verified (closed)"),
-    "withdrawn": _l("Withdrawn"),
-}
-EVENT_LABELS = {
-    "raise": _l("Raised the ticket"),
-    "assign": _l("Assigned"),
-    "escalate": _l("Escalated it to the province"),
-    "resolve": _l("Resolved"),
-    "return_to_district": _l("Returned to the district"),
-    "verify": _l("Verified the fix"),
-    "reopen": _l("Reopened: not fixed"),
-    "withdraw": _l("Withdrew the ticket"),
-    "hand_over": _l("Handed to another facilitator"),
-    # Links (services/links.py): written on both tickets, the note is the other's number.
-    "link_recurrence": _l("Linked as a recurrence (the same problem came back)"),
-    "link_related": _l("Linked as related"),
-    "link_duplicate": _l("Linked as a duplicate"),
-    "unlink_recurrence": _l("Removed the recurrence link"),
-    "unlink_related": _l("Removed the related link"),
-    "unlink_duplicate": _l("Removed the duplicate link"),
-}
-ROLE_LABELS = {
-    "facilitator": _l("Facilitator"),
-    "district_pmo": _l("District PMO"),
-    "province_pmo": _l("Province PMO"),
-    "admin": _l("Administrator"),
-}
+# The labels of states, tiers, roles and events are defined with the vocabulary.
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "EVENT_LABELS",
+    "ROLE_LABELS",
+    "STATE_LABELS",
+    "TIER_LABELS",
+    "format_day",
+    "format_when",
+    "select_locale",
+    "select_timezone",
+    "template_filters",
+    "template_globals",
+    "user_timezone",
+]
 
 
 def select_locale() -> str:
@@ -106,6 +89,7 @@ def template_globals() -> dict[str, Any]:
         "STATE_LABELS": STATE_LABELS,
         "EVENT_LABELS": EVENT_LABELS,
         "ROLE_LABELS": ROLE_LABELS,
+        "TIER_LABELS": TIER_LABELS,
         "get_locale": get_locale,
     }
 

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
-from ticketing import sla  # imported first: its deadline hook must run before ours
+from ticketing import sla
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
@@ -117,8 +117,7 @@ def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
     return []
 
 
-@ticket_service.on_change
-def _notify_change(change: ticket_service.Change) -> None:
+def notify_change(change: ticket_service.Change) -> None:
     """Tell the people concerned; runs inside the transaction of the change."""
     note = _latest_note(change.ticket)
     for users, kind in _recipients(change):

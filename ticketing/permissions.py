@@ -20,20 +20,12 @@ from ticketing.models import (
     Ticket,
     User,
 )
+from ticketing.vocabulary import EVENT_RULES, SYSTEM_EVENTS
 
-# For each event: the roles that may fire it and, per role, the states it may fire from.
+# Who may fire what from which states: vocabulary.EVENT_RULES (the system: SYSTEM_EVENTS).
 # A facilitator additionally must be the ticket's facilitator; PMO roles must be in scope.
-_EVENT_RULES: dict[str, dict[str, tuple[str, ...]]] = {
-    "assign": {DISTRICT_PMO: ("raised",)},
-    "escalate": {DISTRICT_PMO: ("raised", "assigned")},
-    "resolve": {DISTRICT_PMO: ("assigned",), PROVINCE_PMO: ("escalated",)},
-    "return_to_district": {PROVINCE_PMO: ("escalated",)},
-    "verify": {FACILITATOR: ("resolved",)},
-    "reopen": {FACILITATOR: ("resolved",)},
-    "withdraw": {FACILITATOR: ("raised", "assigned")},
-}
-# The SLA sweeper (actor None) may only escalate district tickets.
-_SYSTEM_EVENTS: dict[str, tuple[str, ...]] = {"escalate": ("raised", "assigned")}
+_EVENT_RULES = EVENT_RULES
+_SYSTEM_EVENTS = SYSTEM_EVENTS
 
 
 def _is_user(user: Any) -> bool:
@@ -64,7 +56,10 @@ def visible_tickets(user: Any) -> Select[Ticket]:
 
 
 def can_view(user: Any, ticket: Ticket) -> bool:
-    """Whether the ticket is in the user's scope (the same rule as visible_tickets)."""
+    """Whether the ticket is in the user's scope (the same rule as visible_tickets).
+
+    Each role is named; a role not named here sees nothing.
+    """
     if not _is_user(user):
         return False
     if user.role == FACILITATOR:
@@ -73,9 +68,11 @@ def can_view(user: Any, ticket: Ticket) -> bool:
         return any(a.school_id == ticket.school_id for a in user.assignments)
     if user.role == DISTRICT_PMO:
         return bool(ticket.district_code == user.district_code)
-    if user.is_national:
-        return True
-    return bool(user.province_code == ticket.province_code)
+    if user.role == PROVINCE_PMO:
+        return user.province_code is not None and user.province_code == ticket.province_code
+    if user.role == ADMIN:
+        return user.is_national or user.province_code == ticket.province_code
+    return False
 
 
 def can_fire(user: Any, ticket: Ticket, event: str) -> bool:
@@ -106,9 +103,33 @@ def can_raise(user: Any) -> bool:
     return _is_user(user) and user.role == FACILITATOR
 
 
+# The roles with a dashboard (docs/dashboard.md); facilitators see their tickets' list.
+DASHBOARD_ROLES = frozenset({DISTRICT_PMO, PROVINCE_PMO, ADMIN})
+
+
 def has_dashboards(user: Any) -> bool:
-    """Everyone but facilitators has a dashboard (docs/dashboard.md)."""
-    return _is_user(user) and user.role != FACILITATOR
+    """PMO officers and administrators have a dashboard (named; everyone else has none)."""
+    return _is_user(user) and user.role in DASHBOARD_ROLES
+
+
+def home_dashboard(user: Any) -> tuple[str, str | None] | None:
+    """Where the dashboard link takes the user: (level, code), or None when they have none."""
+    if not has_dashboards(user):
+        return None
+    if can_view_national_dashboard(user):
+        return ("national", None)
+    if user.role == DISTRICT_PMO and user.district_code:
+        return ("district", user.district_code)
+    if user.province_code and can_view_province_dashboard(user, user.province_code):
+        return ("province", user.province_code)
+    return None
+
+
+def district_dashboard_instead(user: Any, province_code: str) -> str | None:
+    """A district officer who opens their province's dashboard sees their district's."""
+    if _is_user(user) and user.role == DISTRICT_PMO and user.province_code == province_code:
+        return str(user.district_code)
+    return None
 
 
 def can_raise_for(user: Any, school: School) -> bool:
@@ -128,6 +149,39 @@ def can_hand_over(user: Any, ticket: Ticket) -> bool:
     return _is_user(user) and user.role == ADMIN and can_view(user, ticket) and ticket.is_open
 
 
+def is_administrator(user: Any) -> bool:
+    """An active administrator (of a province, or national)."""
+    return _is_user(user) and user.role == ADMIN
+
+
+def import_scope(user: Any, province_code: str | None = None) -> str | None:
+    """The province an import is limited to: the administrator's, or the one given (CLI: None).
+
+    Only administrators import; a national one (or the CLI) may name any province.
+    """
+    if user is None or (is_administrator(user) and user.is_national):
+        return province_code
+    if is_administrator(user):
+        return str(user.province_code)
+    raise PermissionError("only administrators import")
+
+
+def can_browse_district(user: Any, district_code: str | None) -> bool:
+    """Whether the user may pick the schools of a district in the ticket list's filter."""
+    if not _is_user(user) or not district_code:
+        return False
+    if user.role in (FACILITATOR, DISTRICT_PMO):
+        return bool(user.district_code == district_code)
+    if user.role in (PROVINCE_PMO, ADMIN):
+        return user.is_national or district_code.split(".")[0] == user.province_code
+    return False
+
+
+def browses_province_districts(user: Any) -> bool:
+    """Whether the ticket list offers the districts of the user's province as a filter."""
+    return _is_user(user) and user.role in (PROVINCE_PMO, ADMIN) and user.province is not None
+
+
 def can_administer(user: Any, province_code: str | None) -> bool:
     """Administrators manage their province; national administrators manage all."""
     if not _is_user(user) or user.role != ADMIN:
@@ -145,10 +199,21 @@ def _admin_province_filter(user: Any, column: Any) -> Any:
 
 
 def administered_users(user: Any) -> Select[Any]:
-    """The accounts an administrator may see and change: their province's, or all (national)."""
+    """The accounts an administrator may see and change: their province's, or all (national).
+
+    Administrators are managed by national administrators only: a province's administrator
+    neither sees nor changes another administrator (nor gets a sign-in link for one).
+    """
     clause = _admin_province_filter(user, User.province_code)
     query = select(User)
-    return query if clause is None else query.where(clause)
+    if clause is None:
+        return query
+    return query.where(clause, User.role != ADMIN)
+
+
+def can_manage_administrators(user: Any) -> bool:
+    """Only national administrators create, change and send links to administrators."""
+    return _is_user(user) and user.role == ADMIN and bool(user.is_national)
 
 
 def administered_schools(user: Any) -> Select[Any]:
@@ -177,7 +242,7 @@ def can_manage_categories(user: Any) -> bool:
 
 def can_view_national_dashboard(user: Any) -> bool:
     """Only national administrators see one row per province."""
-    return _is_user(user) and user.is_national
+    return _is_user(user) and user.role == ADMIN and user.is_national
 
 
 def can_view_province_dashboard(user: Any, province_code: str) -> bool:

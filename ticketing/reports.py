@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload
 
-from ticketing import MAX_DB_INT, sla
+from ticketing import sla
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
@@ -54,12 +54,14 @@ from ticketing.models import (
     School,
     Ticket,
 )
+from ticketing.params import bounded_int
+from ticketing.vocabulary import State, Tier
 
-RESOLVED_STATES = ("resolved", "verified")
-TIERS = ("district", "province")
+RESOLVED_STATES = (State.RESOLVED, State.VERIFIED)
+TIERS: tuple[Tier, ...] = tuple(Tier)
 # Columns a dashboard table can be sorted by (Row attribute names).
-SORT_KEYS = (
-    "label", "total", "raised", "assigned", "escalated", "resolved", "open_total", "overdue",
+SORT_KEYS: tuple[str, ...] = (
+    "label", "total", *OPEN_STATES, "open_total", "overdue",
     "median_age_days", "escalated_count", "escalated_share", "district_share", "reopen_rate",
     "verified", "median_days_to_verify", "within", "compliance",
 )  # fmt: skip
@@ -67,13 +69,7 @@ SORT_KEYS = (
 
 def parse_int(value: Any) -> int | None:
     """An integer query parameter; malformed or beyond an INTEGER column: None (ignored)."""
-    try:
-        number = int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-    if number is not None and abs(number) > MAX_DB_INT:
-        return None  # SQLite cannot bind it, PostgreSQL's INTEGER cannot hold it
-    return number
+    return bounded_int(value)
 
 
 # Dates in filters are clamped to the years the programme can have tickets in: 0001-01-01 or
@@ -158,25 +154,11 @@ class Row:
     median_days_to_verify: float | None = None
     within: int = 0  # tickets that never missed a PMO deadline and are not past one now
 
-    @property
-    def raised(self) -> int:
-        """Open tickets waiting for the district."""
-        return self.by_state["raised"]
-
-    @property
-    def assigned(self) -> int:
-        """Open tickets handled by the district."""
-        return self.by_state["assigned"]
-
-    @property
-    def escalated(self) -> int:
-        """Open tickets at the province."""
-        return self.by_state["escalated"]
-
-    @property
-    def resolved(self) -> int:
-        """Tickets waiting for the facilitator's verification."""
-        return self.by_state["resolved"]
+    def __getattr__(self, name: str) -> int:
+        """``row.raised``, ``row.escalated``...: open tickets in that state (sorting, export)."""
+        if name in OPEN_STATES:
+            return int(self.__dict__.get("by_state", {}).get(name, 0))
+        raise AttributeError(name)
 
     @property
     def open_total(self) -> int:
@@ -326,7 +308,7 @@ def _conditions(filters: Filters, timezone: str, now: datetime) -> _Conditions:
     cohort = _between(Ticket.created_at, low, high)
     closed = _between(Ticket.closed_at, low, high)
     is_open = Ticket.state.in_(OPEN_STATES)
-    is_verified = Ticket.state == "verified"
+    is_verified = Ticket.state == State.VERIFIED
     return _Conditions(
         now=now,
         cohort=cohort,
@@ -345,7 +327,7 @@ def _count_columns(c: _Conditions) -> list[Any]:
         _count(_both(c.cohort, sla.overdue_filter(c.now))).label("overdue"),
         _count(_both(c.cohort, Ticket.escalation_count > 0)).label("escalated_count"),
         _count(_both(c.cohort, resolved)).label("resolved_count"),
-        _count(_both(c.cohort, and_(resolved, Ticket.resolved_tier == "district")))
+        _count(_both(c.cohort, and_(resolved, Ticket.resolved_tier == Tier.DISTRICT)))
         .label("resolved_district"),
         _sum(Ticket.reopen_count, c.cohort).label("reopens"),
         _count(_both(c.cohort, sla.within_deadline_condition(c.now))).label("within"),
@@ -635,7 +617,7 @@ def monthly_trend(scope: Select[Any], filters: Filters, timezone: str,
     # One pass for both series: group by (raised month, verified month) pairs (a few hundred
     # at most) and add them up per series here.
     was_raised = and_(Ticket.created_at >= low, Ticket.created_at < high)
-    was_verified = and_(Ticket.state == "verified", Ticket.closed_at >= low,
+    was_verified = and_(Ticket.state == State.VERIFIED, Ticket.closed_at >= low,
                         Ticket.closed_at < high)  # fmt: skip
     raised_month = _month(Ticket.created_at, timezone).label("raised_month")
     verified_month = _month(Ticket.closed_at, timezone).label("verified_month")
@@ -659,7 +641,7 @@ def monthly_trend(scope: Select[Any], filters: Filters, timezone: str,
 
 def sort_rows(rows: list[Row], key: str | None, descending: bool) -> list[Row]:
     """Sort by any figure; empty figures (no data) go last either way."""
-    if key not in SORT_KEYS:
+    if key is None or key not in SORT_KEYS:
         return rows
     present = [r for r in rows if getattr(r, key) is not None]
     missing = [r for r in rows if getattr(r, key) is None]

@@ -30,15 +30,27 @@ from ticketing.errors import ServiceError
 from ticketing.extensions import db
 from ticketing.models import OPEN_STATES, Category, DayOff, Province, SlaPolicy, Ticket
 from ticketing.services import tickets as ticket_service
+from ticketing.vocabulary import (
+    DEADLINE_STATES,
+    DEFAULT_DEADLINE_DAYS,
+    State,
+    Tier,
+    tier_states,
+)
+from ticketing.vocabulary import PMO_STATES as VOCAB_PMO_STATES
 
 log = logging.getLogger(__name__)
 
-# Working days allowed per state when no policy row says otherwise (LAPOR! uses 3 and 5).
-DEFAULT_DAYS: dict[str, int] = {"raised": 3, "assigned": 5, "escalated": 10, "resolved": 5}
-SLA_STATES: tuple[str, ...] = tuple(DEFAULT_DAYS)
+# Working days allowed per state when no policy row says otherwise (LAPOR! uses 3 and 5):
+# vocabulary.DEFAULT_DEADLINE_DAYS, like every other per-state rule.
+DEFAULT_DAYS: dict[str, int] = {
+    s: days for s, days in DEFAULT_DEADLINE_DAYS.items() if days is not None
+}
+SLA_STATES: tuple[str, ...] = DEADLINE_STATES
 # States whose deadline belongs to a PMO (the resolved deadline is the facilitator's reminder).
-PMO_STATES: tuple[str, ...] = ("raised", "assigned", "escalated")
-DISTRICT_STATES: tuple[str, ...] = ("raised", "assigned")
+PMO_STATES: tuple[str, ...] = VOCAB_PMO_STATES
+# The sweep moves these up a tier when their deadline passes (SYSTEM_EVENTS["escalate"]).
+DISTRICT_STATES: tuple[str, ...] = tier_states(Tier.DISTRICT)
 UTC = ZoneInfo("UTC")
 # Reminders wait for the working day to begin (local time), escalations do not.
 REMIND_FROM_HOUR = 7
@@ -214,8 +226,7 @@ def _set_quietly(ticket: Ticket, **values: Any) -> None:
         set_committed_value(ticket, name, value)
 
 
-@ticket_service.on_change
-def _track_deadline(change: ticket_service.Change) -> None:
+def track_deadline(change: ticket_service.Change) -> None:
     """Store the new state's deadline; count a PMO deadline that was missed on the way out."""
     ticket, now = change.ticket, utcnow()
     values: dict[str, Any] = {}
@@ -380,7 +391,7 @@ def _remind_overdue_province(now: datetime, batch_size: int, result: SweepResult
 
     # Coarse SQL filter (at most about daily); the local-day check below is exact.
     condition = and_(
-        Ticket.state == "escalated",
+        Ticket.state == State.ESCALATED,
         Ticket.due_at < now,
         or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at < now - timedelta(hours=12)),
     )
@@ -389,7 +400,7 @@ def _remind_overdue_province(now: datetime, batch_size: int, result: SweepResult
             cal = calendar_for(ticket.province_code)
             local_now = cal.local(now)
             today = local_now.date()
-            if ticket.state != "escalated" or ticket.due_at is None or ticket.due_at >= now:
+            if ticket.state != State.ESCALATED or ticket.due_at is None or ticket.due_at >= now:
                 continue
             if not cal.is_working_day(today) or local_now.hour < REMIND_FROM_HOUR:
                 continue  # reminders go out in office hours on working days
@@ -406,18 +417,18 @@ def _remind_verification(now: datetime, batch_size: int, result: SweepResult) ->
     from ticketing import notifications
 
     condition = and_(
-        Ticket.state == "resolved",
+        Ticket.state == State.RESOLVED,
         Ticket.due_at < now,
         or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at < now - timedelta(days=1)),
     )
     for batch in _batches(condition, batch_size):
         for ticket in batch:
-            if ticket.state != "resolved" or ticket.due_at is None or ticket.due_at >= now:
+            if ticket.state != State.RESOLVED or ticket.due_at is None or ticket.due_at >= now:
                 continue
             local_now = calendar_for(ticket.province_code).local(now)
             if local_now.hour < REMIND_FROM_HOUR:
                 continue
-            days = deadline_days(ticket.province_code, ticket.category_id, "resolved")
+            days = deadline_days(ticket.province_code, ticket.category_id, State.RESOLVED)
             last = ticket.last_reminded_at
             # Repeat every N working days after the previous reminder; never close by itself.
             if last is not None and working_days_between(last, now, ticket.province_code) < days:

@@ -11,20 +11,33 @@ from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from statemachine import State, StateMachine
+from statemachine.states import States
 
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput
-from ticketing.models.ticket import DISTRICT_TIER, PROVINCE_TIER
-from ticketing.models.user import DISTRICT_PMO
+from ticketing.vocabulary import (
+    FINAL_STATES,
+    INITIAL_STATE,
+    NOTE_REQUIRED,
+    STATE_TIER,
+    TIER_ROLE,
+    TIER_STATE,
+    Tier,
+)
+from ticketing.vocabulary import State as S
 
-# Events that need a written note, and how the form names it.
-NOTE_REQUIRED = {
-    "escalate": "reason",
-    "resolve": "resolution",
-    "return_to_district": "guidance",
-    "reopen": "reason",
-    "withdraw": "reason",
-}
+# The machine's states, built from the vocabulary: id and stored value are the enum's value.
+_STATES = States(
+    {
+        s.value: State(
+            s.name.replace("_", " ").capitalize(),
+            value=s.value,
+            initial=s is INITIAL_STATE,
+            final=s in FINAL_STATES,
+        )
+        for s in S
+    }
+)
 
 
 # The refusal for each kind of note, born translatable (lazy).
@@ -41,30 +54,37 @@ def _clean(note: str | None) -> str | None:
     return note or None
 
 
+def _reopen_transitions() -> Any:
+    """resolved -> the state where each tier holds a ticket, guarded by resolved_by_<tier>."""
+    arrows: Any = None
+    for tier in Tier:
+        arrow = _STATES.resolved.to(
+            getattr(_STATES, TIER_STATE[tier].value),
+            cond=f"resolved_by_{tier.value}",
+            validators="check_note",
+        )
+        arrows = arrow if arrows is None else arrows | arrow
+    return arrows
+
+
 class TicketWorkflow(StateMachine):
     """raised -> assigned -> (escalated) -> resolved -> verified, with reopen and withdraw."""
 
-    raised = State("Raised", initial=True, value="raised")
-    assigned = State("Assigned", value="assigned")
-    escalated = State("Escalated", value="escalated")
-    resolved = State("Resolved", value="resolved")
-    verified = State("Verified", final=True, value="verified")
-    withdrawn = State("Withdrawn", final=True, value="withdrawn")
+    _ = _STATES
 
-    assign = raised.to(assigned, validators="check_assignee")
-    escalate = raised.to(escalated, validators="check_note") | assigned.to(
-        escalated, validators="check_note"
+    assign = _.raised.to(_.assigned, validators="check_assignee")
+    escalate = _.raised.to(_.escalated, validators="check_note") | _.assigned.to(
+        _.escalated, validators="check_note"
     )
-    resolve = assigned.to(resolved, validators="check_note") | escalated.to(
-        resolved, validators="check_note"
+    resolve = _.assigned.to(_.resolved, validators="check_note") | _.escalated.to(
+        _.resolved, validators="check_note"
     )
-    return_to_district = escalated.to(assigned, validators=["check_note", "check_assignee"])
-    verify = resolved.to(verified)
-    reopen = resolved.to(
-        assigned, cond="resolved_by_district", validators="check_note"
-    ) | resolved.to(escalated, cond="resolved_by_province", validators="check_note")
-    withdraw = raised.to(withdrawn, validators="check_note") | assigned.to(
-        withdrawn, validators="check_note"
+    return_to_district = _.escalated.to(_.assigned, validators=["check_note", "check_assignee"])
+    verify = _.resolved.to(_.verified)
+    # A rejected fix goes back to the tier that resolved it (one guarded arrow per tier).
+    reopen = _reopen_transitions()
+    withdraw = _.raised.to(_.withdrawn, validators="check_note") | _.assigned.to(
+        _.withdrawn, validators="check_note"
     )
 
     # The audit row the last transition wrote (files of a resolution hang on it).
@@ -74,11 +94,11 @@ class TicketWorkflow(StateMachine):
 
     def resolved_by_district(self) -> bool:
         """A reopened ticket returns to the district if the district resolved it."""
-        return bool(self.model.resolved_tier == DISTRICT_TIER)
+        return bool(self.model.resolved_tier == Tier.DISTRICT)
 
     def resolved_by_province(self) -> bool:
         """... and to the province if the province resolved it."""
-        return bool(self.model.resolved_tier == PROVINCE_TIER)
+        return bool(self.model.resolved_tier == Tier.PROVINCE)
 
     def check_note(self, event: Any, note: str | None = None) -> None:
         """Events that change who works on a ticket must say why."""
@@ -95,7 +115,7 @@ class TicketWorkflow(StateMachine):
                 _l("Choose the officer who will handle this ticket."), field="assignee"
             )
         if (
-            assignee.role != DISTRICT_PMO
+            assignee.role != TIER_ROLE[Tier.DISTRICT]
             or assignee.district_code != self.model.district_code
             or not assignee.active
         ):
@@ -122,7 +142,8 @@ class TicketWorkflow(StateMachine):
     def on_resolve(self, source: State, note: str | None = None) -> None:
         """Remember what was done and which tier did it; a reopen returns there."""
         self.model.resolution = _clean(note)
-        self.model.resolved_tier = DISTRICT_TIER if source.id == "assigned" else PROVINCE_TIER
+        tier = STATE_TIER[S(source.value)]
+        self.model.resolved_tier = None if tier is None else tier.value
         self.model.resolved_at = utcnow()
 
     def on_reopen(self) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from ticketing.account import bp
 from ticketing.account.forms import ChangePasswordForm, ForgotForm, SetPasswordForm
+from ticketing.auth import limits
 from ticketing.auth.access import public
+from ticketing.auth.views import sign_in
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db, limiter
-from ticketing.services import tokens
+from ticketing.services import sessions, tokens
 from ticketing.services import users as user_service
 
 
@@ -36,7 +38,8 @@ def _use_link(token: str, purpose: str) -> Response | tuple[str, int] | str:
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(limits.LINK_PER_ADDRESS, methods=["POST"])
+@limiter.limit(limits.LINK_PER_TOKEN, methods=["POST"], key_func=limits.token_key)
 @public
 def welcome(token: str) -> Response | tuple[str, int] | str:
     """First sign-in: the new user chooses a password through the link they were given."""
@@ -44,7 +47,8 @@ def welcome(token: str) -> Response | tuple[str, int] | str:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(limits.LINK_PER_ADDRESS, methods=["POST"])
+@limiter.limit(limits.LINK_PER_TOKEN, methods=["POST"], key_func=limits.token_key)
 @public
 def reset(token: str) -> Response | tuple[str, int] | str:
     """Choose a new password through a reset link."""
@@ -53,6 +57,7 @@ def reset(token: str) -> Response | tuple[str, int] | str:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @limiter.limit("5 per minute;30 per hour", methods=["POST"])
+@limiter.limit(limits.FORGOT_PER_ACCOUNT, methods=["POST"], key_func=limits.forgot_account_key)
 @public
 def forgot() -> Response | str:
     """Ask for a reset link; the answer never says whether the address is known."""
@@ -72,6 +77,12 @@ def forgot() -> Response | str:
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(
+    limits.PASSWORD_CHANGE_PER_ACCOUNT,
+    methods=["POST"],
+    key_func=limits.current_account_key,
+    deduct_when=limits.failed,
+)
 def password() -> Response | str:
     """Change my password; my other sessions end, this one continues."""
     form = ChangePasswordForm()
@@ -85,8 +96,44 @@ def password() -> Response | str:
             field = form.current if exc.details.get("field") == "current" else form.password
             field.errors = [*field.errors, exc.text]
         else:
+            sign_in(me)  # every session ended: this browser gets a new one
             db.session.commit()
-            login_user(me)  # the session token rotated: keep this browser signed in
             flash(_("Your password was changed; your other sessions were signed out."), "info")
             return redirect(url_for("tickets.index"))
     return render_template("account/password.html", form=form)
+
+
+@bp.route("/sessions")
+def device_sessions() -> str:
+    """Where I am signed in: each device, when it was last used; end one or all others."""
+    me = current_user._get_current_object()
+    rows = sessions.for_user(me)
+    return render_template(
+        "account/sessions.html",
+        rows=[(row, sessions.describe_device(row.user_agent)) for row in rows],
+        current_id=me.device_session_id,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/end", methods=["POST"])
+def device_session_end(session_id: int) -> Response:
+    """End one of my sessions; ending this one signs this browser out."""
+    me = current_user._get_current_object()
+    sessions.revoke(me, session_id)
+    db.session.commit()
+    if session_id == me.device_session_id:
+        logout_user()
+        flash(_("You have signed out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("That device was signed out."), "info")
+    return redirect(url_for("account.device_sessions"))
+
+
+@bp.route("/sessions/end-others", methods=["POST"])
+def device_sessions_end_others() -> Response:
+    """Sign out every other device; this one stays signed in."""
+    me = current_user._get_current_object()
+    sessions.revoke_all(me, keep=me.device_session_id)
+    db.session.commit()
+    flash(_("Every other device was signed out."), "info")
+    return redirect(url_for("account.device_sessions"))

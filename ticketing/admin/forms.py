@@ -102,3 +102,16 @@ class ImportForm(Form):
         _l("File (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Only CSV or XLSX files."))],
     )
+
+
+class EmbedForm(Form):
+    """The sites allowed to show the province's public dashboard in a frame."""
+
+    origins = TextAreaField(
+        _l("Sites that may embed the public dashboard"),
+        validators=[Length(max=1000)],
+        description=_l(
+            "One address per line, such as https://portal.example.go.id. Leave empty to let"
+            " no other site show the dashboard."
+        ),
+    )

@@ -20,6 +20,7 @@ from ticketing.admin import bp
 from ticketing.admin.forms import (
     AssignmentForm,
     CategoryForm,
+    EmbedForm,
     HandOverForm,
     ImportForm,
     RenameForm,
@@ -27,9 +28,20 @@ from ticketing.admin.forms import (
     UserEditForm,
     UserForm,
 )
-from ticketing.errors import NotFound
-from ticketing.extensions import db
-from ticketing.models import AdminLogEntry, Category, School, SchoolAssignment, User
+from ticketing.auth import limits
+from ticketing.errors import InvalidInput, NotFound
+from ticketing.extensions import db, limiter
+from ticketing.models import (
+    ADMIN,
+    AdminLogEntry,
+    Category,
+    Province,
+    School,
+    SchoolAssignment,
+    User,
+)
+from ticketing.params import bounded_int, page_number
+from ticketing.services import dashboards as dashboard_service
 from ticketing.services import imports
 from ticketing.services import schools as school_service
 from ticketing.services import users as user_service
@@ -54,7 +66,7 @@ def _me() -> User:
 
 def _page() -> int:
     # Bounded: a huge page number would overflow the OFFSET (past the last page is a 404).
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    return page_number(request.args.get("page"))
 
 
 def _search(text: str) -> str:
@@ -65,6 +77,40 @@ def _search(text: str) -> str:
 def index() -> str:
     """The administration home: what can be managed here."""
     return render_template("admin/index.html")
+
+
+# --- Embedding the public dashboard ----------------------------------------------------------
+
+
+@bp.route("/embedding")
+def embedding() -> str:
+    """The provinces in my scope and the sites allowed to frame their public dashboard."""
+    me = _me()
+    query = select(Province).order_by(Province.name)
+    if not me.is_national:
+        query = query.where(Province.code == me.province_code)
+    return render_template("admin/embedding.html", provinces=db.session.scalars(query).all())
+
+
+@bp.route("/embedding/<code>", methods=["GET", "POST"])
+def embedding_edit(code: str) -> Response | str:
+    """Change the sites allowed to frame one province's public dashboard."""
+    province = db.session.get(Province, code[:2])
+    if province is None or not permissions.can_publish_dashboard(_me(), province.code):
+        abort(404)
+    form = EmbedForm()
+    if request.method == "GET":
+        form.origins.data = "\n".join(province.embed_origin_list)
+    if form.validate_on_submit():
+        try:
+            dashboard_service.set_embed_origins(_me(), province, form.origins.data or "")
+        except InvalidInput as exc:
+            form.origins.errors = [*form.origins.errors, str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("The list of sites was saved."), "info")
+            return redirect(url_for("admin.embedding"))
+    return render_template("admin/embedding_edit.html", province=province, form=form)
 
 
 # --- Users ------------------------------------------------------------------------------------
@@ -90,6 +136,7 @@ def users() -> str:
 def user_new() -> Response | str:
     """Create an account without a password; show the one-time link unless it was e-mailed."""
     form = UserForm()
+    _roles_i_may_give(form)
     if not form.is_submitted() and not _me().is_national:
         form.region.data = _me().province_code
     if form.validate_on_submit():
@@ -103,6 +150,12 @@ def user_new() -> Response | str:
         db.session.commit()
         return _show_link(user, link)
     return render_template("admin/user_new.html", form=form)
+
+
+def _roles_i_may_give(form: UserForm | UserEditForm) -> None:
+    """A province's administrator cannot make administrators: the choice is not offered."""
+    if not permissions.can_manage_administrators(_me()):
+        form.role.choices = [c for c in form.role.choices or [] if c[0] != ADMIN]
 
 
 def _show_link(user: User, link: str) -> str:
@@ -119,6 +172,7 @@ def user_edit(user_id: int) -> Response | str:
     """One account: change name, role and scope; its schools and actions."""
     user = user_service.get_administered(_me(), user_id)
     form = UserEditForm(obj=user)
+    _roles_i_may_give(form)
     if not form.is_submitted():
         form.region.data = user.district_code or user.province_code or ""
     if form.validate_on_submit():
@@ -165,6 +219,7 @@ def user_enable(user_id: int) -> Response:
 
 
 @bp.route("/users/<int:user_id>/link", methods=["POST"])
+@limiter.limit(limits.ADMIN_LINKS_PER_ADMIN, key_func=limits.current_account_key)
 def user_link(user_id: int) -> str:
     """A fresh one-time link to set the password (e-mailed when mail is configured)."""
     user = user_service.get_administered(_me(), user_id)
@@ -315,8 +370,11 @@ def categories() -> Response | str:
     ] + [(str(c.id), c.label(str(_me().locale))) for c in top]
     if form.validate_on_submit():
         choice = form.parent.data or ""
-        parent = db.session.get(Category, int(choice)) if choice.isdigit() else None
-        if choice.isdigit() and (parent is None or parent.parent_id is not None):
+        parent_id = bounded_int(choice, minimum=1)
+        parent = db.session.get(Category, parent_id) if parent_id is not None else None
+        if choice not in ("academic", "non_academic") and (
+            parent is None or parent.parent_id is not None
+        ):
             raise NotFound(_l("Category not found."))
         school_service.add_category(
             _me(), name_id=form.name_id.data or "", name_en=form.name_en.data or "",

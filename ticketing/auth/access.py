@@ -9,10 +9,10 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login.utils import login_url
-from sqlalchemy.orm import joinedload
 
-from ticketing.extensions import db, login_manager
+from ticketing.extensions import login_manager
 from ticketing.models import User
+from ticketing.services import sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,17 +24,9 @@ def public(view: F) -> F:
 
 
 @login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    """Find the user by their current session token; a rotated token ends the session."""
-    # The header shows the user's district and province on every page: load them at once.
-    user = db.session.execute(
-        db.select(User)
-        .where(User.session_token == session_token)
-        .options(joinedload(User.province), joinedload(User.district))
-    ).scalar_one_or_none()
-    if user is None or not user.active:
-        return None
-    return user
+def load_user(device_token: str) -> User | None:
+    """The user of this device's live session (one query, region included), or None."""
+    return sessions.load(device_token)
 
 
 def require_login() -> Any:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ticketing.auth import bp
+from ticketing.auth import bp, limits
 from ticketing.auth.access import public, require_login
 from ticketing.auth.forms import LoginForm
 from ticketing.extensions import db, limiter
+from ticketing.models import User
+from ticketing.services import sessions
 from ticketing.services import users as user_service
 
 bp.before_app_request(require_login)
@@ -34,14 +36,21 @@ def _safe_next(target: str | None) -> str:
     return url_for("tickets.index")
 
 
-def _account_key() -> str:
-    """Rate-limit key of a sign-in attempt: the account, whatever address it comes from."""
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
-@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_account_key)
+@limiter.limit(limits.LOGIN_PER_ADDRESS, methods=["POST"], deduct_when=limits.failed)
+@limiter.limit(
+    limits.LOGIN_PER_ACCOUNT_AND_ADDRESS,
+    methods=["POST"],
+    key_func=limits.login_account_address_key,
+    deduct_when=limits.failed,
+)
+@limiter.limit(
+    limits.LOGIN_PER_ACCOUNT,
+    methods=["POST"],
+    key_func=limits.login_account_key,
+    exempt_when=limits.is_known_address,
+    deduct_when=limits.failed,
+)
 @public
 def login() -> Response | str:
     """The sign-in form."""
@@ -53,18 +62,38 @@ def login() -> Response | str:
         if user is None:
             form.password.errors.append(_("Wrong e-mail or password, or the account is disabled."))
         else:
-            login_user(user, remember=bool(form.remember.data))
+            sign_in(user, remember=bool(form.remember.data))
             db.session.commit()
+            limits.remember_address(user.email)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
+def _fresh_session() -> None:
+    """Drop everything the browser's session held (identity, CSRF secret) but its language."""
+    lang = session.get("lang")
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF caches the token of this request here
+    if lang:
+        session["lang"] = lang
+
+
+def sign_in(user: User, *, remember: bool = False) -> None:
+    """A new device session and a fresh browser session (new id, new CSRF secret)."""
+    _fresh_session()
+    sessions.start(user, user_agent=request.user_agent.string, ip_address=request.remote_addr or "")
+    login_user(user, remember=remember)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Sign out everywhere: the session token is rotated."""
-    user_service.end_sessions(current_user._get_current_object())
+    """Sign out of this device: its session ends (the account page ends the others)."""
+    me = current_user._get_current_object()
+    if me.device_session_id is not None:
+        sessions.end(me, me.device_session_id)
     db.session.commit()
     logout_user()
+    _fresh_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

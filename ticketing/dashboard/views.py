@@ -27,7 +27,7 @@ from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField
 
-from ticketing import permissions, reports, ticket_query
+from ticketing import permissions, reports, security, ticket_query
 from ticketing.auth.access import public
 from ticketing.dashboard import bp
 from ticketing.dashboard import cache as dashboard_cache
@@ -35,7 +35,6 @@ from ticketing.extensions import db
 from ticketing.forms import Form
 from ticketing.i18n import user_timezone
 from ticketing.models import (
-    DISTRICT_PMO,
     LEVELS,
     OPEN_STATES,
     Category,
@@ -46,14 +45,12 @@ from ticketing.models import (
 )
 from ticketing.services import dashboards as dashboard_service
 from ticketing.services import exports
+from ticketing.vocabulary import STATE_SHORT_LABELS
 
 # The table's columns: (Row attribute, header, kind, ticket-list arguments of the cell link).
 COLUMNS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
     ("total", _l("Tickets"), "int", {}),
-    ("raised", _l("Raised"), "int", {"state": "raised"}),
-    ("assigned", _l("Handled by the district"), "int", {"state": "assigned"}),
-    ("escalated", _l("At the province"), "int", {"state": "escalated"}),
-    ("resolved", _l("Awaiting verification"), "int", {"state": "resolved"}),
+    *((s.value, STATE_SHORT_LABELS[s], "int", {"state": s.value}) for s in OPEN_STATES),
     ("open_total", _l("Open"), "int", {"open": "1"}),
     ("overdue", _l("Overdue"), "int", {"overdue": "1"}),
     ("median_age_days", _l("Median age of open tickets (days)"), "days", {"open": "1"}),
@@ -248,14 +245,13 @@ def _drill(endpoint: str, code: str, filters: reports.Filters) -> str:
 @bp.route("/dashboard/")
 def index() -> BaseResponse:
     """Send each role to the dashboard of its scope."""
-    user = _user()
-    if permissions.can_view_national_dashboard(user):
-        return redirect(url_for("dashboard.national"))
-    if user.role == DISTRICT_PMO and user.district_code:
-        return redirect(url_for("dashboard.district", code=user.district_code))
-    if user.province_code and permissions.can_view_province_dashboard(user, user.province_code):
-        return redirect(url_for("dashboard.province", code=user.province_code))
-    abort(403)
+    home = permissions.home_dashboard(_user())
+    if home is None:
+        abort(403)
+    level, code = home
+    if code is None:
+        return redirect(url_for(f"dashboard.{level}"))
+    return redirect(url_for(f"dashboard.{level}", code=code))
 
 
 @bp.route("/dashboard/national")
@@ -309,9 +305,10 @@ def province(code: str) -> BaseResponse | str:
     """One row per district of the province, charts, and the public-view switch."""
     user = _user()
     province = _province_or_404(code)
-    if user.role == DISTRICT_PMO and user.province_code == code:
+    own_district = permissions.district_dashboard_instead(user, code)
+    if own_district is not None:
         # A district officer sees only their district's figures.
-        return redirect(url_for("dashboard.district", code=user.district_code))
+        return redirect(url_for("dashboard.district", code=own_district))
     _check_province(user, province)
     filters = reports.Filters.from_args(request.args)
     scope = permissions.visible_tickets(user).where(Ticket.province_code == province.code)
@@ -462,6 +459,8 @@ def public_view(code: str) -> str:
     scope = permissions.public_dashboard_tickets(province)
     table, categories, trend = _province_figures("public", scope, province, filters)
     table = _sorted(table)
+    # The one page other sites may frame: only the origins the province allows.
+    security.allow_framing(province.embed_origin_list)
     return render_template(
         "dashboard/public.html",
         province=province,

@@ -12,11 +12,10 @@ from ticketing.models.link import (
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
 from ticketing.models.school import LEVELS, School, SchoolAssignment
+from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
 from ticketing.models.stash import FormStash
 from ticketing.models.ticket import (
-    FINAL_STATES,
-    OPEN_STATES,
     STATES,
     Attachment,
     Comment,
@@ -25,6 +24,7 @@ from ticketing.models.ticket import (
     TicketEvent,
 )
 from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+from ticketing.vocabulary import FINAL_STATES, OPEN_STATES
 
 __all__ = [
     "ACADEMIC",
@@ -60,4 +60,5 @@ __all__ = [
     "TicketEvent",
     "TicketLink",
     "User",
+    "UserSession",
 ]

@@ -26,6 +26,9 @@ class Province(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(40))
     public_dashboard: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Origins (https://portal.example) allowed to embed the public dashboard in a frame,
+    # separated by spaces; empty: no site may frame it.
+    embed_origins: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     # A new ticket at a school and category closed this many days ago may be the same problem.
     recurrence_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
 
@@ -37,6 +40,11 @@ class Province(db.Model):  # type: ignore[name-defined]
     def zone_abbreviation(self) -> str:
         """WIB, WITA or WIT."""
         return ZONE_ABBREVIATIONS.get(self.timezone, self.timezone)
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        """The origins allowed to frame the public dashboard."""
+        return (self.embed_origins or "").split()
 
     def __repr__(self) -> str:
         return f"<Province {self.code} {self.name}>"

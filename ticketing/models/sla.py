@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.extensions import db
+from ticketing.vocabulary import DEADLINE_STATES, sql_in
 
 
 class SlaPolicy(db.Model):  # type: ignore[name-defined]
@@ -16,7 +17,7 @@ class SlaPolicy(db.Model):  # type: ignore[name-defined]
     __tablename__ = "sla_policies"
     __table_args__ = (
         UniqueConstraint("province_code", "category_id", "state", name="scope_state"),
-        CheckConstraint("state IN ('raised', 'assigned', 'escalated', 'resolved')", name="state"),
+        CheckConstraint(sql_in("state", DEADLINE_STATES), name="state"),
         CheckConstraint("working_days > 0", name="working_days_positive"),
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.vocabulary import FINAL_STATES, State, Tier, sql_in
 
 if TYPE_CHECKING:
     from ticketing.models.category import Category
@@ -28,13 +29,8 @@ if TYPE_CHECKING:
     from ticketing.models.school import School
     from ticketing.models.user import User
 
-STATES = ("raised", "assigned", "escalated", "resolved", "verified", "withdrawn")
-OPEN_STATES = ("raised", "assigned", "escalated", "resolved")
-FINAL_STATES = ("verified", "withdrawn")
-DISTRICT_TIER = "district"
-PROVINCE_TIER = "province"
-
-_STATE_LIST = ", ".join(f"'{s}'" for s in STATES)
+# The workflow's vocabulary lives in ticketing/vocabulary.py; these names stay for callers.
+STATES: tuple[State, ...] = tuple(State)
 # What the dashboard queries read besides the index key (reports.py).
 DASHBOARD_COLUMNS = [
     "state",
@@ -54,10 +50,9 @@ class Ticket(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "tickets"
     __table_args__ = (
-        CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
+        CheckConstraint(sql_in("state", State), name="state"),
         CheckConstraint(
-            "resolved_tier IS NULL OR resolved_tier IN ('district', 'province')",
-            name="resolved_tier",
+            f"resolved_tier IS NULL OR {sql_in('resolved_tier', Tier)}", name="resolved_tier"
         ),
         CheckConstraint("reopen_count >= 0", name="reopen_count"),
         # A repeated raise (a retried or doubled submission) carries the same key: one ticket.

@@ -12,16 +12,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.vocabulary import Role, role_scope_check, sql_in
 
 if TYPE_CHECKING:
     from ticketing.models.region import District, Province
     from ticketing.models.school import SchoolAssignment
 
-FACILITATOR = "facilitator"
-DISTRICT_PMO = "district_pmo"
-PROVINCE_PMO = "province_pmo"
-ADMIN = "admin"
-ROLES = (FACILITATOR, DISTRICT_PMO, PROVINCE_PMO, ADMIN)
+# The roles are defined in ticketing/vocabulary.py; these names stay for callers.
+FACILITATOR = Role.FACILITATOR
+DISTRICT_PMO = Role.DISTRICT_PMO
+PROVINCE_PMO = Role.PROVINCE_PMO
+ADMIN = Role.ADMIN
+ROLES: tuple[Role, ...] = tuple(Role)
 
 
 def new_session_token() -> str:
@@ -34,18 +36,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('facilitator', 'district_pmo', 'province_pmo', 'admin')", name="role"
-        ),
-        # Scope must match the role: district roles carry a district (and its province),
-        # the province PMO a province, an administrator a province or nothing (national).
-        CheckConstraint(
-            "(role IN ('facilitator', 'district_pmo')"
-            " AND district_code IS NOT NULL AND province_code IS NOT NULL)"
-            " OR (role = 'province_pmo' AND province_code IS NOT NULL AND district_code IS NULL)"
-            " OR (role = 'admin' AND district_code IS NULL)",
-            name="scope_matches_role",
-        ),
+        CheckConstraint(sql_in("role", Role), name="role"),
+        # Scope must match the role (vocabulary.ROLE_SCOPE): district roles carry a district
+        # (and its province), the province PMO a province, an administrator a province or
+        # nothing (national).
+        CheckConstraint(role_scope_check(), name="scope_matches_role"),
         CheckConstraint("locale IN ('id', 'en')", name="locale"),
     )
 
@@ -70,9 +65,19 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         back_populates="facilitator", cascade="all, delete-orphan"
     )
 
+    # The token of the device session this object was loaded for (or just started): it is
+    # the Flask-Login identity, so each browser carries its own, revocable one.
+    # (Plain instance attributes, not columns: set by services.sessions and the user loader.)
+    if TYPE_CHECKING:
+        device_token: str | None
+        device_session_id: int | None
+
     def get_id(self) -> str:
-        """Flask-Login identity: the session token, not the primary key."""
-        return self.session_token
+        """Flask-Login identity: this device's session token, never the primary key."""
+        token = getattr(self, "device_token", None)
+        if not token:
+            raise RuntimeError("start a device session (services.sessions.start) first")
+        return str(token)
 
     @property
     def is_active(self) -> bool:

@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from ticketing import permissions, sla
 from ticketing.extensions import db
-from ticketing.models import ADMIN, Category, Province
+from ticketing.models import Category, Province
 from ticketing.notify import bp
 from ticketing.notify.forms import DayOffForm, EmailSettingsForm, EmptyForm, PolicyForm
+from ticketing.params import page_number
 from ticketing.services import notifications as notification_service
 from ticketing.services import sla_settings
 
@@ -23,7 +24,7 @@ from ticketing.services import sla_settings
 def index() -> str:
     """The signed-in user's notifications, newest first, with the e-mail setting."""
     # Bounded: a huge page number would overflow the OFFSET (past the last page is a 404).
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    page = page_number(request.args.get("page"))
     pagination = db.paginate(
         notification_service.for_user(current_user),
         page=page,
@@ -44,7 +45,7 @@ def mark_read(notification_id: int) -> Response:
     db.session.commit()
     if request.form.get("open") and row.ticket_id is not None:
         return redirect(f"/tickets/{row.ticket_id}")
-    return redirect(url_for("notify.index", page=request.args.get("page", 1, type=int)))
+    return redirect(url_for("notify.index", page=page_number(request.args.get("page"))))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
@@ -82,7 +83,7 @@ def _province_for_settings() -> Province:
         abort(404)
     if not permissions.can_administer(current_user, province.code):
         # Another province's settings are out of an administrator's scope: not found.
-        abort(404 if current_user.role == ADMIN else 403)
+        abort(404 if permissions.is_administrator(current_user) else 403)
     return province
 
 

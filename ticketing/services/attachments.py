@@ -107,6 +107,23 @@ def clean_name(name: str | None) -> str:
     return (base or "file")[:200]
 
 
+def download_name(name: str | None, content_type: str) -> str:
+    """The name a file is downloaded under: the user's, ending in the detected type's extension.
+
+    A PDF uploaded as "x.html" is downloaded as "x.pdf": the browser or the desktop must not
+    open it as the type its name claims.
+    """
+    base = clean_name(name)
+    extension = EXTENSIONS.get(content_type)
+    if extension is None:
+        return base
+    stem, dot, suffix = base.rpartition(".")
+    allowed = {extension, "jpeg"} if extension == "jpg" else {extension}
+    if dot and stem and suffix.lower() in allowed:
+        return base
+    return f"{stem if dot and stem else base}"[:195] + f".{extension}"
+
+
 def read_uploads(files: list[FileStorage]) -> list[Upload]:
     """Read and check the chosen files (size, type by content); raise InvalidInput if bad.
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 from ticketing import permissions
-from ticketing.errors import PermissionDenied
+from ticketing.errors import InvalidInput, PermissionDenied
 from ticketing.extensions import db
 from ticketing.models import Province, User
 from ticketing.services import admin_log
@@ -28,6 +30,56 @@ def set_public_dashboard(actor: User, province: Province, enabled: bool) -> Prov
             province_code=province.code,
             before={"public_dashboard": before},
             after={"public_dashboard": enabled},
+        )
+    db.session.flush()
+    return province
+
+
+MAX_EMBED_ORIGINS = 10
+# An origin: https, a host name, an optional port; nothing after it (no path, no wildcard).
+_ORIGIN = re.compile(
+    r"^https://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$"
+)
+
+
+def parse_embed_origins(text: str) -> list[str]:
+    """The origins in ``text`` (spaces, commas or lines between them), checked one by one."""
+    origins: list[str] = []
+    for raw in re.split(r"[\s,]+", text or ""):
+        origin = raw.strip().lower().rstrip("/")
+        if not origin:
+            continue
+        if not _ORIGIN.match(origin):
+            raise InvalidInput(
+                _l(
+                    "%(origin)s is not a site address: write it as https://portal.example.go.id,"
+                    " without a path.",
+                    origin=raw[:100],
+                )
+            )
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_EMBED_ORIGINS:
+        raise InvalidInput(_l("At most %(n)d sites may embed the dashboard.", n=MAX_EMBED_ORIGINS))
+    return origins
+
+
+def set_embed_origins(actor: User, province: Province, text: str) -> Province:
+    """Set the sites allowed to show the province's public dashboard in a frame, and log it."""
+    if not permissions.can_publish_dashboard(actor, province.code):
+        raise PermissionDenied(_l("Only an administrator of this province can change this."))
+    before = province.embed_origins or ""
+    after = " ".join(parse_embed_origins(text))
+    if before != after:
+        province.embed_origins = after
+        admin_log.record(
+            actor,
+            "dashboard.embed_origins",
+            target_type="province",
+            target_id=province.code,
+            province_code=province.code,
+            before={"embed_origins": before},
+            after={"embed_origins": after},
         )
     db.session.flush()
     return province

@@ -1,7 +1,7 @@
 """Exports of ticket lists and dashboard tables as CSV (streamed) and XLSX (openpyxl).
 
 Column headers come from the explicit dictionaries below (Indonesian for 'id', English for
-'en'), so the choice is visible in code and testable without compiled catalogues.
+'en'); the names of states and tiers come from the vocabulary's labels in that language.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from sqlalchemy import Select
@@ -23,6 +24,7 @@ from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 from ticketing.models import Ticket
 from ticketing.reports import Table, category_labels
+from ticketing.vocabulary import OPEN_STATES, STATE_LABELS, TIER_LABELS
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,7 +35,7 @@ TICKET_FIELDS = (
     "closed_at",
 )  # fmt: skip
 TABLE_FIELDS = (
-    "code", "name", "total", "raised", "assigned", "escalated", "resolved", "open_total",
+    "code", "name", "total", *OPEN_STATES, "open_total",
     "overdue", "median_age_days", "escalated_share", "district_share", "reopen_rate",
     "verified", "median_days_to_verify", "within_deadline", "compliance",
 )  # fmt: skip
@@ -45,9 +47,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "cohort": "Angkatan", "category": "Kategori", "title": "Judul",
         "escalations": "Jumlah eskalasi", "reopens": "Dibuka kembali",
         "resolved_tier": "Diselesaikan oleh", "due_at": "Tenggat", "closed_at": "Ditutup",
-        "code": "Kode", "name": "Nama", "total": "Jumlah tiket", "raised": "Diajukan",
-        "assigned": "Ditangani PMO Kabupaten/Kota", "escalated": "Dieskalasi ke PMO Provinsi",
-        "resolved": "Selesai, menunggu verifikasi", "open_total": "Terbuka",
+        "code": "Kode", "name": "Nama", "total": "Jumlah tiket", "open_total": "Terbuka",
         "overdue": "Terlambat", "median_age_days": "Median umur tiket terbuka (hari)",
         "escalated_share": "Porsi dieskalasi ke provinsi",
         "district_share": "Porsi diselesaikan kabupaten/kota",
@@ -62,9 +62,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "cohort": "Cohort", "category": "Category", "title": "Title",
         "escalations": "Escalations", "reopens": "Reopens", "resolved_tier": "Resolved by",
         "due_at": "Deadline", "closed_at": "Closed",
-        "code": "Code", "name": "Name", "total": "Tickets", "raised": "Raised",
-        "assigned": "Handled by the district PMO", "escalated": "Escalated to the province PMO",
-        "resolved": "Resolved, awaiting verification", "open_total": "Open",
+        "code": "Code", "name": "Name", "total": "Tickets", "open_total": "Open",
         "overdue": "Overdue", "median_age_days": "Median age of open tickets (days)",
         "escalated_share": "Share escalated to the province",
         "district_share": "Share resolved by the district", "reopen_rate": "Reopen rate",
@@ -72,16 +70,14 @@ HEADERS: dict[str, dict[str, str]] = {
         "within_deadline": "Handled within the deadline", "compliance": "SLA compliance",
     },
 }  # fmt: skip
-STATE_NAMES: dict[str, dict[str, str]] = {
-    "id": {"raised": "Diajukan", "assigned": "Ditangani PMO Kabupaten/Kota",
-           "escalated": "Dieskalasi ke PMO Provinsi", "resolved": "Selesai, menunggu verifikasi",
-           "verified": "Terverifikasi (ditutup)", "withdrawn": "Dibatalkan",
-           "district": "Kabupaten/Kota", "province": "Provinsi"},
-    "en": {"raised": "Raised", "assigned": "Handled by the district PMO",
-           "escalated": "Escalated to the province PMO",
-           "resolved": "Resolved, awaiting verification", "verified": "Verified (closed)",
-           "withdrawn": "Withdrawn", "district": "District", "province": "Province"},
-}  # fmt: skip
+
+
+def state_names(locale: str) -> dict[str, str]:
+    """Names of states and tiers in the export's language (vocabulary labels, the catalogue)."""
+    with force_locale("en" if locale == "en" else "id"):
+        names = {str(s): str(label) for s, label in STATE_LABELS.items()}
+        names.update({str(t): str(label) for t, label in TIER_LABELS.items()})
+    return names
 
 
 @dataclass
@@ -95,7 +91,7 @@ class Export:
 
 def headers(fields: Iterable[str], locale: str) -> list[str]:
     """Column headers in the interface language (Indonesian unless 'en')."""
-    names = HEADERS["en" if locale == "en" else "id"]
+    names = {**HEADERS["en" if locale == "en" else "id"], **state_names(locale)}
     return [names[f] for f in fields]
 
 
@@ -110,9 +106,8 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
 
 
-def _ticket_values(ticket: Ticket, locale: str, zone: ZoneInfo,
+def _ticket_values(ticket: Ticket, states: dict[str, str], zone: ZoneInfo,
                    categories: dict[str, str]) -> list[Any]:  # fmt: skip
-    states = STATE_NAMES["en" if locale == "en" else "id"]
     school = ticket.school
     return [
         ticket.number, _local(ticket.created_at, zone), states[ticket.state],
@@ -151,6 +146,7 @@ def export_tickets(query: Select[Any], fmt: str, *, locale: str = "id",
     zone = ZoneInfo(timezone)
     categories = category_labels(locale)
     # The caller's order (the list's), so the file reads like the page.
+    states = state_names(locale)
     query = query.options(
         joinedload(Ticket.school), joinedload(Ticket.district), joinedload(Ticket.province)
     )
@@ -159,7 +155,7 @@ def export_tickets(query: Select[Any], fmt: str, *, locale: str = "id",
         # yield_per keeps memory flat for national-size lists.
         result = db.session.execute(query.execution_options(yield_per=1000))
         for ticket in result.scalars():
-            yield _ticket_values(ticket, locale, zone, categories)
+            yield _ticket_values(ticket, states, zone, categories)
 
     head = headers(TICKET_FIELDS, locale)
     if fmt == "csv":
@@ -191,8 +187,8 @@ def table_values(table: Table) -> list[list[Any]]:
     out = []
     for row in [*table.rows, table.total]:
         out.append([
-            row.key, row.label, row.total, row.raised, row.assigned, row.escalated,
-            row.resolved, row.open_total, row.overdue, _round(row.median_age_days),
+            row.key, row.label, row.total, *(row.by_state[s] for s in OPEN_STATES),
+            row.open_total, row.overdue, _round(row.median_age_days),
             _round(row.escalated_share, 4), _round(row.district_share, 4),
             _round(row.reopen_rate, 4), row.verified, _round(row.median_days_to_verify),
             row.within, _round(row.compliance, 4),

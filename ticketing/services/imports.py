@@ -25,10 +25,7 @@ from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 from ticketing.models import (
-    ADMIN,
-    DISTRICT_PMO,
     FACILITATOR,
-    PROVINCE_PMO,
     District,
     Province,
     School,
@@ -46,6 +43,7 @@ from ticketing.services.schools import (
     parse_status,
 )
 from ticketing.services.users import parse_role
+from ticketing.vocabulary import ROLE_SCOPE, Role, Scope
 
 SCHOOLS, USERS, ASSIGNMENTS = "schools", "users", "assignments"
 KINDS = (SCHOOLS, USERS, ASSIGNMENTS)
@@ -435,7 +433,8 @@ def _validate_users(
         raw_region = row.get("region", "").strip()
         province_code: str | None = None
         district_code: str | None = None
-        if role in (FACILITATOR, DISTRICT_PMO):
+        role_scope = ROLE_SCOPE.get(Role(role)) if role is not None else None
+        if role_scope == Scope.DISTRICT:
             code = normalise_district_code(raw_region)
             if not raw_region:
                 errors.add(line, _("This role needs a district code (kode wilayah, e.g. 52.01)."))
@@ -454,9 +453,9 @@ def _validate_users(
                 errors.add(line, _("Unknown district code “%(value)s”.", value=raw_region))
             else:
                 district_code, province_code = code, districts[code].province_code
-        elif role in (PROVINCE_PMO, ADMIN):
+        elif role_scope in (Scope.PROVINCE, Scope.PROVINCE_OR_NATIONAL):
             code = normalise_district_code(raw_region)
-            if not raw_region and role == PROVINCE_PMO:
+            if not raw_region and role_scope == Scope.PROVINCE:
                 errors.add(line, _("This role needs a province code (kode wilayah, e.g. 52)."))
             elif not raw_region:
                 if scope is not None:
@@ -664,9 +663,9 @@ _MODELS: dict[str, Any] = {SCHOOLS: School, USERS: User, ASSIGNMENTS: SchoolAssi
 
 def import_scope(actor: User | None, province_code: str | None = None) -> str | None:
     """The province an import is limited to: the administrator's, or the one given (CLI)."""
-    if actor is not None and not actor.is_national:
-        return str(actor.province_code)
-    return province_code
+    from ticketing import permissions
+
+    return permissions.import_scope(actor, province_code)
 
 
 def validate(

@@ -51,19 +51,16 @@ class Change:
     actor: User | None
 
 
-# Called after every change, inside the same transaction (SLA deadlines, notifications).
-_change_hooks: list[Any] = []
+def _after_change(change: Change) -> None:
+    """The side effects of a change, inside its transaction, in this fixed order.
 
+    1. the deadline of the new state (sla.track_deadline), because
+    2. the notifications and e-mails (notifications.notify_change) show it.
+    """
+    from ticketing import notifications, sla
 
-def on_change(hook: Any) -> Any:
-    """Register ``hook(change)`` to run after every ticket state change (decorator)."""
-    _change_hooks.append(hook)
-    return hook
-
-
-def _run_hooks(change: Change) -> None:
-    for hook in _change_hooks:
-        hook(change)
+    sla.track_deadline(change)
+    notifications.notify_change(change)
 
 
 def _required(field: str) -> Any:
@@ -184,7 +181,7 @@ def raise_ticket(
             raise
         return existing
     _store_files(ticket, files, actor=actor, event=row)
-    _run_hooks(Change(ticket, "raise", None, ticket.state, actor))
+    _after_change(Change(ticket, "raise", None, ticket.state, actor))
     return ticket
 
 
@@ -256,7 +253,7 @@ def fire(
         ) from exc
     if files and actor is not None:
         _store_files(ticket, files, actor=actor, event=machine.audit_row)
-    _run_hooks(Change(ticket, event, from_state, ticket.state, actor))
+    _after_change(Change(ticket, event, from_state, ticket.state, actor))
     return ticket
 
 

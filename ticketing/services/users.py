@@ -7,20 +7,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ticketing import permissions
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput, NotFound
 from ticketing.extensions import db
 from ticketing.models import (
-    ADMIN,
-    DISTRICT_PMO,
-    FACILITATOR,
-    PROVINCE_PMO,
     ROLES,
     District,
     Province,
     User,
 )
 from ticketing.models.user import new_session_token
+from ticketing.vocabulary import ROLE_SCOPE, TIER_ROLE, Role, Scope, Tier
+from ticketing.vocabulary import ROLE_WORDS as VOCAB_ROLE_WORDS
 
 PASSWORD_MIN_LENGTH = 8
 # A dummy hash so that unknown e-mails take as long as wrong passwords.
@@ -55,8 +54,12 @@ def set_password(user: User, password: str) -> None:
 
 
 def end_sessions(user: User) -> None:
-    """Rotate the session token: every signed-in browser of this user is signed out."""
+    """Sign the user out everywhere: every device session ends, open one-time links expire."""
+    from ticketing.services import sessions
+
     user.session_token = new_session_token()
+    if user.id is not None:
+        sessions.revoke_all(user)
 
 
 def set_locale(user: User, locale: str) -> None:
@@ -85,12 +88,13 @@ def resolve_scope(role: str, region_code: str | None) -> tuple[str | None, str |
     if role not in ROLES:
         raise InvalidInput(_l("Unknown role %(role)s.", role=repr(role)), field="role")
     code = (region_code or "").strip() or None
-    if role in (FACILITATOR, DISTRICT_PMO):
+    scope = ROLE_SCOPE[Role(role)]
+    if scope == Scope.DISTRICT:
         district = db.session.get(District, code) if code else None
         if district is None:
             raise InvalidInput(_l("This role needs a valid district code."), field="region")
         return district.province_code, district.code
-    if role == PROVINCE_PMO or (role == ADMIN and code):
+    if scope == Scope.PROVINCE or (scope == Scope.PROVINCE_OR_NATIONAL and code):
         province = db.session.get(Province, code) if code else None
         if province is None:
             raise InvalidInput(_l("This role needs a valid province code."), field="region")
@@ -133,24 +137,8 @@ def create_user(
 
 # --- Administration ---------------------------------------------------------------------------
 
-# The words people write in the "peran" column, Indonesian and internal, mapped to roles.
-ROLE_WORDS: dict[str, str] = {
-    "fasilitator": FACILITATOR,
-    "fasilitator sekolah penggerak": FACILITATOR,
-    "fsp": FACILITATOR,
-    "facilitator": FACILITATOR,
-    "pmo kabupaten": DISTRICT_PMO,
-    "pmo kota": DISTRICT_PMO,
-    "pmo kabupaten/kota": DISTRICT_PMO,
-    "pmo kab/kota": DISTRICT_PMO,
-    "pmo kabkota": DISTRICT_PMO,
-    "district pmo": DISTRICT_PMO,
-    "pmo provinsi": PROVINCE_PMO,
-    "province pmo": PROVINCE_PMO,
-    "admin": ADMIN,
-    "administrator": ADMIN,
-    "admin provinsi": ADMIN,
-}
+# The words people write in the "peran" column: vocabulary.ROLE_WORDS.
+ROLE_WORDS = VOCAB_ROLE_WORDS
 
 
 def parse_role(word: str | None) -> str | None:
@@ -162,16 +150,36 @@ def parse_role(word: str | None) -> str | None:
 
 def _authorise(actor: User | None, province_code: str | None) -> None:
     """Refuse (as not found) anything outside the administrator's province; None = the CLI."""
-    from ticketing import permissions
-
     if actor is not None and not permissions.can_administer(actor, province_code):
         raise NotFound(_l("Not found."))
 
 
-def get_administered(actor: User, user_id: int) -> User:
-    """Load an account through the administrator's scope; NotFound outside it."""
+def _may_manage(actor: User | None, user: User) -> None:
+    """Administrators' accounts are for national administrators only (404 for the others)."""
     from ticketing import permissions
 
+    if actor is None or user.role != Role.ADMIN or actor.id == user.id:
+        return  # (their own account: the rules of update_user and set_active apply)
+    if not permissions.can_manage_administrators(actor):
+        raise NotFound(_l("User not found."))
+
+
+def _may_give_role(actor: User | None, role: str) -> None:
+    """Only a national administrator makes someone an administrator."""
+    from ticketing import permissions
+
+    if (
+        actor is not None
+        and role == Role.ADMIN
+        and not permissions.can_manage_administrators(actor)
+    ):
+        raise InvalidInput(
+            _l("Only a national administrator can create administrators."), field="role"
+        )
+
+
+def get_administered(actor: User, user_id: int) -> User:
+    """Load an account through the administrator's scope; NotFound outside it."""
     user = db.session.execute(
         permissions.administered_users(actor).where(User.id == user_id)
     ).scalar_one_or_none()
@@ -186,8 +194,9 @@ def admin_create_user(
     """Create an account without a password; returns it and its one-time sign-in link."""
     from ticketing.services import admin_log, tokens
 
+    _may_give_role(actor, role)
     province_code, _district = resolve_scope(role, region_code)
-    if actor is not None and not actor.is_national and province_code != actor.province_code:
+    if actor is not None and not permissions.can_administer(actor, province_code):
         raise InvalidInput(_l("You can only create accounts in your own province."), field="region")
     user = create_user(email=email, name=name, role=role, region_code=region_code)
     admin_log.record(
@@ -209,8 +218,10 @@ def update_user(
     from ticketing.services.schools import drop_misplaced_assignments
 
     _authorise(actor, user.province_code)
+    _may_manage(actor, user)
+    _may_give_role(actor, role)
     province_code, district_code = resolve_scope(role, region_code)
-    if actor is not None and not actor.is_national and province_code != actor.province_code:
+    if actor is not None and not permissions.can_administer(actor, province_code):
         raise InvalidInput(_l("You can only give scopes in your own province."), field="region")
     if actor is not None and actor.id == user.id and role != user.role:
         raise InvalidInput(_l("You cannot change your own role."), field="role")
@@ -242,6 +253,7 @@ def set_active(actor: User | None, user: User, active: bool) -> User:
     from ticketing.services import admin_log
 
     _authorise(actor, user.province_code)
+    _may_manage(actor, user)
     if actor is not None and actor.id == user.id and not active:
         raise InvalidInput(_l("You cannot disable your own account."))
     if user.active == active:
@@ -264,6 +276,7 @@ def send_link(actor: User | None, user: User) -> str:
     from ticketing.services import admin_log, tokens
 
     _authorise(actor, user.province_code)
+    _may_manage(actor, user)
     if not user.active:
         raise InvalidInput(_l("The account is disabled; enable it first."))
     purpose = tokens.INVITE if not user.password_hash else tokens.RESET
@@ -310,9 +323,9 @@ def active_officers(
 ) -> list[User]:
     """Active district PMO officers of a district, or province PMO officers of a province."""
     if district_code is not None:
-        scope = (User.role == DISTRICT_PMO) & (User.district_code == district_code)
+        scope = (User.role == TIER_ROLE[Tier.DISTRICT]) & (User.district_code == district_code)
     elif province_code is not None:
-        scope = (User.role == PROVINCE_PMO) & (User.province_code == province_code)
+        scope = (User.role == TIER_ROLE[Tier.PROVINCE]) & (User.province_code == province_code)
     else:
         raise ValueError("give a district or a province")
     return list(

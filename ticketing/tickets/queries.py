@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ticketing import permissions
 from ticketing.extensions import db
 from ticketing.models import (
     DISTRICT_PMO,
@@ -38,9 +39,7 @@ def waiting_for_verification(user: User, limit: int) -> list[Ticket]:
 
 def _district_in_scope(user: User, district: str | None) -> bool:
     """Whether a province-wide user may list the schools of ``district`` (not another's)."""
-    if not district:
-        return False
-    return bool(user.is_national or district.split(".")[0] == user.province_code)
+    return permissions.can_browse_district(user, district)
 
 
 def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
             )
         )
     districts = []
-    if user.role not in (FACILITATOR, DISTRICT_PMO) and user.province is not None:
+    if permissions.browses_province_districts(user) and user.province is not None:
         districts = list(user.province.districts)
     categories = list(
         db.session.scalars(select(Category).order_by(Category.kind, Category.position))

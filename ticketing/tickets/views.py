@@ -23,6 +23,7 @@ from ticketing.models import (
     Ticket,
     User,
 )
+from ticketing.params import bounded_int
 from ticketing.services import attachments as attachment_service
 from ticketing.services import links as link_service
 from ticketing.services import tickets as ticket_service
@@ -300,10 +301,7 @@ def _confirmation(ticket: Ticket, event: str) -> str:
 def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
     """Someone changed the ticket first: show what changed, keep what the user typed."""
     ticket = ticket_service.get_visible(_user(), ticket_id)
-    try:
-        seen = int(form.seen_event.data or 0)
-    except ValueError:
-        seen = 0
+    seen = bounded_int(form.seen_event.data, 0, minimum=0)
     changes = [e for e in queries.timeline(ticket, after_event_id=seen) if e.kind == "event"]
     _name_dropped(form)
     # The refreshed version lets the user resubmit on purpose after reading the changes.
@@ -330,7 +328,7 @@ def attachment(attachment_id: int) -> Response:
         mimetype=row.content_type,
         as_attachment=not inline,
         # Cleaned again: rows stored before names were cleaned may hold CR/LF.
-        download_name=attachment_service.clean_name(row.original_name),
+        download_name=attachment_service.download_name(row.original_name, row.content_type),
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

@@ -1,0 +1,172 @@
+"""Role x predicate: every permission predicate, for every role, written out as a decision.
+
+Each row of TABLE must name every ``Role`` member: a new role fails here until someone decides,
+predicate by predicate, what it may do. A user whose role no predicate names gets nothing
+(deny by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.factories import World
+from ticketing import permissions as p
+from ticketing.extensions import db
+from ticketing.models import Ticket, User
+from ticketing.services import tickets as ticket_service
+from ticketing.vocabulary import Role
+
+F, D, P, A = Role.FACILITATOR, Role.DISTRICT_PMO, Role.PROVINCE_PMO, Role.ADMIN
+
+# The in-scope user of each role in the test world (school A: district 35.01, province 35).
+ACTORS: dict[Role, str] = {F: "facilitator_a", D: "officer_a", P: "province", A: "admin"}
+
+
+def _visible(user: Any, ticket: Ticket) -> bool:
+    query = p.visible_tickets(user).where(Ticket.id == ticket.id)
+    return db.session.scalars(query).first() is not None
+
+
+def _imports(user: Any, _ticket: Ticket) -> bool:
+    try:
+        return p.import_scope(user) == "35"
+    except PermissionError:
+        return False
+
+
+Predicate = Callable[[Any, Ticket], bool]
+PREDICATES: dict[str, Predicate] = {
+    "visible_tickets": _visible,
+    "can_view": p.can_view,
+    "can_comment": p.can_comment,
+    "can_raise": lambda u, t: p.can_raise(u),
+    "can_raise_for": lambda u, t: p.can_raise_for(u, t.school),
+    "has_dashboards": lambda u, t: p.has_dashboards(u),
+    "can_hand_over": p.can_hand_over,
+    "is_administrator": lambda u, t: p.is_administrator(u),
+    "import_scope": _imports,
+    "can_administer": lambda u, t: p.can_administer(u, "35"),
+    "can_manage_categories": lambda u, t: p.can_manage_categories(u),
+    "can_view_national_dashboard": lambda u, t: p.can_view_national_dashboard(u),
+    "can_view_province_dashboard": lambda u, t: p.can_view_province_dashboard(u, "35"),
+    "can_view_district_dashboard": lambda u, t: p.can_view_district_dashboard(u, "35.01"),
+    "can_publish_dashboard": lambda u, t: p.can_publish_dashboard(u, "35"),
+    "can_browse_district": lambda u, t: p.can_browse_district(u, "35.01"),
+    "browses_province_districts": lambda u, t: p.browses_province_districts(u),
+    "home_dashboard": lambda u, t: p.home_dashboard(u) is not None,
+    # A recurrence link between two tickets of school A (the same row stands for both here).
+    "can_link": lambda u, t: p.can_link(u, t, t, "recurrence"),
+    "can_unlink": lambda u, t: p.can_unlink(u, t, t, "recurrence"),
+}
+
+# Decisions, on a raised ticket of school A. True: allowed.
+TABLE: dict[str, dict[Role, bool]] = {
+    "visible_tickets": {F: True, D: True, P: True, A: True},
+    "can_view": {F: True, D: True, P: True, A: True},
+    "can_comment": {F: True, D: True, P: True, A: True},
+    "can_raise": {F: True, D: False, P: False, A: False},
+    "can_raise_for": {F: True, D: False, P: False, A: False},
+    "has_dashboards": {F: False, D: True, P: True, A: True},
+    "can_hand_over": {F: False, D: False, P: False, A: True},
+    "is_administrator": {F: False, D: False, P: False, A: True},
+    "import_scope": {F: False, D: False, P: False, A: True},
+    "can_administer": {F: False, D: False, P: False, A: True},
+    "can_manage_categories": {F: False, D: False, P: False, A: False},  # national only
+    "can_view_national_dashboard": {F: False, D: False, P: False, A: False},
+    "can_view_province_dashboard": {F: False, D: False, P: True, A: True},
+    "can_view_district_dashboard": {F: False, D: True, P: True, A: True},
+    "can_publish_dashboard": {F: False, D: False, P: False, A: True},
+    "can_browse_district": {F: True, D: True, P: True, A: True},
+    "browses_province_districts": {F: False, D: False, P: True, A: True},
+    "home_dashboard": {F: False, D: True, P: True, A: True},
+    "can_link": {F: True, D: True, P: True, A: False},
+    "can_unlink": {F: False, D: True, P: True, A: False},
+}
+
+# Which workflow events each role may fire on school A's ticket, per state.
+EVENTS: dict[str, dict[Role, set[str]]] = {
+    "raised": {F: {"withdraw"}, D: {"assign", "escalate"}, P: set(), A: set()},
+    "assigned": {F: {"withdraw"}, D: {"escalate", "resolve"}, P: set(), A: set()},
+    "escalated": {F: set(), D: set(), P: {"resolve", "return_to_district"}, A: set()},
+    "resolved": {F: {"verify", "reopen"}, D: set(), P: set(), A: set()},
+}
+
+
+def test_every_predicate_is_in_the_table():
+    assert set(PREDICATES) == set(TABLE)
+    public = {
+        name
+        for name in dir(p)
+        if (name.startswith(("can_", "has_", "is_", "browses_", "home_")) or name == "import_scope")
+        and callable(getattr(p, name))
+    }
+    public -= {"can_fire"}  # decided per state in EVENTS below
+    assert public <= set(TABLE), f"decide these for every role: {public - set(TABLE)}"
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_every_role_is_an_explicit_decision(name):
+    assert set(TABLE[name]) == set(Role), f"{name}: decide for {set(Role) - set(TABLE[name])}"
+
+
+@pytest.mark.parametrize("state", sorted(EVENTS))
+def test_events_every_role_may_fire(state):
+    assert set(EVENTS[state]) == set(Role)
+
+
+def _ticket_in(world: World, state: str) -> Ticket:
+    ticket = world.raise_ticket()
+    if state != "raised":
+        ticket_service.fire(ticket, "assign", actor=world.officer_a, assignee=world.officer_a)
+    if state in ("escalated", "resolved"):
+        ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="berat")
+    if state == "resolved":
+        ticket_service.fire(ticket, "resolve", actor=world.province, note="beres")
+    db.session.flush()
+    return ticket
+
+
+def test_the_table(world):
+    ticket = _ticket_in(world, "raised")
+    users = world.users()
+    wrong = []
+    for name, decisions in TABLE.items():
+        for role, allowed in decisions.items():
+            if role not in ACTORS:
+                continue  # a role without a user in this world (tested in its own module)
+            got = bool(PREDICATES[name](users[ACTORS[role]], ticket))
+            if got != allowed:
+                wrong.append((name, role.value, got))
+    assert wrong == []
+
+
+def test_the_events(world):
+    users = world.users()
+    for state, per_role in EVENTS.items():
+        ticket = _ticket_in(world, state)
+        for role, events in per_role.items():
+            if role in ACTORS:
+                got = set(ticket_service.available_events(users[ACTORS[role]], ticket))
+                assert got == events, (state, role)
+
+
+def test_an_unknown_role_gets_nothing(world):
+    """Deny by default: a role no predicate names (as a new role would be) is refused."""
+    ticket = _ticket_in(world, "raised")
+    ghost = User(email="ghost@x.id", name="Ghost", role="ghost", province_code="35",
+                 district_code="35.01", active=True)  # fmt: skip
+    ghost.assignments = []
+    granted = [n for n, pred in PREDICATES.items() if pred(ghost, ticket)]
+    assert granted == []
+    assert p.allowed_events(ghost, ticket) == []
+
+
+def test_the_national_administrator(world):
+    ticket = _ticket_in(world, "raised")
+    national = world.national
+    assert p.can_view(national, ticket) and p.can_view_national_dashboard(national)
+    assert p.can_manage_categories(national) and p.import_scope(national, "33") == "33"
+    assert p.allowed_events(national, ticket) == []
