@@ -206,6 +206,8 @@ def test_offline_raise_is_sent_once_when_the_signal_returns(field: Any, chromium
         page = _phone(chromium, base, world.facilitator_a.email, pages)
         page.goto("/tickets/new")
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        # The worker keeps the raise form for offline use (asked a moment after loading).
+        page.wait_for_function("async () => !!(await caches.match('/tickets/new'))")
         page.context.set_offline(True)
         _fill(page, "Tidak ada sinyal di sekolah")
         _submit(page)

@@ -7,17 +7,22 @@
   var box = document.getElementById("outbox");
   var user = document.body.dataset.user;
   if ("serviceWorker" in navigator && user) {
+    /* After the page has loaded and settled: installing and filling the cache never competes
+       with what the person is reading. */
+    window.addEventListener("load", function () { setTimeout(register, 2000); });
+  }
+  function register() {
     navigator.serviceWorker.register("/sw.js").then(function () {
       var links = document.querySelectorAll("a.ticket-link");
       var urls = Array.prototype.slice.call(links, 0, 10).map(function (a) { return a.href; });
       urls.push("/", "/tickets/new");
       navigator.serviceWorker.ready.then(function (reg) { if (reg.active) reg.active.postMessage({ type: "keep", urls: urls }); });
     }).catch(function () {});
-    var logout = document.querySelector("form[data-logout]");
-    if (logout) logout.addEventListener("submit", function () {
-      if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "forget" });
-    });
   }
+  var logout = document.querySelector("form[data-logout]");
+  if (logout && "serviceWorker" in navigator) logout.addEventListener("submit", function () {
+    if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "forget" });
+  });
   if (!window.indexedDB || !box || !user) return;
 
   function db() {
