@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
 
@@ -14,11 +14,13 @@ from flask_wtf.form import _Auto, _is_submitted
 class _Translations:
     """WTForms' validator messages ("This field is required.") from our catalogue."""
 
+    # The catalogue's raw strings: WTForms fills in %(max)d and the like itself (Flask-Babel's
+    # gettext/ngettext would format them first, with only %(num)d known).
     def gettext(self, string: str) -> str:
-        return gettext(string)
+        return str(get_translations().ugettext(string))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return ngettext(singular, plural, n)
+        return str(get_translations().ungettext(singular, plural, n))
 
 
 TRANSLATIONS = _Translations()
