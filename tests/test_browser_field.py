@@ -127,9 +127,7 @@ def test_three_phone_photos_are_stored_small(field: Any, chromium: Any) -> None:
             files=[_files(f"IMG_00{i}.jpg", p, "image/jpeg") for i, p in enumerate(photos)],
         )
         # photos.js shrinks them before the form is sent.
-        page.wait_for_function(
-            "document.querySelector('[data-photo-status]').textContent.includes('Siap dikirim')"
-        )
+        page.locator("[data-photo-status]").filter(has_text="Siap dikirim").wait_for()
         sent = page.evaluate(
             "Array.from(document.querySelector('input[type=file]').files).map(f => f.size)"
         )
