@@ -368,6 +368,14 @@ def fill(url: str, n_tickets: int, *, seed: int = 1, years: float = 3.0,
     for sql in rebuild:
         loader.execute(sql)
     loader.commit()
+    loader.close()
+    # The dashboard rollups, recomputed from the tickets (as `flask rollups rebuild` does).
+    from ticketing import rollups
+
+    with engine.begin() as conn:
+        written = rollups.rebuild(conn)
+    log(f"  rollups rebuilt ({written}), {time.perf_counter() - started:.0f}s")
+    loader = Loader(engine)
     if loader.sqlite:
         loader.execute("ANALYZE")
         loader.commit()

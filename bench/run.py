@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -105,6 +106,7 @@ class Bench:
         from ticketing import create_app
         from ticketing.extensions import db
         from ticketing.models import Ticket, User
+        from ticketing.services import sessions
 
         self.app = create_app(
             "development",
@@ -112,6 +114,8 @@ class Bench:
             SECRET_KEY=SECRET,
             WTF_CSRF_ENABLED=False,
             RATELIMIT_ENABLED=False,
+            # Off by default since the rollups; on here to measure what it still saves.
+            DASHBOARD_CACHE_SECONDS=60,
         )
         self.db = db
         with self.app.app_context():
@@ -119,10 +123,16 @@ class Bench:
                 sa.select(User).where(User.email == email)
             ).one()
             slug = BENCH_DISTRICT.replace(".", "")
-            self.tokens = {
-                "province": find(f"pmo{BENCH_PROVINCE}@bench.id").session_token,
-                "officer": find(f"officer0-{slug}@bench.id").session_token,
+            # One device session each, as a sign-in makes (services.sessions).
+            self.users = {
+                "province": find(f"pmo{BENCH_PROVINCE}@bench.id"),
+                "officer": find(f"officer0-{slug}@bench.id"),
             }
+            for user in self.users.values():
+                sessions.start(user, user_agent="bench")
+            self.tokens = {who: user.get_id() for who, user in self.users.items()}
+            self.officer_id = self.users["officer"].id
+            db.session.commit()
             self.long_ticket, self.loop_ticket = db.session.scalars(
                 sa.select(Ticket.id).where(Ticket.district_code == BENCH_DISTRICT)
                 .order_by(Ticket.id.desc()).limit(2)
@@ -167,6 +177,19 @@ class Bench:
 
         return call
 
+    def from_tickets(self, client: Any, path: str) -> Callable[[], Any]:
+        """Computed without the rollups (DASHBOARD_ROLLUPS off): the pass over the tickets."""
+        computed = self.uncached(client, path)
+
+        def call() -> None:
+            self.app.config["DASHBOARD_ROLLUPS"] = False
+            try:
+                computed()
+            finally:
+                self.app.config["DASHBOARD_ROLLUPS"] = True
+
+        return call
+
     def transition(self) -> Callable[[], Any]:
         """One state change and its audit row (resolve, then reopen, alternately), committed."""
         from ticketing.models import Ticket, User
@@ -179,9 +202,7 @@ class Bench:
                 ticket = db.session.get(Ticket, self.loop_ticket)
                 assert ticket is not None
                 if ticket.state == "assigned":
-                    actor = db.session.scalars(
-                        sa.select(User).where(User.session_token == self.tokens["officer"])
-                    ).one()
+                    actor = db.session.get(User, self.officer_id)
                     ticket_service.fire(ticket, "resolve", actor=actor, note="Sudah diperbaiki")
                 else:
                     actor = db.session.get(User, ticket.facilitator_id)
@@ -201,6 +222,10 @@ def measure(url: str, runs: int, warmup: int) -> list[tuple[str, float, float]]:
     district_page = f"/dashboard/district/{BENCH_DISTRICT}"
     cases: list[tuple[str, Callable[[], Any]]] = [
         ("province dashboard (35), computed", bench.uncached(province, province_page)),
+        (
+            "province dashboard (35), from the tickets (no rollups)",
+            bench.from_tickets(province, province_page),
+        ),
         ("province dashboard (35), from the 60 s cache", bench.get(province, province_page)),
         ("district dashboard, computed", bench.uncached(officer, district_page)),
         ("district dashboard, from the 60 s cache", bench.get(officer, district_page)),
@@ -293,6 +318,14 @@ def load_test(url: str, seconds: int) -> Load:
                 break
             except OSError:
                 time.sleep(0.1)
+        # Workers boot after the socket opens (seconds on a loaded machine): wait for both.
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
         targets = dict(zip(LOAD_TARGETS, ((f"{base}/", cookie), (f"{base}/healthz", None),
                                           (f"{base}/help", cookie)), strict=True))  # fmt: skip
         for target, with_cookie in targets.values():
@@ -302,9 +335,21 @@ def load_test(url: str, seconds: int) -> Load:
             rounds.append({name: _wrk(target, with_cookie, max(2, seconds // LOAD_ROUNDS))
                            for name, (target, with_cookie) in targets.items()})  # fmt: skip
             print("  " + ", ".join(f"{k} {v:.0f} rps" for k, v in rounds[-1].items()))
+        # Resident memory of the workers after serving every kind of page.
+        province_cookie = serializer.dumps({"_user_id": bench.tokens["province"],
+                                            "_fresh": True})  # fmt: skip
+        _wrk(f"{base}/dashboard/province/{BENCH_PROVINCE}", province_cookie, 3)
+        _wrk(f"{base}/dashboard/district/{BENCH_DISTRICT}", cookie, 3)
+        ps = ["ps", "--ppid", str(server.pid), "-o", "rss="]
+        rss = subprocess.run(ps, capture_output=True, text=True, check=False).stdout.split()
+        print(f"  gunicorn worker RSS: {', '.join(f'{int(k) / 1024:.0f} MB' for k in rss)}")
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
     load = Load(rounds)
     print(f"  {load.summary()}")
     return load

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 
 from ticketing import create_app, sla
 from ticketing.extensions import db
+from ticketing.tickets.queries import forget_choices
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL")
@@ -143,6 +144,7 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
     request_started.connect(_forget_request_state, application)
     # Calendars are cached per database URL; PostgreSQL tests share one URL.
     sla.forget_calendars()
+    forget_choices()
     with application.app_context():
         yield application
         db.session.remove()
@@ -151,7 +153,7 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
 
 def _forget_request_state(_sender: Flask, **_extra: Any) -> None:
     # Flask-Login's user and Flask-Babel 4's locale, zone and translations (g._flask_babel).
-    for name in ("_login_user", "_flask_babel"):
+    for name in ("_login_user", "_flask_babel", "unread_notifications"):
         g.pop(name, None)
 
 

@@ -8,9 +8,11 @@ predicate by predicate, what it may do. A user whose role no predicate names get
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import World
 from ticketing import permissions as p
@@ -37,6 +39,11 @@ def _imports(user: Any, _ticket: Ticket) -> bool:
         return False
 
 
+def _token_of(email: str) -> Any:
+    owner = db.session.scalars(select(User).where(User.email == email)).one()
+    return SimpleNamespace(user_id=owner.id, user=owner)
+
+
 Predicate = Callable[[Any, Ticket], bool]
 PREDICATES: dict[str, Predicate] = {
     "visible_tickets": _visible,
@@ -60,6 +67,19 @@ PREDICATES: dict[str, Predicate] = {
     # A recurrence link between two tickets of school A (the same row stands for both here).
     "can_link": lambda u, t: p.can_link(u, t, t, "recurrence"),
     "can_unlink": lambda u, t: p.can_unlink(u, t, t, "recurrence"),
+    "can_manage_administrators": lambda u, t: p.can_manage_administrators(u),
+    # The worklist (issue 10); the province holder on an escalated ticket: test_web_matrix.py.
+    "can_take": p.can_take,
+    "can_take_and_resolve": p.can_take_and_resolve,
+    "can_give_to_holder": p.can_give_to_holder,
+    "can_bulk": lambda u, t: p.can_bulk(u),
+    "can_see_internal": lambda u, t: p.can_see_internal(u),
+    "can_write_internal": p.can_write_internal,
+    "can_use_reply_templates": lambda u, t: p.can_use_reply_templates(u),
+    "can_manage_reply_templates": lambda u, t: p.can_manage_reply_templates(u, "35"),
+    "can_have_api_tokens": lambda u, t: p.can_have_api_tokens(u),
+    # A token of another facilitator of the province (facilitator B, district 35.02).
+    "can_revoke_token": lambda u, t: p.can_revoke_token(u, _token_of("fb@x.id")),
 }
 
 # Decisions, on a raised ticket of school A. True: allowed.
@@ -84,6 +104,17 @@ TABLE: dict[str, dict[Role, bool]] = {
     "home_dashboard": {F: False, D: True, P: True, A: True},
     "can_link": {F: True, D: True, P: True, A: False},
     "can_unlink": {F: False, D: True, P: True, A: False},
+    "can_manage_administrators": {F: False, D: False, P: False, A: False},  # national only
+    "can_take": {F: False, D: True, P: False, A: False},  # province: escalated tickets only
+    "can_take_and_resolve": {F: False, D: True, P: False, A: False},
+    "can_give_to_holder": {F: False, D: False, P: False, A: False},  # escalated tickets only
+    "can_bulk": {F: False, D: True, P: True, A: False},
+    "can_see_internal": {F: False, D: True, P: True, A: True},
+    "can_write_internal": {F: False, D: True, P: True, A: True},
+    "can_use_reply_templates": {F: False, D: True, P: True, A: False},
+    "can_manage_reply_templates": {F: False, D: False, P: False, A: True},
+    "can_have_api_tokens": {F: True, D: True, P: True, A: True},
+    "can_revoke_token": {F: False, D: False, P: False, A: True},
 }
 
 # Which workflow events each role may fire on school A's ticket, per state.

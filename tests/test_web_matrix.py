@@ -22,7 +22,7 @@ from tests.factories import World, login
 from ticketing.clock import frozen_at, utcnow
 from ticketing.extensions import db
 from ticketing.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
-from ticketing.services import attachments, links
+from ticketing.services import attachments, links, reply_templates, saved_views
 from ticketing.services import tickets as ticket_service
 
 ANON = "anonymous"
@@ -96,6 +96,14 @@ def _closed_earlier(ctx: dict[str, Any], world: World) -> None:
 def _linked(ctx: dict[str, Any], world: World) -> None:
     _closed_earlier(ctx, world)
     ctx["link"] = links.link(ctx["ticket"], ctx["old"], kind="recurrence", actor=world.officer_a)
+
+
+def _saved_view(ctx: dict[str, Any], world: World) -> None:
+    ctx["view"] = saved_views.save(world.officer_a, "Milik saya", "tab=all&mine=1")
+
+
+def _reply_template(ctx: dict[str, Any], world: World) -> None:
+    ctx["template"] = reply_templates.create(world.admin, "35", title="Salam", body="Halo")
 
 
 def _action(event: str, state: str, allowed: dict[str, int], note: bool = True) -> list[Case]:
@@ -198,6 +206,131 @@ CASES: list[Case] = [
         in_scope=403,
         prepare=_linked,
     ),
+    # The worklist (issue 10).
+    Case(
+        "take-district",
+        "tickets.take",
+        "POST",
+        lambda ctx: f"/tickets/{ctx['ticket'].id}/take",
+        "raised",
+        lambda ctx, w: {"version": str(ctx["ticket"].version_id)},
+        {"officer_a": 302, "officer_a2": 302},
+        403,
+    ),
+    Case(
+        # Only the province's officers hold escalated tickets; another province's: 404.
+        "take-province",
+        "tickets.take",
+        "POST",
+        lambda ctx: f"/tickets/{ctx['ticket'].id}/take",
+        "escalated",
+        lambda ctx, w: {"version": str(ctx["ticket"].version_id)},
+        {"province": 302},
+        403,
+    ),
+    *_action("take_resolve", "raised", {"officer_a": 302, "officer_a2": 302}),
+    Case(
+        # Every PMO officer may send a bulk action (302 back to the list, results per ticket,
+        # a ticket they may not change is reported, not changed); other roles: 403.
+        "bulk",
+        "tickets.bulk",
+        "POST",
+        lambda ctx: "/tickets/bulk",
+        "assigned",
+        lambda ctx, w: {
+            "ticket": str(ctx["ticket"].id),
+            f"v{ctx['ticket'].id}": str(ctx["ticket"].version_id),
+            "event": "resolve",
+            "note": "beres",
+        },
+        {
+            u: 302
+            for u in ("officer_a", "officer_a2", "officer_b", "officer_c", "province", "province_c")
+        },
+        403,
+        403,
+    ),
+    Case(
+        "holder",
+        "tickets.holder",
+        "POST",
+        lambda ctx: f"/tickets/{ctx['ticket'].id}/holder",
+        "escalated",
+        lambda ctx, w: {"holder": str(w.province.id), "version": str(ctx["ticket"].version_id)},
+        {"province": 302, "admin": 302, "national": 302},
+        403,
+    ),
+    Case(
+        "save-view",
+        "tickets.save_view",
+        "POST",
+        lambda ctx: "/views",
+        None,
+        lambda ctx, w: {"name": "Terlambat", "query": "tab=todo&overdue=1"},
+        everyone=302,
+    ),
+    Case(
+        "delete-view",
+        "tickets.delete_view",
+        "POST",
+        lambda ctx: f"/views/{ctx['view'].id}/delete",
+        None,
+        allowed={"officer_a": 302},
+        prepare=_saved_view,
+    ),
+    Case(
+        "reply-templates-get",
+        "admin.reply_templates",
+        "GET",
+        lambda ctx: "/admin/templates",
+        None,
+        allowed={"admin": 200, "admin_c": 200, "national": 200},
+        in_scope=403,
+        out_of_scope=403,
+    ),
+    Case(
+        "reply-templates-post",
+        "admin.reply_templates",
+        "POST",
+        lambda ctx: "/admin/templates",
+        None,
+        lambda ctx, w: {"title": "Salam", "body": "Terima kasih atas laporannya."},
+        {"admin": 302, "admin_c": 302, "national": 302},
+        403,
+        403,
+    ),
+    Case(
+        "reply-template-edit",
+        "admin.reply_template_edit",
+        "POST",
+        lambda ctx: f"/admin/templates/{ctx['template'].id}",
+        None,
+        lambda ctx, w: {"title": "Salam", "body": "Baru"},
+        {"admin": 302, "national": 302, "admin_c": 404},
+        403,
+        403,
+        prepare=_reply_template,
+    ),
+    Case(
+        "reply-template-delete",
+        "admin.reply_template_delete",
+        "POST",
+        lambda ctx: f"/admin/templates/{ctx['template'].id}/delete",
+        None,
+        None,
+        {"admin": 302, "national": 302, "admin_c": 404},
+        403,
+        403,
+        prepare=_reply_template,
+    ),
+    Case(
+        "notifications-read-kind",
+        "notify.mark_kind_read",
+        "POST",
+        lambda ctx: "/notifications/read-kind/raised",
+        None,
+        everyone=302,
+    ),
     Case("help", "help.index", "GET", lambda ctx: "/help", None, anonymous=200, everyone=200),
     Case(
         "manifest",
@@ -252,7 +385,8 @@ EXCLUDED_BLUEPRINTS: dict[str, str] = {
     "dashboard": "role matrix in tests/test_dashboard*.py (dashboard helper)",
     "notify": "role matrix in tests/test_notif*.py (sla helper)",
     "account": "own-account pages, tested in tests/test_accounts*.py (admin helper)",
-    "api": "role matrix in the API's own tests",
+    "api": "role matrix in tests/test_api_matrix.py",
+    "api_reference": "role matrix in tests/test_api_matrix.py (public document and page)",
 }
 
 
@@ -366,6 +500,10 @@ def test_anonymous_is_sent_to_login_everywhere(app: Flask) -> None:
             checked += 1
             if public:
                 assert response.status_code < 500, (method, path)
+            elif _blueprint(rule.endpoint) == "api":
+                # The API never redirects: 401 as application/problem+json.
+                assert response.status_code == 401, (method, path, response.status_code)
+                assert response.mimetype == "application/problem+json", (method, path)
             else:
                 assert response.status_code == 302, (method, path, response.status_code)
                 assert "/login" in response.headers["Location"], (method, path)

@@ -153,3 +153,6 @@ def _register_blueprints(app: Flask) -> None:
     from ticketing.pwa import bp as pwa_bp
 
     app.register_blueprint(pwa_bp)
+    from ticketing import api
+
+    api.init_app(app)

@@ -14,6 +14,32 @@ regions_cli = AppGroup("regions", help="Provinces and districts.")
 categories_cli = AppGroup("categories", help="Ticket categories.")
 demo_cli = AppGroup("demo", help="Demo data for East Java.")
 users_cli = AppGroup("users", help="User accounts.")
+rollups_cli = AppGroup("rollups", help="Dashboard rollups (docs/performance.md).")
+
+
+@rollups_cli.command("check")
+@click.option("--limit", default=50, show_default=True, help="Differences to list at most.")
+def rollups_check(limit: int) -> None:
+    """Recompute the rollups from the tickets and list every row that differs (exit 1 if any)."""
+    from ticketing import rollups
+
+    found = rollups.differences(db.session.connection(), limit=limit)
+    db.session.rollback()
+    for line in found:
+        click.echo(line)
+    if found:
+        raise click.ClickException(f"{len(found)} rollup row(s) differ from the tickets.")
+    click.echo("Rollups agree with the tickets.")
+
+
+@rollups_cli.command("rebuild")
+def rollups_rebuild() -> None:
+    """Replace the rollups with rows recomputed from the tickets (one transaction)."""
+    from ticketing import rollups
+
+    written = rollups.rebuild(db.session.connection())
+    db.session.commit()
+    click.echo(", ".join(f"{table}: {rows} rows" for table, rows in written.items()))
 
 
 @regions_cli.command("load")
@@ -94,7 +120,7 @@ def users_create(
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for group in (regions_cli, categories_cli, demo_cli, users_cli):
+    for group in (regions_cli, categories_cli, demo_cli, users_cli, rollups_cli):
         app.cli.add_command(group)
     from ticketing.notify import commands as notify_commands
 

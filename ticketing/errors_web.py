@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ticketing import stash
+from ticketing.api import problems
 from ticketing.errors import InvalidInput, ServiceError
 from ticketing.extensions import db
 
@@ -57,8 +58,6 @@ def _next_steps() -> dict[int, str]:
 def error_response(code: int, message: str | None = None) -> tuple[Response | str, int]:
     """Render the error page (or JSON under /api/) for an HTTP status code."""
     title = _titles().get(code, _("Error"))
-    if request.path.startswith("/api/"):
-        return jsonify(error=title, message=message or title, status=code), code
     return render_template(
         "errors/error.html",
         code=code,
@@ -74,33 +73,36 @@ def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Any:
         db.session.rollback()
+        if problems.is_api_request():
+            return problems.from_service_error(exc)
         # A form a view did not re-render itself (administrators' forms): back to the form
         # with its text and the refusal, never a dead-end page.
-        if (
-            isinstance(exc, InvalidInput)
-            and request.method == "POST"
-            and not request.path.startswith("/api/")
-        ):
+        if isinstance(exc, InvalidInput) and request.method == "POST":
             page = stash.keep_this_post("invalid", message=exc.text)
             if page is not None:
                 return redirect(page, code=303)
         return error_response(exc.status_code, exc.text)
 
     @app.errorhandler(413)
-    def _too_large(_exc: Exception) -> Any:
+    def _too_large(exc: HTTPException) -> Any:
+        if problems.is_api_request():
+            db.session.rollback()
+            return problems.from_http_exception(exc)
         # The form comes back with its text; the files are named to be chosen again.
-        if not request.path.startswith("/api/"):
-            recovered = stash.recover_oversized()
-            if recovered is not None:
-                page = stash.keep(*recovered, reason="too_large")
-                if page is not None:
-                    return redirect(page, code=303)
+        recovered = stash.recover_oversized()
+        if recovered is not None:
+            page = stash.keep(*recovered, reason="too_large")
+            if page is not None:
+                return redirect(page, code=303)
         return error_response(413)
 
     @app.errorhandler(CSRFError)
-    def _csrf_expired(_exc: CSRFError) -> Any:
+    def _csrf_expired(exc: CSRFError) -> Any:
+        if problems.is_api_request():
+            db.session.rollback()
+            return problems.from_http_exception(exc)
         # Usually a form left open past the end of its session: keep the text, sign in again.
-        if request.method == "POST" and not request.path.startswith("/api/"):
+        if request.method == "POST":
             page = stash.keep_this_post("csrf")
             if page is not None:
                 if current_user.is_authenticated:
@@ -109,12 +111,17 @@ def register(app: Flask) -> None:
         return error_response(400, _("The form had expired. Open the page again and resend it."))
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:
+    def _http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException | Response:
+        if problems.is_api_request():
+            db.session.rollback()
+            return problems.from_http_exception(exc)
         if exc.code not in HANDLED:
             return exc
         return error_response(exc.code or 500)
 
     @app.errorhandler(500)
-    def _server_error(_exc: Exception) -> tuple[Response | str, int]:
+    def _server_error(_exc: Exception) -> tuple[Response | str, int] | Response:
         db.session.rollback()
+        if problems.is_api_request():
+            return problems.problem("server_error")
         return error_response(500)

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -162,15 +162,32 @@ def notify(
         seen.add(user.id)
         if actor is not None and user.id == actor.id:
             continue
+        # Users who chose the daily digest get this one in `flask outbox digest`; for the
+        # others it is done with (e-mailed now, or no e-mail wanted).
+        digest = user.email_notifications and user.email_digest
         db.session.add(
-            Notification(user=user, ticket=ticket, kind=kind, actor=actor, created_at=now)
+            Notification(
+                user=user,
+                ticket=ticket,
+                kind=kind,
+                actor=actor,
+                created_at=now,
+                digested_at=None if digest else now,
+            )
         )
-        if user.email_notifications:
+        if user.email_notifications and not digest:
             subject, body = render_email(user, ticket, kind, note=note, now=now)
             queue_email(user, subject, body, now=now)
         written += 1
     db.session.flush()
+    forget_unread()
     return written
+
+
+def forget_unread() -> None:
+    """Drop the badge count the user loader brought (notifications were written or read)."""
+    if has_request_context():
+        g.pop("unread_notifications", None)
 
 
 def queue_email(user: User, subject: str, body: str, *, now: datetime | None = None) -> None:
@@ -221,6 +238,10 @@ def unread_count(user: Any) -> int:
     """Unread notifications of a user (one indexed count)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
+    # Counted by the user loader with the user, in the same query, when this request signed in.
+    known = g.get("unread_notifications") if has_request_context() else None
+    if known is not None and known[0] == user.id:
+        return int(known[1])
     return int(
         db.session.scalar(
             select(func.count(Notification.id)).where(
@@ -371,3 +392,85 @@ def send_outbox(now: datetime | None = None, batch_size: int = 50) -> SendResult
     finally:
         mailer.close()
     return result
+
+
+# --- The daily digest -------------------------------------------------------------------------
+
+
+def send_digests(now: datetime | None = None, max_items: int = 200) -> int:
+    """Queue one e-mail per user who chose the digest, with what they were notified of.
+
+    Safe on several hosts at once: each user's notifications are claimed by one UPDATE
+    (digested_at IS NULL -> now) and only the claimed rows go into that host's e-mail; a
+    concurrent run claims nothing for the same rows. One transaction per user.
+    Returns the number of digests queued.
+    """
+    now = now or utcnow()
+    users = list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.email_notifications.is_(True),
+                User.email_digest.is_(True),
+                select(Notification.id)
+                .where(Notification.user_id == User.id, Notification.digested_at.is_(None))
+                .exists(),
+            )
+            .order_by(User.id)
+        )
+    )
+    queued = 0
+    for user in users:
+        ids = list(
+            db.session.scalars(
+                update(Notification)
+                .where(
+                    Notification.user_id == user.id,
+                    Notification.digested_at.is_(None),
+                    Notification.created_at <= now,
+                )
+                .values(digested_at=now)
+                .returning(Notification.id)
+            )
+        )
+        if ids:
+            rows = list(
+                db.session.scalars(
+                    select(Notification)
+                    .where(Notification.id.in_(ids))
+                    .order_by(Notification.id.desc())
+                    .limit(max_items)
+                )
+            )
+            subject, body = render_digest(user, rows, total=len(ids))
+            queue_email(user, subject, body, now=now)
+            queued += 1
+        db.session.commit()
+    return queued
+
+
+def group_by_kind(rows: list[Notification]) -> list[tuple[str, list[Notification]]]:
+    """Notifications grouped by kind, the group with the newest first."""
+    groups: dict[str, list[Notification]] = {}
+    for row in rows:
+        groups.setdefault(row.kind, []).append(row)
+    return sorted(groups.items(), key=lambda item: -max(r.id for r in item[1]))
+
+
+def render_digest(user: User, rows: list[Notification], *, total: int) -> tuple[str, str]:
+    """Subject and body of a digest in the recipient's language."""
+    lang = user.locale if user.locale in LANGUAGES else "id"
+    template = current_app.jinja_env.get_template(f"email/digest.{lang}.txt")
+    with force_locale(lang):
+        text = template.render(
+            user=user,
+            groups=group_by_kind(rows),
+            total=total,
+            shown=len(rows),
+            labels=KIND_LABELS,
+            link=ticket_url,
+            home=current_app.config["BASE_URL"].rstrip("/") + "/notifications",
+        )
+    subject, _sep, body = text.strip().partition("\n")
+    return subject.strip()[:255], body.strip() + "\n"

@@ -273,6 +273,56 @@ def public_dashboard_tickets(province: Any) -> Select[tuple[Ticket]]:
     return select(Ticket).where(Ticket.province_code == province.code)
 
 
+# The JSON API (ticketing/api/): a token acts as its user through the functions above.
+
+
+def can_have_api_tokens(user: Any) -> bool:
+    """Every active user of a known role may create personal access tokens."""
+    return _is_user(user) and user.role in (FACILITATOR, DISTRICT_PMO, PROVINCE_PMO, ADMIN)
+
+
+def can_revoke_token(user: Any, token: Any) -> bool:
+    """A token's owner, or an administrator of the owner's province (or national)."""
+    if not can_have_api_tokens(user):
+        return False
+    if token.user_id == user.id:
+        return True
+    owner = token.user
+    return can_administer(user, owner.province_code) if user.role == ADMIN else False
+
+
+def visible_schools(user: Any) -> Select[Any]:
+    """The schools in a user's scope: their own (facilitator), district, province or all."""
+    query = select(School)
+    if not _is_user(user):
+        return query.where(false())
+    if user.role == FACILITATOR:
+        return query.where(School.id.in_(assigned_school_ids(user)))
+    if user.role == DISTRICT_PMO:
+        return query.where(School.district_code == user.district_code)
+    if user.role in (PROVINCE_PMO, ADMIN) and user.province_code is not None:
+        return query.where(School.province_code == user.province_code)
+    if user.is_national:
+        return query
+    return query.where(false())
+
+
+def visible_districts(user: Any) -> Select[Any]:
+    """The districts in a user's scope: their own, their province's, or all (national)."""
+    from ticketing.models import District
+
+    query = select(District)
+    if not _is_user(user):
+        return query.where(false())
+    if user.role in (FACILITATOR, DISTRICT_PMO):
+        return query.where(District.code == user.district_code)
+    if user.role in (PROVINCE_PMO, ADMIN) and user.province_code is not None:
+        return query.where(District.province_code == user.province_code)
+    if user.is_national:
+        return query
+    return query.where(false())
+
+
 # Links between tickets (services/links.py). Both tickets must be in the user's scope.
 # recurrence: the new ticket's facilitator (when raising), the officers of its district and
 # province; related/duplicate: the officers who work on both tickets. Removing a link is
@@ -327,3 +377,76 @@ def may_link_any(user: Any, ticket: Ticket) -> bool:
     if not _is_user(user) or not can_view(user, ticket):
         return False
     return user.role in (DISTRICT_PMO, PROVINCE_PMO) and _works_on(user, ticket)
+
+
+# The worklist (issue 10): taking tickets, the province holder, bulk actions, internal notes,
+# reply templates. Each names the roles allowed and refuses the rest.
+
+# Events a list may apply to many tickets at once (each through services.tickets.fire).
+BULK_EVENTS = ("assign", "escalate", "resolve", "return_to_district")
+_BULK_ROLES = (DISTRICT_PMO, PROVINCE_PMO)
+
+
+def can_take(user: Any, ticket: Ticket) -> bool:
+    """ "Ambil": a district officer assigns a raised ticket of the district to themself; a
+    province officer becomes the holder of an escalated ticket of the province."""
+    if not _is_user(user):
+        return False
+    if user.role == DISTRICT_PMO:
+        return can_fire(user, ticket, "assign")
+    if user.role == PROVINCE_PMO:
+        return (
+            ticket.state == "escalated"
+            and ticket.province_code == user.province_code
+            and ticket.province_holder_id != user.id
+        )
+    return False
+
+
+def can_take_and_resolve(user: Any, ticket: Ticket) -> bool:
+    """A district officer may take a raised ticket and resolve it in one step."""
+    return _is_user(user) and user.role == DISTRICT_PMO and can_fire(user, ticket, "assign")
+
+
+def can_give_to_holder(user: Any, ticket: Ticket) -> bool:
+    """Province officers (and administrators) of the province hand an escalated ticket to a
+    colleague at the province tier."""
+    if not _is_user(user) or user.role not in (PROVINCE_PMO, ADMIN):
+        return False
+    if ticket.state != "escalated":
+        return False
+    return bool(user.is_national or ticket.province_code == user.province_code)
+
+
+def may_hold(officer: Any, ticket: Ticket) -> bool:
+    """Who can be the province holder: an active province officer of the ticket's province."""
+    return (
+        _is_user(officer)
+        and officer.role == PROVINCE_PMO
+        and officer.province_code == ticket.province_code
+    )
+
+
+def can_bulk(user: Any) -> bool:
+    """PMO officers act on many tickets of their list at once (still checked per ticket)."""
+    return _is_user(user) and user.role in _BULK_ROLES
+
+
+def can_see_internal(user: Any) -> bool:
+    """Internal notes: PMO officers and administrators; never facilitators (nor anyone else)."""
+    return _is_user(user) and user.role in (DISTRICT_PMO, PROVINCE_PMO, ADMIN)
+
+
+def can_write_internal(user: Any, ticket: Ticket) -> bool:
+    """Whoever may read internal notes may add one to a ticket they see."""
+    return can_see_internal(user) and can_view(user, ticket)
+
+
+def can_use_reply_templates(user: Any) -> bool:
+    """PMO officers reply with their province's templates."""
+    return _is_user(user) and user.role in (DISTRICT_PMO, PROVINCE_PMO)
+
+
+def can_manage_reply_templates(user: Any, province_code: str | None) -> bool:
+    """A province's administrators (and national ones) keep its reply templates."""
+    return can_administer(user, province_code)

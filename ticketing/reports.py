@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -41,11 +42,15 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
-from ticketing import sla
+from ticketing import rollups, sla
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
+    ALL_DAYS,
+    ALL_TIME,
     LEVELS,
     OPEN_STATES,
     Category,
@@ -53,6 +58,8 @@ from ticketing.models import (
     Province,
     School,
     Ticket,
+    TicketRollup,
+    VerifyRollup,
 )
 from ticketing.params import bounded_int
 from ticketing.vocabulary import State, Tier
@@ -353,21 +360,22 @@ def _value_lists(c: _Conditions) -> list[Any]:
     (about 50-100 ms per table at 74,000 tickets); the lists add one array per group to the
     pass that counts, and Python takes the exact medians per table.
     """
-    took = Ticket.closed_at - Ticket.created_at
+    # Days to verify are whole days (rollups.took_days), as the rollups count them.
+    took = rollups.took_days_sql(_is_postgres())
     if _is_postgres():
         return [
             func.array_agg(_epoch(Ticket.created_at)).filter(c.opened).label("created"),
-            func.array_agg(_epoch(took)).filter(c.verified).label("took"),
+            func.array_agg(took).filter(c.verified).label("took"),
         ]
-
-    def seconds(column: Any) -> Any:
-        return (func.julianday(column) - 2440587.5) * 86_400.0
-
     return [
-        func.json_group_array(seconds(Ticket.created_at)).filter(c.opened).label("created"),
-        func.json_group_array(seconds(Ticket.closed_at) - seconds(Ticket.created_at))
-        .filter(c.verified).label("took"),
+        func.json_group_array(_sqlite_seconds(Ticket.created_at)).filter(c.opened)
+        .label("created"),
+        func.json_group_array(took).filter(c.verified).label("took"),
     ]  # fmt: skip
+
+
+def _sqlite_seconds(column: Any) -> Any:
+    return (func.julianday(column) - 2440587.5) * 86_400.0
 
 
 def _values(value: Any) -> list[float]:
@@ -403,6 +411,9 @@ def figures_by(scope: Select[Any], filters: Filters, timezone: str, groups: list
     share the total row.
     """
     now = now or utcnow()
+    from_rollups = _from_rollups(scope, filters, timezone, groups, now)
+    if from_rollups is not None:
+        return from_rollups
     c = _conditions(filters, timezone, now)
     base = narrowed(scope, filters, timezone, period=False)
     if c.cohort is not None:
@@ -429,11 +440,11 @@ def figures_by(scope: Select[Any], filters: Filters, timezone: str, groups: list
         return None if median is None else (now_epoch - median) / 86_400
 
     total.median_age_days = age(created.median(None))
-    total.median_days_to_verify = _days(took[0].median(None))
+    total.median_days_to_verify = took[0].median(None)
     for i, rows in enumerate(per):
         for key, row in rows.items():
             row.median_age_days = age(ages[i].median(key))
-            row.median_days_to_verify = _days(took[i].median(key))
+            row.median_days_to_verify = took[i].median(key)
     return [
         Table(sorted((r for r in rows.values() if r.total or r.verified), key=lambda r: r.key),
               total)
@@ -441,8 +452,201 @@ def figures_by(scope: Select[Any], filters: Filters, timezone: str, groups: list
     ]  # fmt: skip
 
 
-def _days(seconds: float | None) -> float | None:
-    return None if seconds is None else float(seconds) / 86_400
+# Reading the rollups (ticketing/rollups.py): the same figures without a pass over the tickets.
+
+ROLLUP_GROUPS = ("province_code", "district_code", "category_id")
+
+
+def _scope_provinces(scope: Select[Any]) -> list[str] | None:
+    """The province whose tickets the scope holds in full ([] = every province), or None.
+
+    Only a scope made of nothing but ``province_code == X`` conditions (or none: national) can
+    be answered from the rollups; anything narrower (a district, a facilitator) reads tickets.
+    """
+    froms = scope.get_final_froms()
+    if len(froms) != 1 or not froms[0].compare(Ticket.__table__):
+        return None
+    clause = scope.whereclause
+    if clause is None:
+        return []
+    parts = list(clause.clauses) if isinstance(clause, BooleanClauseList) else [clause]
+    if isinstance(clause, BooleanClauseList) and clause.operator is not operators.and_:
+        return None
+    codes = set()
+    for part in parts:
+        if not (
+            isinstance(part, BinaryExpression)
+            and part.operator is operators.eq
+            and part.left.compare(Ticket.__table__.c.province_code)
+            and isinstance(part.right, BindParameter)
+        ):
+            return None
+        codes.add(str(part.right.value))
+    return list(codes) if len(codes) == 1 else None
+
+
+def _months(filters: Filters, timezone: str, provinces: list[str], now: datetime,
+            ) -> tuple[date | None, date | None] | None:  # fmt: skip
+    """The period as whole local months (first, last), or None when it is not whole months.
+
+    The rollups count local months of each province; a period is served from them only when
+    it covers whole months in the same zone (a period ending today covers the current month:
+    nothing is raised later than now).
+    """
+    first, last = filters.date_from, filters.date_to
+    if first is None and last is None:
+        return None, None
+    if provinces:
+        zones = db.session.scalars(select(Province.timezone).where(Province.code.in_(provinces)))
+    else:
+        zones = db.session.scalars(select(Province.timezone).distinct())
+    if {rollups.offset_hours(z) for z in zones} - {rollups.offset_hours(timezone)}:
+        return None
+    today = (now + zone_offset(timezone)).date()
+    if first is not None and first.day != 1:
+        return None
+    if last is not None and last < today and (last + timedelta(days=1)).day != 1:
+        return None
+    return first, (None if last is None or last >= today else last.replace(day=1))
+
+
+def _rollup_where(model: Any, provinces: list[str], months: tuple[date | None, date | None],
+                  filters: Filters) -> list[Any]:  # fmt: skip
+    first, last = months
+    where = [model.period == ALL_TIME] if first is None and last is None else [
+        model.period > ALL_TIME]  # fmt: skip
+    if first is not None:
+        where.append(model.period >= first)
+    if last is not None:
+        where.append(model.period <= last)
+    if provinces:
+        where.append(model.province_code.in_(provinces))
+    if filters.category is not None:
+        where.append(model.category_id.in_(_category_ids(filters.category)))
+    return where
+
+
+def _median_of_counts(counts: Mapping[int, int]) -> float | None:
+    """The exact median of values given as value -> how many times it occurs."""
+    size = sum(counts.values())
+    if not size:
+        return None
+    wanted = [(size - 1) // 2, size // 2]  # 0-based ranks of the middle value(s)
+    found: list[float] = []
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while wanted and wanted[0] < seen:
+            found.append(float(value))
+            wanted.pop(0)
+    return sum(found) / len(found)
+
+
+def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: list[Any],
+                  now: datetime) -> list[Table] | None:  # fmt: skip
+    """figures_by from the rollups and the open tickets, or None when they cannot answer.
+
+    Counts by state, escalations, fixes, reopens and SLA breaches come from ticket_rollups,
+    verifications and their median from verify_rollups (counts per whole day); what depends on
+    the clock (overdue now, past a deadline now, the age of open tickets) from one pass over
+    the open tickets only (ix_tickets_open).
+    """
+    if not current_app.config.get("DASHBOARD_ROLLUPS", True):
+        return None  # the bench's comparison (and a switch should the rollups ever be doubted)
+    names = [str(getattr(g, "key", "")) for g in groups]
+    if any(n not in ROLLUP_GROUPS for n in names) or filters.level or filters.cohort is not None:
+        return None
+    provinces = _scope_provinces(scope)
+    if provinces is None:
+        return None
+    months = _months(filters, timezone, provinces, now)
+    if months is None:
+        return None
+    per: list[dict[str, Row]] = [{} for _ in groups]
+    total = Row(key="")
+
+    def rows_of(result: Any) -> list[Row]:
+        keys = [_key(result[i]) for i in range(len(groups))]
+        return [total, *(per[i].setdefault(k, Row(key=k)) for i, k in enumerate(keys))]
+
+    R, V = TicketRollup, VerifyRollup
+    unbreached: dict[int, int] = defaultdict(int)  # id(row) -> count
+    counts = (
+        select(*[getattr(R, n) for n in names], R.state, func.sum(R.tickets),
+               func.sum(R.escalated), func.sum(R.resolved_district), func.sum(R.reopens),
+               func.sum(R.unbreached))
+        .where(*_rollup_where(R, provinces, months, filters))
+        .group_by(*[getattr(R, n) for n in names], R.state)
+    )  # fmt: skip
+    n = len(names)
+    for result in db.session.execute(counts):
+        state = result[n]
+        tickets, escalated, fixed_by_district, reopens, clean = (
+            int(v or 0) for v in result[n + 1 :]
+        )
+        for row in rows_of(result):
+            row.total += tickets
+            if state in row.by_state:
+                row.by_state[state] += tickets
+            if state in RESOLVED_STATES:
+                row.resolved_count += tickets
+            row.escalated_count += escalated
+            row.resolved_district += fixed_by_district
+            row.reopens += reopens
+            unbreached[id(row)] += clean
+    took: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    # The distribution per table's group (not per combination: that is ten times the rows);
+    # the total's is the first table's added up.
+    for i, name in enumerate(names):
+        verified = (
+            select(getattr(V, name), V.days, func.sum(V.tickets))
+            .where(*_rollup_where(V, provinces, months, filters), V.days != ALL_DAYS)
+            .group_by(getattr(V, name), V.days)
+        )
+        for key, days, tickets in db.session.execute(verified):
+            targets = [per[i].setdefault(_key(key), Row(key=_key(key)))]
+            if i == 0:
+                targets.append(total)
+            for row in targets:
+                row.verified += int(tickets)
+                took[id(row)][int(days)] += int(tickets)
+    # The clock-dependent part: open tickets only.
+    c = _conditions(filters, timezone, now)
+    base = narrowed(scope, replace(filters, date_from=None, date_to=None), timezone, period=False)
+    base = base.where(Ticket.closed_at.is_(None))
+    if c.cohort is not None:
+        base = base.where(c.cohort)
+    created = (
+        func.array_agg(_epoch(Ticket.created_at)) if _is_postgres()
+        else func.json_group_array(_sqlite_seconds(Ticket.created_at))
+    ).filter(c.is_open)  # fmt: skip
+    keys = [g.label(f"k{i}") for i, g in enumerate(groups)]
+    open_pass = _columns(
+        base, *keys,
+        _count(sla.overdue_filter(now)).label("overdue"),
+        _count(Ticket.sla_breaches == 0).label("clean"),
+        _count(sla.within_deadline_condition(now)).label("within"),
+        created.label("created"),
+    ).group_by(*groups)  # fmt: skip
+    ages: dict[int, list[float]] = defaultdict(list)
+    for result in db.session.execute(open_pass):
+        values = _values(result.created)
+        for row in rows_of(result):
+            row.overdue += int(result.overdue)
+            # Closed tickets are in no PMO state: within = never breached; open ones as counted.
+            unbreached[id(row)] += int(result.within) - int(result.clean)
+            ages[id(row)].extend(values)
+    now_epoch = now.replace(tzinfo=UTC).timestamp()
+    for row in [total, *(r for rows in per for r in rows.values())]:
+        row.within = unbreached[id(row)]
+        median = _median_of_runs(ages[id(row)])
+        row.median_age_days = None if median is None else (now_epoch - median) / 86_400
+        row.median_days_to_verify = _median_of_counts(took[id(row)])
+    return [
+        Table(sorted((r for r in rows.values() if r.total or r.verified), key=lambda r: r.key),
+              total)
+        for rows in per
+    ]  # fmt: skip
 
 
 def figures(scope: Select[Any], filters: Filters, timezone: str,
@@ -592,7 +796,7 @@ def _month(column: Any, timezone: str) -> Any:
 
 
 def _month_text(value: Any) -> str:
-    return value.strftime("%Y-%m") if isinstance(value, datetime) else str(value)
+    return value.strftime("%Y-%m") if isinstance(value, date) else str(value)
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -612,6 +816,9 @@ def monthly_trend(scope: Select[Any], filters: Filters, timezone: str,
     last = filters.date_to or today
     first = filters.date_from or (last.replace(day=1) - timedelta(days=335)).replace(day=1)
     window = replace(filters, date_from=first, date_to=last)
+    from_rollups = _trend_from_rollups(scope, window, timezone, now)
+    if from_rollups is not None:
+        return from_rollups
     low, high = day_bounds(first, last, timezone)
     base = narrowed(scope, window, timezone, period=False)
     # One pass for both series: group by (raised month, verified month) pairs (a few hundred
@@ -637,6 +844,33 @@ def monthly_trend(scope: Select[Any], filters: Filters, timezone: str,
         {"month": m, "raised": int(raised.get(m, 0)), "verified": int(verified.get(m, 0))}
         for m in months_between(first, last)
     ]
+
+
+def _trend_from_rollups(scope: Select[Any], window: Filters, timezone: str, now: datetime,
+                        ) -> list[dict[str, Any]] | None:  # fmt: skip
+    """monthly_trend from the month rows of the rollups, or None when they cannot answer."""
+    provinces = _scope_provinces(scope)
+    if not current_app.config.get("DASHBOARD_ROLLUPS", True):
+        return None
+    if provinces is None or window.level or window.cohort is not None:
+        return None
+    months = _months(window, timezone, provinces, now)
+    if months is None or months[0] is None:
+        return None
+    series: dict[str, dict[str, int]] = {"raised": defaultdict(int), "verified": defaultdict(int)}
+    for name, model in (("raised", TicketRollup), ("verified", VerifyRollup)):
+        where = _rollup_where(model, provinces, months, window)
+        if model is VerifyRollup:
+            where.append(VerifyRollup.days == ALL_DAYS)  # one row per month and place
+        query = select(model.period, func.sum(model.tickets)).where(*where).group_by(model.period)
+        for period, tickets in db.session.execute(query):
+            series[name][_month_text(period)] += int(tickets or 0)
+    assert window.date_from is not None and window.date_to is not None
+    return [
+        {"month": m, "raised": series["raised"].get(m, 0),
+         "verified": series["verified"].get(m, 0)}
+        for m in months_between(window.date_from, window.date_to)
+    ]  # fmt: skip
 
 
 def sort_rows(rows: list[Row], key: str | None, descending: bool) -> list[Row]:

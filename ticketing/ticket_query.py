@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
-from ticketing import permissions, reports, sla
+from ticketing import permissions, reports, sla, vocabulary
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import (
@@ -51,21 +51,20 @@ Q_MAX = 100
 _FILTER_PARAMS = (
     "tab", "state", "open", "category", "school", "district", "province", "level", "cohort",
     "mine", "overdue", "waiting", "escalated", "reopened", "resolved_by", "created_from",
-    "created_to", "verified_from", "verified_to", "sla", "q", "holder",
+    "created_to", "verified_from", "verified_to", "sla", "q", "holder", "linked",
 )  # fmt: skip
 
 
 def todo_states(user: Any) -> tuple[str, ...]:
     """The states in which a ticket waits for this user's tier (the "perlu ditangani" tab)."""
     role = getattr(user, "role", None)
-    if role == DISTRICT_PMO:
-        return sla.DISTRICT_STATES
-    if role == PROVINCE_PMO:
-        return tuple(s for s in sla.PMO_STATES if s not in sla.DISTRICT_STATES)
+    tier = vocabulary.ROLE_TIER.get(role) if role in set(vocabulary.Role) else None
+    if tier is not None:
+        return vocabulary.tier_states(tier)
     if role == FACILITATOR:
-        return ("resolved",)
+        return (vocabulary.State.RESOLVED,)  # the facilitator's turn: verify or reopen
     if role == ADMIN:
-        return sla.PMO_STATES
+        return vocabulary.PMO_STATES
     return ()
 
 
@@ -117,6 +116,7 @@ class TicketQuery:
     sla: str | None = None
     q: str = ""
     holder: int | None = None
+    linked: int | None = None  # a ticket: it and the tickets linked to it (a group)
     sort: str = ""
     before: int | None = None
     page: int = 1
@@ -156,6 +156,7 @@ class TicketQuery:
             sla=_choice(args.get("sla"), SLA_VALUES),
             q=str(args.get("q") or "").strip()[:Q_MAX],
             holder=reports.parse_int(args.get("holder")),
+            linked=reports.parse_int(args.get("linked")),
             sort=_choice(args.get("sort"), SORTS) or "",
             before=reports.parse_int(args.get("before")),
             page=min(max(page or 1, 1), MAX_PAGE),
@@ -256,6 +257,10 @@ class TicketQuery:
             out.append(Ticket.assignee_id == _user_id(user))
         if self.waiting:
             out.append(and_(Ticket.state == "resolved", Ticket.facilitator_id == _user_id(user)))
+        if self.holder is not None:
+            out.append(Ticket.province_holder_id == self.holder)
+        if self.linked is not None:
+            out.append(linked_condition(self.linked))
         if self.q:
             out.append(_search(self.q))
         return out
@@ -332,6 +337,20 @@ def _search(text: str) -> ColumnElement[bool]:
     )
 
 
+def linked_condition(ticket_id: int) -> ColumnElement[bool]:
+    """The ticket and those linked to it as related or duplicate (either way round)."""
+    from ticketing.models import DUPLICATE, RELATED, TicketLink
+
+    kinds = (RELATED, DUPLICATE)
+    forward = select(TicketLink.other_ticket_id).where(
+        TicketLink.ticket_id == ticket_id, TicketLink.kind.in_(kinds)
+    )
+    backward = select(TicketLink.ticket_id).where(
+        TicketLink.other_ticket_id == ticket_id, TicketLink.kind.in_(kinds)
+    )
+    return or_(Ticket.id == ticket_id, Ticket.id.in_(forward), Ticket.id.in_(backward))
+
+
 def auto_escalated() -> ColumnElement[bool]:
     """Whether the SLA sweeper (no actor) escalated the ticket: marked in every list."""
     return exists().where(
@@ -349,6 +368,7 @@ def with_display(query: Select[Any]) -> Select[Any]:
         joinedload(Ticket.province),
         joinedload(Ticket.category),
         joinedload(Ticket.assignee),
+        joinedload(Ticket.province_holder),
     )
 
 

@@ -196,6 +196,9 @@ EVENT_LABELS: dict[str, Any] = {
     "reopen": _l("Reopened: not fixed"),
     "withdraw": _l("Withdrew the ticket"),
     "hand_over": _l("Handed to another facilitator"),
+    # The province holder (services.tickets.give_to_holder): the note names before -> after.
+    "take": _l("Took the ticket at the province"),
+    "give": _l("Handed the ticket to a province officer"),
     # Links (services/links.py): written on both tickets, the note is the other's number.
     "link_recurrence": _l("Linked as a recurrence (the same problem came back)"),
     "link_related": _l("Linked as related"),

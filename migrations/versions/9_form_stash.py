@@ -1,7 +1,7 @@
 """form_stashes: text of refused forms kept until the user is back on the form
 
 Revision ID: 9_form_stash
-Revises: 14b_sessions
+Revises: 15_rollups
 Create Date: 2026-12-01 22:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "9_form_stash"
-down_revision = "14b_sessions"
+down_revision = "15_rollups"
 branch_labels = None
 depends_on = None
 

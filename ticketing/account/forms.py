@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ticketing.forms import Form
@@ -33,3 +33,27 @@ class ForgotForm(Form):
     """The e-mail address of the account."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class TokenForm(Form):
+    """A new personal access token: its name and how long it lives."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("What the token is for, e.g. “province portal”."),
+    )
+    expires = SelectField(
+        _l("Valid for"),
+        choices=[
+            ("30", _l("30 days")),
+            ("90", _l("90 days")),
+            ("365", _l("1 year")),
+            ("0", _l("Until I revoke it")),
+        ],
+        default="90",
+    )
+
+
+class RevokeForm(Form):
+    """A POST with only the CSRF token (revoke a token)."""

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from ticketing.account import bp
-from ticketing.account.forms import ChangePasswordForm, ForgotForm, SetPasswordForm
+from ticketing.account.forms import (
+    ChangePasswordForm,
+    ForgotForm,
+    RevokeForm,
+    SetPasswordForm,
+    TokenForm,
+)
 from ticketing.auth import limits
 from ticketing.auth.access import public
 from ticketing.auth.views import sign_in
+from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db, limiter
-from ticketing.services import sessions, tokens
+from ticketing.services import api_tokens, sessions, tokens
 from ticketing.services import users as user_service
 
 
@@ -101,6 +108,49 @@ def password() -> Response | str:
             flash(_("Your password was changed; your other sessions were signed out."), "info")
             return redirect(url_for("tickets.index"))
     return render_template("account/password.html", form=form)
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens_page() -> Response | str | tuple[str, int]:
+    """My personal access tokens for the API: create (shown once), list, revoke."""
+    me = current_user._get_current_object()
+    form = TokenForm()
+    secret = None
+    status = 200
+    if form.validate_on_submit():
+        days = int(form.expires.data or 0) or None
+        try:
+            _token, secret = api_tokens.create(me, form.name.data or "", days)
+        except InvalidInput as exc:
+            form.name.errors = [*form.name.errors, exc.text]
+            status = 400
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    elif form.is_submitted():
+        status = 400
+    rows = db.session.scalars(api_tokens.tokens_of(me)).all()
+    page = render_template(
+        "account/tokens.html", form=form, secret=secret, tokens=rows, revoke_form=RevokeForm(),
+        now=utcnow(),
+    )  # fmt: skip
+    if secret is not None:
+        # The secret is in this page only: never cached, never in a flash message (cookie).
+        response = make_response(page)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return page, status
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+def token_revoke(token_id: int) -> Response:
+    """Revoke one of my tokens: it stops working at once."""
+    if not RevokeForm().validate_on_submit():
+        abort(400)
+    token = api_tokens.revoke(current_user._get_current_object(), token_id)
+    db.session.commit()
+    flash(_("The token “%(name)s” was revoked.", name=token.name), "info")
+    return redirect(url_for("account.tokens_page"))
 
 
 @bp.route("/sessions")

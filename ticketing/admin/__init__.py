@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from ticketing.admin import views  # noqa: E402, F401
+from ticketing.admin import reply_templates, views  # noqa: E402, F401

@@ -41,8 +41,8 @@ from ticketing.models import (
     User,
 )
 from ticketing.params import bounded_int, page_number
+from ticketing.services import api_tokens, imports
 from ticketing.services import dashboards as dashboard_service
-from ticketing.services import imports
 from ticketing.services import schools as school_service
 from ticketing.services import users as user_service
 
@@ -195,7 +195,20 @@ def user_edit(user_id: int) -> Response | str:
         assignment_form=AssignmentForm(),
         assignments=assignments,
         open_tickets=len(school_service.open_tickets_of(user)),
+        api_tokens=db.session.scalars(api_tokens.tokens_of(user)).all(),
     )
+
+
+@bp.route("/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])
+def token_revoke(user_id: int, token_id: int) -> Response:
+    """Revoke an API token of an account in my scope (it stops working at once)."""
+    user = user_service.get_administered(_me(), user_id)
+    token = api_tokens.revoke(_me(), token_id)
+    if token.user_id != user.id:
+        abort(404)
+    db.session.commit()
+    flash(_("The token “%(name)s” was revoked.", name=token.name), "info")
+    return redirect(url_for("admin.user_edit", user_id=user.id, _anchor="api-tokens"))
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])

@@ -33,6 +33,8 @@ def require_login() -> Any:
     """before_request: everything needs a signed-in, active user unless marked public."""
     if request.endpoint is None or request.endpoint == "static":
         return None
+    if request.blueprint == "api":
+        return None  # the API answers 401 itself (ticketing/api/auth.py), never a redirect
     view = current_app.view_functions.get(request.endpoint)
     if view is not None and getattr(view, "is_public", False):
         return None

@@ -1,10 +1,11 @@
 """A short-lived cache of dashboard figures (Flask-Caching), keyed by scope and filters.
 
-Why: at national scale (1 million tickets, 74,000 in East Java) one province page costs a
-pass over the province's tickets (docs/performance.md); people reopen the same page and the
-same filters many times a minute, and figures a minute old are as good for a dashboard.
-How stale: at most ``DASHBOARD_CACHE_SECONDS`` (default 60; 0 switches the cache off; off
-in tests unless a test switches it on). The key holds the scope's SQL and parameters, the
+A safety net only, off by default: the province and national pages read the rollups kept in
+the same transaction as every ticket change (ticketing/rollups.py), so their figures are
+fresh and cheap (docs/performance.md). An operator may switch it on for pages that still pass
+over tickets (a district's schools, level or cohort filters, periods that are not whole
+months) if they ever become slow. How stale: at most ``DASHBOARD_CACHE_SECONDS`` (default 0:
+off; e.g. 60 for a minute). The key holds the scope's SQL and parameters, the
 filters and the language, so users whose scopes differ never share an entry.
 Where: Redis when ``DASHBOARD_CACHE_URL`` or a ``redis://`` rate-limit storage is configured
 (shared by every worker and host), else a small cache in each worker process.
@@ -24,7 +25,7 @@ from sqlalchemy import Select
 from ticketing.extensions import db
 
 T = TypeVar("T")
-DEFAULT_SECONDS = 60
+DEFAULT_SECONDS = 0
 
 cache = Cache()
 

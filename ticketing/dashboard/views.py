@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +29,7 @@ from wtforms import HiddenField
 from ticketing import permissions, reports, security, ticket_query
 from ticketing.auth.access import public
 from ticketing.dashboard import bp
-from ticketing.dashboard import cache as dashboard_cache
+from ticketing.dashboard import figures as dashboard_figures
 from ticketing.extensions import db
 from ticketing.forms import Form
 from ticketing.i18n import user_timezone
@@ -216,24 +215,12 @@ def _common(filters: reports.Filters) -> dict[str, Any]:
     }
 
 
-Figures = tuple[reports.Table, reports.Table, list[dict[str, Any]]]
-
-
-def _remember(kind: str, scope: Select[Any], filters: reports.Filters,
-              compute: Callable[[], Figures]) -> Figures:  # fmt: skip
-    """A page's tables and trend, from the short-lived cache (dashboard/cache.py) if fresh."""
-    key = dashboard_cache.key_for(kind, scope, filters.as_args(), _locale())
-    return dashboard_cache.remember(key, compute)
+Figures = dashboard_figures.Figures
 
 
 def _province_figures(kind: str, scope: Select[Any], province: Province,
                       filters: reports.Filters) -> Figures:  # fmt: skip
-    locale = _locale()
-    return _remember(
-        kind, scope, filters,
-        lambda: (*reports.province_tables(scope, province, filters, locale),
-                 reports.monthly_trend(scope, filters, province.timezone)),
-    )  # fmt: skip
+    return dashboard_figures.province(kind, scope, province, filters, _locale())
 
 
 def _drill(endpoint: str, code: str, filters: reports.Filters) -> str:
@@ -262,12 +249,7 @@ def national() -> str:
         abort(403)
     filters = reports.Filters.from_args(request.args)
     scope = permissions.visible_tickets(user)
-    locale = _locale()
-    table, categories, trend = _remember(
-        "national", scope, filters,
-        lambda: (*reports.national_tables(scope, filters, locale),
-                 reports.monthly_trend(scope, filters, "Asia/Jakarta")),
-    )  # fmt: skip
+    table, categories, trend = dashboard_figures.national(scope, filters, _locale())
     table = _sorted(table)
     return render_template(
         "dashboard/national.html",
@@ -341,13 +323,7 @@ def district(code: str) -> str:
         abort(404)
     filters = reports.Filters.from_args(request.args)
     scope = reports.district_scope(permissions.visible_tickets(user), district)
-    timezone = district.province.timezone
-    locale = _locale()
-    schools, categories, trend = _remember(
-        "district", scope, filters,
-        lambda: (*reports.district_tables(scope, district, filters, locale),
-                 reports.monthly_trend(scope, filters, timezone)),
-    )  # fmt: skip
+    schools, categories, trend = dashboard_figures.district(scope, district, filters, _locale())
     schools = _sorted(schools)
     return render_template(
         "dashboard/district.html",

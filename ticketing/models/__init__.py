@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from ticketing.models.api_token import ApiToken
 from ticketing.models.audit import AdminLogEntry
 from ticketing.models.category import ACADEMIC, NON_ACADEMIC, Category
 from ticketing.models.link import (
@@ -11,6 +12,7 @@ from ticketing.models.link import (
 )
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
+from ticketing.models.rollup import ALL_DAYS, ALL_TIME, TicketRollup, VerifyRollup
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
@@ -24,11 +26,14 @@ from ticketing.models.ticket import (
     TicketEvent,
 )
 from ticketing.models.user import ADMIN, DISTRICT_PMO, FACILITATOR, PROVINCE_PMO, ROLES, User
+from ticketing.models.worklist import ReplyTemplate, SavedView
 from ticketing.vocabulary import FINAL_STATES, OPEN_STATES
 
 __all__ = [
     "ACADEMIC",
     "ADMIN",
+    "ALL_DAYS",
+    "ALL_TIME",
     "DISTRICT_PMO",
     "DUPLICATE",
     "FACILITATOR",
@@ -43,6 +48,7 @@ __all__ = [
     "ROLES",
     "STATES",
     "AdminLogEntry",
+    "ApiToken",
     "Attachment",
     "Category",
     "Comment",
@@ -52,6 +58,8 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Province",
+    "ReplyTemplate",
+    "SavedView",
     "School",
     "SchoolAssignment",
     "SlaPolicy",
@@ -59,6 +67,8 @@ __all__ = [
     "TicketCounter",
     "TicketEvent",
     "TicketLink",
+    "TicketRollup",
     "User",
     "UserSession",
+    "VerifyRollup",
 ]

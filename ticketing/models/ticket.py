@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
@@ -76,6 +78,17 @@ class Ticket(db.Model):  # type: ignore[name-defined]
             "created_at",
             postgresql_include=DASHBOARD_COLUMNS,
         ),
+        # The dashboards' figures that depend on the clock (overdue, median age) read only the
+        # open tickets; final states set closed_at (reports.py, ticketing/rollups.py).
+        Index(
+            "ix_tickets_open",
+            "province_code",
+            "district_code",
+            "created_at",
+            postgresql_include=["category_id", "state", "due_at", "sla_breaches"],
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,6 +100,8 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     facilitator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The province officer who holds an escalated ticket ("Ambil" at the province tier).
+    province_holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12))
@@ -116,6 +131,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     category: Mapped[Category] = relationship()
     facilitator: Mapped[User] = relationship(foreign_keys=[facilitator_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    province_holder: Mapped[User | None] = relationship(foreign_keys=[province_holder_id])
     events: WriteOnlyMapped[TicketEvent] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", passive_deletes=True
     )
@@ -201,6 +217,8 @@ class Comment(db.Model):  # type: ignore[name-defined]
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
+    # An internal note: PMO officers and administrators only, never facilitators.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="comments")

@@ -56,6 +56,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, unique=True)
     locale: Mapped[str] = mapped_column(String(2), default="id", server_default="id")
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # One e-mail a day (flask notify digest) instead of one per event.
+    email_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 

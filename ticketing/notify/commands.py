@@ -34,6 +34,15 @@ def outbox_send(batch_size: int) -> None:
     click.echo(f"Outbox: {result}.")
 
 
+@outbox_cli.command("digest")
+def outbox_digest() -> None:
+    """Queue the daily digest e-mail of every user who chose it (run once a day from cron;
+    safe on several hosts at once). `flask outbox send` delivers it."""
+    from ticketing import notifications
+
+    click.echo(f"Digests queued: {notifications.send_digests()}.")
+
+
 @jobs_cli.command("run")
 def jobs_run() -> None:
     """The SLA sweep, then the outbox (skipped when MAIL_SERVER is not set)."""

@@ -15,6 +15,9 @@ class EmailSettingsForm(Form):
     """Whether notifications are also sent by e-mail."""
 
     email_notifications = BooleanField(_l("Also send my notifications by e-mail"))
+    email_digest = BooleanField(
+        _l("One e-mail a day with everything, instead of one e-mail per event")
+    )
 
 
 class EmptyForm(Form):

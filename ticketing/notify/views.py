@@ -30,9 +30,16 @@ def index() -> str:
         page=page,
         per_page=current_app.config["PAGE_SIZE"],
     )
-    settings = EmailSettingsForm(email_notifications=current_user.email_notifications)
+    settings = EmailSettingsForm(
+        email_notifications=current_user.email_notifications,
+        email_digest=current_user.email_digest,
+    )
     return render_template(
-        "notify/index.html", pagination=pagination, settings=settings, action_form=EmptyForm()
+        "notify/index.html",
+        pagination=pagination,
+        settings=settings,
+        action_form=EmptyForm(),
+        groups=notification_service.unread_groups(current_user) if page == 1 else [],
     )
 
 
@@ -59,13 +66,26 @@ def mark_all_read() -> Response:
     return redirect(url_for("notify.index"))
 
 
+@bp.route("/notifications/read-kind/<kind>", methods=["POST"])
+def mark_kind_read(kind: str) -> Response:
+    """Mark a whole group (every unread notification of one kind) as read."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    count = notification_service.mark_kind_read(current_user, kind[:40])
+    db.session.commit()
+    flash(_("%(count)d notifications marked as read.", count=count), "success")
+    return redirect(url_for("notify.index"))
+
+
 @bp.route("/notifications/settings", methods=["POST"])
 def settings() -> Response:
     """Turn notification e-mails on or off."""
     form = EmailSettingsForm()
     if not form.validate_on_submit():
         abort(400)
-    notification_service.set_email_notifications(current_user, form.email_notifications.data)
+    notification_service.set_email_notifications(
+        current_user, form.email_notifications.data, digest=form.email_digest.data
+    )
     db.session.commit()
     if form.email_notifications.data:
         flash(_("You will receive notifications by e-mail."), "success")

@@ -267,3 +267,14 @@ def _delete_written(session: Session, _previous: Any) -> None:
     """Rolled back: delete the files written in this transaction, so none is orphaned."""
     for name in session.info.pop(_PENDING_KEY, []):
         Path(name).unlink(missing_ok=True)
+
+
+def may_download(user: Any, row: Attachment) -> bool:
+    """A file of an internal note only for those who read internal notes (the ticket's scope
+    is checked by the caller)."""
+    from ticketing import permissions
+
+    if row.comment_id is None:
+        return True
+    comment = db.session.get(Comment, row.comment_id)
+    return comment is None or not comment.internal or permissions.can_see_internal(user)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from statemachine.exceptions import TransitionNotAllowed
 
-from ticketing import permissions
+from ticketing import permissions, rollups
 from ticketing.clock import utcnow
 from ticketing.errors import (
     ConflictError,
@@ -24,6 +24,7 @@ from ticketing.errors import (
 from ticketing.extensions import db
 from ticketing.models import (
     FACILITATOR,
+    PROVINCE_PMO,
     Category,
     Comment,
     School,
@@ -51,16 +52,19 @@ class Change:
     actor: User | None
 
 
-def _after_change(change: Change) -> None:
+def _after_change(change: Change, *, before: rollups.Facts) -> None:
     """The side effects of a change, inside its transaction, in this fixed order.
 
     1. the deadline of the new state (sla.track_deadline), because
-    2. the notifications and e-mails (notifications.notify_change) show it.
+    2. the notifications and e-mails (notifications.notify_change) show it;
+    3. the dashboard rollups move from the ticket's contribution ``before`` the change to its
+       contribution now (after 1, which counts a missed deadline).
     """
     from ticketing import notifications, sla
 
     sla.track_deadline(change)
     notifications.notify_change(change)
+    rollups.apply(db.session, before, rollups.facts(change.ticket))
 
 
 def _required(field: str) -> Any:
@@ -181,7 +185,7 @@ def raise_ticket(
             raise
         return existing
     _store_files(ticket, files, actor=actor, event=row)
-    _after_change(Change(ticket, "raise", None, ticket.state, actor))
+    _after_change(Change(ticket, "raise", None, ticket.state, actor), before={})
     return ticket
 
 
@@ -233,6 +237,7 @@ def fire(
     if not permissions.can_fire(actor, ticket, event):
         raise PermissionDenied(_l("You may not do this to this ticket now."))
     from_state = ticket.state
+    counted = rollups.facts(ticket)
     try:
         machine = bind(ticket)
         machine.send(event, actor=actor, note=note, assignee=assignee)
@@ -253,15 +258,120 @@ def fire(
         ) from exc
     if files and actor is not None:
         _store_files(ticket, files, actor=actor, event=machine.audit_row)
-    _after_change(Change(ticket, event, from_state, ticket.state, actor))
+    _after_change(Change(ticket, event, from_state, ticket.state, actor), before=counted)
     return ticket
 
 
-def add_comment(ticket: Ticket, *, actor: User, body: str, files: Sequence[Upload] = ()) -> Comment:
-    """Anyone who can see the ticket may comment on it (with optional evidence files)."""
+def take(ticket: Ticket, *, actor: User, expected_version: int | None = None) -> Ticket:
+    """ "Ambil": assign a raised ticket to myself (district), or hold an escalated one (province).
+
+    A district officer's take is the workflow's ``assign`` with the actor as the assignee, so
+    it writes one audit row through ``fire``; a province officer's is ``give_to_holder``.
+    """
+    if not permissions.can_view(actor, ticket):
+        raise NotFound(_l("Ticket not found."))
+    if actor.role == PROVINCE_PMO:
+        return give_to_holder(ticket, actor=actor, holder=actor, expected_version=expected_version)
+    if not permissions.can_take(actor, ticket):
+        raise PermissionDenied(_l("You may not do this to this ticket now."))
+    return fire(ticket, "assign", actor=actor, expected_version=expected_version, assignee=actor)
+
+
+def take_and_resolve(
+    ticket: Ticket,
+    *,
+    actor: User,
+    note: str | None,
+    expected_version: int | None = None,
+    files: Sequence[Upload] = (),
+) -> Ticket:
+    """A district officer takes a raised ticket and resolves it: two audit rows, one transaction.
+
+    The caller commits once; a refused resolve (no note, say) rolls the assign back with it.
+    """
+    if not permissions.can_view(actor, ticket):
+        raise NotFound(_l("Ticket not found."))
+    if not permissions.can_take_and_resolve(actor, ticket):
+        raise PermissionDenied(_l("You may not do this to this ticket now."))
+    _text(note, "note", required=True)  # refuse before the first row is written
+    ticket = fire(ticket, "assign", actor=actor, expected_version=expected_version, assignee=actor)
+    return fire(ticket, "resolve", actor=actor, note=note, files=files)
+
+
+def give_to_holder(
+    ticket: Ticket,
+    *,
+    actor: User,
+    holder: User,
+    expected_version: int | None = None,
+    note: str | None = None,
+) -> Ticket:
+    """Make ``holder`` the province officer holding an escalated ticket (one audit row).
+
+    Not a state change: like a hand-over, the audit row keeps the state and names who held it
+    before and after. The version check protects against two officers taking it at once.
+    """
+    if not permissions.can_view(actor, ticket):
+        raise NotFound(_l("Ticket not found."))
+    ticket = _locked(ticket, expected_version)
+    allowed = (
+        permissions.can_take(actor, ticket)
+        if holder.id == actor.id
+        else permissions.can_give_to_holder(actor, ticket)
+    )
+    if not allowed:
+        raise PermissionDenied(_l("You may not do this to this ticket now."))
+    if not permissions.may_hold(holder, ticket):
+        raise InvalidInput(
+            _l("The holder must be an active province officer of this province."),
+            field="holder",
+        )
+    if holder.id == ticket.province_holder_id:
+        raise InvalidInput(_l("This officer already holds the ticket."), field="holder")
+    previous = ticket.province_holder
+    ticket.province_holder = holder
+    ticket.updated_at = utcnow()
+    summary = f"{previous.name if previous else '-'} -> {holder.name}"
+    extra = _text(note, "note", required=False)
+    ticket.append_event(
+        event="take" if holder.id == actor.id else "give",
+        from_state=ticket.state,
+        to_state=ticket.state,
+        actor=actor,
+        note=f"{summary}: {extra}" if extra else summary,
+    )
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(
+            _l("This ticket was changed by someone else; nothing was applied."), ticket=ticket
+        ) from exc
+    return ticket
+
+
+def add_comment(
+    ticket: Ticket,
+    *,
+    actor: User,
+    body: str,
+    files: Sequence[Upload] = (),
+    internal: bool = False,
+) -> Comment:
+    """Anyone who can see the ticket may comment on it (with optional evidence files).
+
+    An ``internal`` note is for PMO officers and administrators only: facilitators never
+    see it (timeline, files, exports, notifications).
+    """
     if not permissions.can_comment(actor, ticket):
         raise NotFound(_l("Ticket not found."))
-    comment = Comment(ticket=ticket, author=actor, body=_text(body, "comment", required=True))
+    if internal and not permissions.can_write_internal(actor, ticket):
+        raise PermissionDenied(_l("You may not do this to this ticket now."))
+    comment = Comment(
+        ticket=ticket,
+        author=actor,
+        body=_text(body, "comment", required=True),
+        internal=internal,
+    )
     comment.created_at = utcnow()
     db.session.add(comment)
     db.session.flush()

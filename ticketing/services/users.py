@@ -262,6 +262,9 @@ def set_active(actor: User | None, user: User, active: bool) -> User:
     user.active = active
     if not active:
         end_sessions(user)
+        from ticketing.services import api_tokens
+
+        api_tokens.revoke_all(user, actor)
     admin_log.record(
         actor, "user_enable" if active else "user_disable", target_type="user",
         target_id=user.id, province_code=user.province_code,

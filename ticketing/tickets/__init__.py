@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("tickets", __name__)
 
-from ticketing.tickets import links, views  # noqa: E402, F401
+from ticketing.tickets import links, views, worklist  # noqa: E402, F401

@@ -5,7 +5,14 @@ from __future__ import annotations
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ticketing.forms import Form
@@ -82,6 +89,9 @@ class CommentForm(Form):
 
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=TEXT_MAX)])
     files = MultipleFileField(_l("Files"), description=FILES_HELP)
+    internal = BooleanField(
+        _l("Internal note: only PMO officers and administrators see it, never the facilitator")
+    )
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
@@ -92,6 +102,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "verify": VerifyForm,
     "reopen": NoteActionForm,
     "withdraw": NoteActionForm,
+    # Not a workflow event: "assign to me" and "resolve" in one step (services.tickets).
+    "take_resolve": ResolveForm,
 }
 
 ACTION_TITLES = {
@@ -102,6 +114,7 @@ ACTION_TITLES = {
     "verify": _l("Verify the fix"),
     "reopen": _l("Reopen: not fixed"),
     "withdraw": _l("Withdraw the ticket"),
+    "take_resolve": _l("Take and resolve the ticket"),
 }
 
 ACTION_BUTTONS = {
@@ -112,6 +125,7 @@ ACTION_BUTTONS = {
     "verify": _l("Verify"),
     "reopen": _l("Reopen"),
     "withdraw": _l("Withdraw"),
+    "take_resolve": _l("Take and resolve"),
 }
 
 # What the user reads after an action: the ticket, what happened, and to whom.
@@ -123,4 +137,7 @@ CONFIRMATIONS = {
     "verify": _l("Ticket %(number)s is verified and closed. Thank you."),
     "reopen": _l("Ticket %(number)s was reopened and goes back to %(tier)s."),
     "withdraw": _l("Ticket %(number)s was withdrawn."),
+    "take_resolve": _l(
+        "You took ticket %(number)s and marked it resolved; the facilitator will now verify it."
+    ),
 }

@@ -7,6 +7,7 @@ list, its exports, the dashboards' links and the API).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from ticketing.models import (
     TicketEvent,
     User,
 )
+from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery, with_display
 
 
@@ -42,6 +44,41 @@ def _district_in_scope(user: User, district: str | None) -> bool:
     return permissions.can_browse_district(user, district)
 
 
+@dataclass(frozen=True)
+class CategoryChoice:
+    """A category as the filter form shows it (a plain value, safe to keep between requests)."""
+
+    id: int
+    name_id: str
+    name_en: str
+
+    def label(self, locale: str) -> str:
+        """The name in the given language (Indonesian unless 'en')."""
+        return self.name_en if locale == "en" else self.name_id
+
+
+# Filter choices per scope (a district's schools, a province's districts, the categories),
+# kept per process for a minute: they change rarely, and a new school shows up in the filter
+# within that minute. Keyed by the database, so tests and the bench never share them.
+CHOICES_TTL_SECONDS = 60.0
+_choices: dict[tuple[str, str, str | None], tuple[float, list[Any]]] = {}
+
+
+def _cached(kind: str, scope: str | None, load: Any) -> list[Any]:
+    key = (str(db.engine.url), kind, scope)
+    hit = _choices.get(key)
+    now = monotonic()
+    if hit is None or now - hit[0] > CHOICES_TTL_SECONDS:
+        hit = (now, load())
+        _choices[key] = hit
+    return hit[1]
+
+
+def forget_choices() -> None:
+    """Empty the filter-choice cache (tests that add schools or categories)."""
+    _choices.clear()
+
+
 def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
     """The options of the filter form for this user (schools, districts, categories)."""
     # (id, name, npsn) rows, not ORM objects: a district can have hundreds of schools.
@@ -50,20 +87,36 @@ def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
         schools = sorted((a.school for a in user.assignments), key=lambda s: s.name)
     elif user.role == DISTRICT_PMO or _district_in_scope(user, filters.district):
         district = user.district_code if user.role == DISTRICT_PMO else filters.district
-        schools = list(
-            db.session.execute(
-                select(School.id, School.name, School.npsn)
-                .where(School.district_code == district, School.active.is_(True))
-                .order_by(School.name)
-            )
-        )
-    districts = []
+        schools = _cached("schools", district, lambda: [tuple(row) for row in db.session.execute(
+            select(School.id, School.name, School.npsn)
+            .where(School.district_code == district, School.active.is_(True))
+            .order_by(School.name)
+        )])  # fmt: skip
+        schools = [SchoolChoice(*row) for row in schools]
+    districts: list[Any] = []
+    holders: list[User] = []
     if permissions.browses_province_districts(user) and user.province is not None:
         districts = list(user.province.districts)
-    categories = list(
-        db.session.scalars(select(Category).order_by(Category.kind, Category.position))
-    )
-    return {"schools": schools, "districts": districts, "categories": categories}
+        holders = user_service.active_officers(province_code=user.province.code)
+    categories = _cached("categories", None, lambda: [
+        CategoryChoice(c.id, c.name_id, c.name_en)
+        for c in db.session.scalars(select(Category).order_by(Category.kind, Category.position))
+    ])  # fmt: skip
+    return {
+        "schools": schools,
+        "districts": districts,
+        "categories": categories,
+        "holders": holders,
+    }
+
+
+@dataclass(frozen=True)
+class SchoolChoice:
+    """A school as the filter form shows it."""
+
+    id: int
+    name: str
+    npsn: str
 
 
 @dataclass
@@ -80,10 +133,16 @@ class TimelineEntry:
     to_state: str | None
     attachments: list[Attachment]
     assignee: User | None = None
+    internal: bool = False
 
 
-def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[TimelineEntry]:
-    """Events and comments merged in time order (three queries, whatever the length)."""
+def timeline(
+    ticket: Ticket, after_event_id: int | None = None, *, viewer: Any = None
+) -> list[TimelineEntry]:
+    """Events and comments merged in time order (three queries, whatever the length).
+
+    Internal notes are left out unless ``viewer`` may read them (none without a viewer).
+    """
     events_query = (
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
@@ -94,14 +153,15 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
         events_query = events_query.where(TicketEvent.id > after_event_id)
         comments: list[Comment] = []
     else:
-        comments = list(
-            db.session.scalars(
-                select(Comment)
-                .where(Comment.ticket_id == ticket.id)
-                .options(joinedload(Comment.author))
-                .order_by(Comment.id)
-            )
+        comments_query = (
+            select(Comment)
+            .where(Comment.ticket_id == ticket.id)
+            .options(joinedload(Comment.author))
+            .order_by(Comment.id)
         )
+        if not permissions.can_see_internal(viewer):
+            comments_query = comments_query.where(Comment.internal.is_(False))
+        comments = list(db.session.scalars(comments_query))
     events = list(db.session.scalars(events_query))
     files: dict[tuple[str, int | None], list[Attachment]] = {}
     for attachment in db.session.scalars(
@@ -124,7 +184,7 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
             e.from_state,
             e.to_state,
             files.get(("event", e.id), []),
-            e.assignee,
+            assignee=e.assignee,
         )
         for e in events
     ] + [
@@ -138,6 +198,7 @@ def timeline(ticket: Ticket, after_event_id: int | None = None) -> list[Timeline
             None,
             None,
             files.get(("comment", c.id), []),
+            internal=c.internal,
         )
         for c in comments
     ]

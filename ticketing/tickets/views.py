@@ -26,10 +26,12 @@ from ticketing.models import (
 from ticketing.params import bounded_int
 from ticketing.services import attachments as attachment_service
 from ticketing.services import links as link_service
+from ticketing.services import reply_templates as template_service
+from ticketing.services import saved_views as view_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery
-from ticketing.tickets import bp, queries
+from ticketing.tickets import bp, queries, worklist
 from ticketing.tickets.forms import (
     ACTION_BUTTONS,
     ACTION_FORMS,
@@ -40,6 +42,7 @@ from ticketing.tickets.forms import (
     RaiseForm,
 )
 from ticketing.tickets.link_forms import LinkForm, UnlinkForm
+from ticketing.tickets.worklist_forms import DeleteForm, HolderForm, SavedViewForm, TakeForm
 
 Rendered = tuple[str, int]
 
@@ -48,9 +51,24 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
+TAB_LABELS = (
+    ("todo", _l("Needs action")),
+    ("verify", _l("Awaiting the facilitator's verification")),
+    ("done", _l("Closed")),
+    ("all", _l("All")),
+)
+SORT_LABELS = (
+    ("", _l("Newest first")),
+    ("deadline", _l("Deadline (overdue first)")),
+    ("age", _l("Age (oldest first)")),
+    ("changed", _l("Last change")),
+    ("school", _l("School")),
+)
+
+
 @bp.route("/")
 def index() -> str:
-    """The tickets in the user's scope: the role's work first, filtered, searched, sorted."""
+    """The worklist: the role's work first, tabs with counts, filtered, searched, sorted."""
     user = _user()
     query = TicketQuery.from_args(request.args, user)
     size = current_app.config["PAGE_SIZE"]
@@ -63,10 +81,18 @@ def index() -> str:
         page=result,
         filters=query,
         counts=ticket_query.tab_counts(user, query),
+        tab_labels=TAB_LABELS,
+        sort_labels=SORT_LABELS,
         waiting=waiting,
         waiting_limit=size,
         choices=queries.filter_choices(user, query),
         can_raise=permissions.can_raise(user),
+        bulk_form=worklist.bulk_form_for(user),
+        bulk_result=worklist.pop_bulk_result(),
+        takeable={t.id for t in result.items if permissions.can_take(user, t)},
+        saved_views=view_service.of_user(user),
+        save_view_form=SavedViewForm(),
+        view_delete_form=DeleteForm(),
     )
 
 
@@ -165,11 +191,14 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
     return render_template(
         "tickets/show.html",
         ticket=ticket,
-        timeline=queries.timeline(ticket),
+        timeline=queries.timeline(ticket, viewer=_user()),
+        can_write_internal=permissions.can_write_internal(_user(), ticket),
+        reply_templates=template_service.for_ticket(_user(), ticket),
         # Withdrawing is never the first (primary) button.
-        actions=sorted(
-            ticket_service.available_events(_user(), ticket), key=lambda e: e == "withdraw"
-        ),
+        actions=sorted(_actions(_user(), ticket), key=lambda e: e == "withdraw"),
+        can_take=permissions.can_take(_user(), ticket),
+        take_form=TakeForm(formdata=None, version=str(ticket.version_id)),
+        holder_form=_holder_form(ticket),
         action_buttons=ACTION_BUTTONS,
         comment_form=comment_form,
         links=link_service.links_of(ticket),
@@ -188,7 +217,11 @@ def comment(ticket_id: int) -> Response | Rendered:
         try:
             uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
             row = ticket_service.add_comment(
-                ticket, actor=user, body=form.body.data or "", files=uploads
+                ticket,
+                actor=user,
+                body=form.body.data or "",
+                files=uploads,
+                internal=bool(form.internal.data),
             )
             db.session.commit()
         except InvalidInput as exc:
@@ -200,6 +233,24 @@ def comment(ticket_id: int) -> Response | Rendered:
         ticket = ticket_service.get_visible(user, ticket_id)
     _name_dropped(form)
     return _render_show(ticket, form), 400
+
+
+def _holder_form(ticket: Ticket) -> HolderForm | None:
+    """The "give to a province officer" form, for those who may hand the ticket on."""
+    if not permissions.can_give_to_holder(_user(), ticket):
+        return None
+    form = HolderForm(formdata=None, version=str(ticket.version_id))
+    officers = user_service.active_officers(province_code=ticket.province_code)
+    form.holder.choices = [(u.id, u.name) for u in officers if u.id != ticket.province_holder_id]
+    return form if form.holder.choices else None
+
+
+def _actions(user: User, ticket: Ticket) -> list[str]:
+    """The buttons of the ticket page: the workflow's events, then the one-step shortcut."""
+    actions = ticket_service.available_events(user, ticket)
+    if permissions.can_take_and_resolve(user, ticket):
+        actions.append("take_resolve")
+    return actions
 
 
 def _action_form(event: str, ticket: Ticket) -> ActionForm:
@@ -233,7 +284,7 @@ def _render_action(
         title=ACTION_TITLES[event],
         button=ACTION_BUTTONS[event],
         changes=changes,
-        still_possible=event in ticket_service.available_events(_user(), ticket),
+        still_possible=event in _actions(_user(), ticket),
     )
 
 
@@ -245,7 +296,7 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
     user = _user()
     ticket = ticket_service.get_visible(user, ticket_id)
     form = _action_form(event, ticket)
-    available = event in ticket_service.available_events(user, ticket)
+    available = event in _actions(user, ticket)
     if not form.is_submitted():
         if not available:
             abort(403)
@@ -267,15 +318,24 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
         assignee = None
         if "assignee" in form and form["assignee"].data:
             assignee = db.session.get(User, form["assignee"].data)
-        ticket_service.fire(
-            ticket,
-            event,
-            actor=user,
-            expected_version=int(form.version.data or 0),
-            note=form["note"].data if "note" in form else None,
-            assignee=assignee,
-            files=uploads,
-        )
+        if event == "take_resolve":
+            ticket_service.take_and_resolve(
+                ticket,
+                actor=user,
+                expected_version=int(form.version.data or 0),
+                note=form["note"].data,
+                files=uploads,
+            )
+        else:
+            ticket_service.fire(
+                ticket,
+                event,
+                actor=user,
+                expected_version=int(form.version.data or 0),
+                note=form["note"].data if "note" in form else None,
+                assignee=assignee,
+                files=uploads,
+            )
         db.session.commit()
     except ConflictError:
         db.session.rollback()
@@ -302,7 +362,11 @@ def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
     """Someone changed the ticket first: show what changed, keep what the user typed."""
     ticket = ticket_service.get_visible(_user(), ticket_id)
     seen = bounded_int(form.seen_event.data, 0, minimum=0)
-    changes = [e for e in queries.timeline(ticket, after_event_id=seen) if e.kind == "event"]
+    changes = [
+        e
+        for e in queries.timeline(ticket, after_event_id=seen, viewer=_user())
+        if e.kind == "event"
+    ]
     _name_dropped(form)
     # The refreshed version lets the user resubmit on purpose after reading the changes.
     form.version.data = str(ticket.version_id)
@@ -317,6 +381,8 @@ def attachment(attachment_id: int) -> Response:
     if row is None:
         abort(404)
     ticket_service.get_visible(_user(), row.ticket_id)
+    if not attachment_service.may_download(_user(), row):
+        abort(404)  # a file of an internal note, asked for by someone who may not read it
     path = attachment_service.path_of(row)
     if not path.is_file():
         abort(404)

@@ -1,0 +1,148 @@
+"""Dashboard rollups: kept with every change, equal to the tickets, checked by a command."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from tests.rollup_checks import assert_rollups_agree
+from ticketing import reports, rollups
+from ticketing.errors import ServiceError
+from ticketing.extensions import db
+from ticketing.models import ALL_TIME, Ticket, TicketRollup, User
+from ticketing.services import tickets as svc
+
+
+def _walk(world) -> list[Ticket]:
+    """A few tickets through most of the workflow."""
+    w = world
+    raised = w.raise_ticket()
+    assigned = w.raise_ticket()
+    svc.fire(assigned, "assign", actor=w.officer_a, assignee=w.officer_a)
+    escalated = w.raise_ticket(facilitator=w.facilitator_b, school=w.school_b)
+    svc.fire(escalated, "escalate", actor=w.officer_b, note="berat")
+    verified = w.raise_ticket()
+    svc.fire(verified, "assign", actor=w.officer_a, assignee=w.officer_a)
+    svc.fire(verified, "resolve", actor=w.officer_a, note="beres")
+    svc.fire(verified, "reopen", actor=w.facilitator_a, note="belum")
+    svc.fire(verified, "resolve", actor=w.officer_a, note="beres")
+    svc.fire(verified, "verify", actor=w.facilitator_a)
+    withdrawn = w.raise_ticket()
+    svc.fire(withdrawn, "withdraw", actor=w.facilitator_a, note="salah")
+    other = w.raise_ticket(facilitator=w.facilitator_c, school=w.school_c)
+    db.session.commit()
+    return [raised, assigned, escalated, verified, withdrawn, other]
+
+
+def test_rollups_follow_every_change(app, world):
+    tickets = _walk(world)
+    assert_rollups_agree()
+    stored = {
+        (r.province_code, r.state): r.tickets
+        for r in db.session.scalars(select(TicketRollup).where(TicketRollup.period == ALL_TIME))
+        if r.tickets
+    }
+    assert stored == {
+        ("35", "raised"): 1,
+        ("35", "assigned"): 1,
+        ("35", "escalated"): 1,
+        ("35", "verified"): 1,
+        ("35", "withdrawn"): 1,
+        ("33", "raised"): 1,
+    }
+    table = reports.province(
+        select(Ticket).where(Ticket.province_code == "35"),
+        db.session.get(type(tickets[0].province), "35"),
+        reports.Filters(),
+    )
+    assert table.total.total == 5 and table.total.reopens == 1 and table.total.verified == 1
+
+
+def test_a_refused_change_leaves_the_rollups_alone(app, world):
+    ticket = world.raise_ticket()
+    db.session.commit()
+    with pytest.raises(ServiceError):
+        svc.fire(ticket, "verify", actor=world.facilitator_a)
+    db.session.rollback()
+    assert_rollups_agree()
+
+
+def test_rollups_serve_whole_months_and_refuse_partial_ones(app, world):
+    _walk(world)
+    now = datetime.now()
+    scope = select(Ticket).where(Ticket.province_code == "35")
+    groups = [Ticket.district_code, Ticket.category_id]
+    month = date(now.year, now.month, 1)
+    whole = reports.Filters(date_from=month, date_to=now.date() + timedelta(days=1))
+    tables = reports._from_rollups(scope, whole, "Asia/Jakarta", groups, now)
+    assert tables is not None and tables[0].total.total == 5
+    partial = reports.Filters(date_from=month + timedelta(days=1))
+    assert reports._from_rollups(scope, partial, "Asia/Jakarta", groups, now) is None
+    # A narrower scope (a district officer's) never reads the province's rollups.
+    narrow = scope.where(Ticket.district_code == "35.01")
+    assert reports._from_rollups(narrow, reports.Filters(), "Asia/Jakarta", groups, now) is None
+
+
+def test_check_finds_a_difference_planted_by_raw_sql(app, world):
+    _walk(world)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["rollups", "check"]).exit_code == 0
+    db.session.execute(sa.text(
+        "UPDATE ticket_rollups SET reopens = reopens + 1 WHERE state = 'verified'"))  # fmt: skip
+    db.session.commit()
+    result = runner.invoke(args=["rollups", "check"])
+    assert result.exit_code == 1
+    assert "ticket_rollups" in result.output and "verified" in result.output
+    rebuilt = runner.invoke(args=["rollups", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    db.session.expire_all()
+    assert runner.invoke(args=["rollups", "check"]).exit_code == 0
+    assert_rollups_agree()
+
+
+def test_median_of_counts():
+    assert reports._median_of_counts({}) is None
+    assert reports._median_of_counts({3: 1}) == 3
+    assert reports._median_of_counts({1: 1, 4: 1}) == 2.5
+    assert reports._median_of_counts({1: 2, 9: 1}) == 1
+    assert rollups.took_days(datetime(2026, 1, 1, 10), datetime(2026, 1, 3, 9, 59)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_concurrent_transitions_keep_the_rollups(app, world):
+    """Eight sessions move eight tickets of one district at once: the counts stay exact."""
+    tickets = [world.raise_ticket() for _ in range(8)]
+    db.session.commit()
+    ids = [t.id for t in tickets]
+    officer = world.officer_a.id
+    barrier = threading.Barrier(len(ids))
+    errors: list[BaseException] = []
+
+    def move(ticket_id: int, index: int) -> None:
+        with app.app_context():
+            try:
+                row = db.session.get(Ticket, ticket_id)
+                actor = db.session.get(User, officer)
+                assert row is not None and actor is not None
+                barrier.wait(timeout=10)
+                svc.fire(row, "assign", actor=actor, assignee=actor)
+                if index % 2:
+                    svc.fire(row, "resolve", actor=actor, note="beres")
+                db.session.commit()
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=move, args=(t, i)) for i, t in enumerate(ids)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    db.session.expire_all()
+    assert_rollups_agree()

@@ -1,0 +1,260 @@
+"""Dashboard rollups: kept in the same transaction as every ticket change, checked on demand.
+
+A ticket contributes to a few rollup rows (models/rollup.py): its raised month and "all time"
+in ``ticket_rollups`` (keyed by its state string, so new states need no code here), and, once
+verified, its verification month and "all time" in ``verify_rollups`` with the whole days it
+took. The service layer takes the ticket's contribution before a change and calls
+:func:`apply` after it (after the other change hooks, which set ``sla_breaches``), so the
+rollups move in the same transaction as the ticket and its audit row: they commit together
+or not at all. Upserts add deltas (``x = x + excluded.x``), so concurrent transitions on
+PostgreSQL serialise on the rollup rows they share; keys are applied in sorted order so two
+transactions never wait on each other in opposite orders.
+
+``flask rollups check`` recomputes every row from the tickets in SQL and reports rows that
+differ; ``flask rollups rebuild`` replaces them (after a bulk load, or to repair).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import Date, case, cast, func, literal, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from ticketing.models import ALL_DAYS, ALL_TIME, Province, Ticket, TicketRollup, VerifyRollup
+
+RESOLVED_STATES = ("resolved", "verified")
+DAY_SECONDS = 86_400
+TICKET_KEY = ("province_code", "period", "district_code", "category_id", "state")
+TICKET_MEASURES = ("tickets", "escalated", "resolved_district", "reopens", "unbreached")
+VERIFY_KEY = ("province_code", "period", "district_code", "category_id", "days")
+VERIFY_MEASURES = ("tickets",)
+TABLES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
+    "ticket_rollups": (TicketRollup, TICKET_KEY, TICKET_MEASURES),
+    "verify_rollups": (VerifyRollup, VERIFY_KEY, VERIFY_MEASURES),
+}
+
+# (table, key) -> measures
+Facts = dict[tuple[str, tuple[Any, ...]], dict[str, int]]
+
+
+def offset_hours(timezone: str) -> int:
+    """The zone's whole-hour UTC offset (Indonesian zones: +7, +8, +9; no daylight saving)."""
+    offset = datetime.now(ZoneInfo(timezone)).utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 3600)
+
+
+def local_month(moment: datetime, hours: int) -> date:
+    """The first day of the local month of a naive UTC moment."""
+    local = moment + timedelta(hours=hours)
+    return date(local.year, local.month, 1)
+
+
+def took_days(created: datetime, closed: datetime) -> int:
+    """Whole days from raised to closed, on whole seconds (the same rule as the SQL below)."""
+    start = int(created.replace(tzinfo=UTC).timestamp())
+    end = int(closed.replace(tzinfo=UTC).timestamp())
+    return (end - start) // DAY_SECONDS
+
+
+def facts(ticket: Ticket) -> Facts:
+    """The rollup rows this ticket adds to, as it is now."""
+    if ticket.state is None or ticket.created_at is None:
+        return {}
+    hours = offset_hours(ticket.province.timezone)
+    place = (ticket.province_code, ticket.district_code, ticket.category_id)
+    measures = {
+        "tickets": 1,
+        "escalated": int((ticket.escalation_count or 0) > 0),
+        "resolved_district": int(
+            ticket.state in RESOLVED_STATES and ticket.resolved_tier == "district"
+        ),
+        "reopens": ticket.reopen_count or 0,
+        "unbreached": int((ticket.sla_breaches or 0) == 0),
+    }
+    province, rest = place[0], place[1:]
+    out: Facts = {}
+    for period in (ALL_TIME, local_month(ticket.created_at, hours)):
+        out[("ticket_rollups", (province, period, *rest, ticket.state))] = measures
+    if ticket.state == "verified" and ticket.closed_at is not None:
+        days = took_days(ticket.created_at, ticket.closed_at)
+        month = local_month(ticket.closed_at, hours)
+        for period, bucket in ((ALL_TIME, days), (month, days), (month, ALL_DAYS)):
+            out[("verify_rollups", (province, period, *rest, bucket))] = {"tickets": 1}
+    return out
+
+
+def _deltas(before: Facts, after: Facts) -> dict[str, list[dict[str, Any]]]:
+    """Per table, the rows to add (negative to take away), zero rows dropped, keys sorted."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for table, key in sorted(set(before) | set(after), key=lambda k: (k[0], repr(k[1]))):
+        _model, key_names, measures = TABLES[table]
+        old, new = before.get((table, key), {}), after.get((table, key), {})
+        delta = {m: new.get(m, 0) - old.get(m, 0) for m in measures}
+        if any(delta.values()):
+            rows.setdefault(table, []).append(dict(zip(key_names, key, strict=True)) | delta)
+    return rows
+
+
+def apply(session: Any, before: Facts, after: Facts) -> None:
+    """Move the rollups from a ticket's old contribution to its new one (same transaction)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for table, rows in _deltas(before, after).items():
+        model, key_names, measures = TABLES[table]
+        insert = (pg_insert if postgres else sqlite_insert)(model)
+        columns = model.__table__.c
+        statement = insert.on_conflict_do_update(
+            index_elements=list(key_names),
+            set_={m: columns[m] + insert.excluded[m] for m in measures},
+        )
+        session.execute(statement, rows)
+
+
+# --- Recomputing from the tickets -----------------------------------------------------------
+
+
+def _offsets(conn: Connection) -> dict[str, int]:
+    return {
+        code: offset_hours(zone)
+        for code, zone in conn.execute(select(Province.code, Province.timezone))
+    }
+
+
+def _month_sql(column: Any, offsets: Mapping[str, int], postgres: bool) -> Any:
+    """The local month of a UTC column, per the ticket's province, as a DATE."""
+    if postgres:
+        hours = case(offsets, value=Ticket.province_code, else_=7) if offsets else literal(7)
+        shifted = column + hours * literal_column("interval '1 hour'")
+        return cast(func.date_trunc(literal_column("'month'"), shifted), Date)
+    names = {code: f"{h:+d} hours" for code, h in offsets.items()}
+    modifier = case(names, value=Ticket.province_code, else_="+7 hours") if names else "+7 hours"
+    return func.date(column, modifier, "start of month")
+
+
+def took_days_sql(postgres: bool) -> Any:
+    """Whole days from raised to closed on whole seconds (as :func:`took_days`)."""
+    if postgres:
+
+        def seconds(column: Any) -> Any:
+            return cast(
+                func.floor(func.date_part(literal_column("'epoch'"), column)), sa.BigInteger
+            )
+    else:
+
+        def seconds(column: Any) -> Any:
+            return cast(func.strftime("%s", column), sa.Integer)
+
+    return cast((seconds(Ticket.closed_at) - seconds(Ticket.created_at)) / DAY_SECONDS, sa.Integer)
+
+
+def _period(value: Any) -> Any:
+    return literal(ALL_TIME, Date) if value is None else value
+
+
+def _grouped(month: Any) -> list[Any]:
+    # "All time" is a constant: grouping by a bound parameter confuses PostgreSQL.
+    return [] if month is None else [month]
+
+
+def computed(conn: Connection) -> dict[str, list[sa.Select[Any]]]:
+    """Per table, SELECTs that recompute its rows from the tickets (all time, and per month)."""
+    postgres = conn.dialect.name == "postgresql"
+    offsets = _offsets(conn)
+    place = (Ticket.province_code, Ticket.district_code, Ticket.category_id)
+    selects: dict[str, list[sa.Select[Any]]] = {"ticket_rollups": [], "verify_rollups": []}
+    resolved_district = sa.and_(
+        Ticket.state.in_(RESOLVED_STATES), Ticket.resolved_tier == "district"
+    )
+    for month in (None, _month_sql(Ticket.created_at, offsets, postgres)):
+        period = _period(month).label("period")
+        selects["ticket_rollups"].append(
+            select(
+                Ticket.province_code, period, Ticket.district_code, Ticket.category_id,
+                Ticket.state,
+                func.count().label("tickets"),
+                func.count().filter(Ticket.escalation_count > 0).label("escalated"),
+                func.count().filter(resolved_district).label("resolved_district"),
+                func.coalesce(func.sum(Ticket.reopen_count), 0).label("reopens"),
+                func.count().filter(Ticket.sla_breaches == 0).label("unbreached"),
+            ).group_by(*_grouped(month), *place, Ticket.state)
+        )  # fmt: skip
+    days = took_days_sql(postgres).label("days")
+    verified = sa.and_(Ticket.state == "verified", Ticket.closed_at.is_not(None))
+    closed_month = _month_sql(Ticket.closed_at, offsets, postgres)
+    for month, bucket in ((None, days), (closed_month, days),
+                          (closed_month, literal(ALL_DAYS).label("days"))):  # fmt: skip
+        period = _period(month).label("period")
+        grouped = [bucket] if bucket is days else []
+        selects["verify_rollups"].append(
+            select(
+                Ticket.province_code,
+                period,
+                Ticket.district_code,
+                Ticket.category_id,
+                bucket,
+                func.count().label("tickets"),
+            )
+            .where(verified)
+            .group_by(*_grouped(month), *place, *grouped)
+        )
+    return selects
+
+
+def rebuild(conn: Connection) -> dict[str, int]:
+    """Replace every rollup row with one recomputed from the tickets; rows written per table."""
+    written = {}
+    for table, queries in computed(conn).items():
+        model, key_names, measures = TABLES[table]
+        conn.execute(sa.delete(model))
+        for query in queries:
+            conn.execute(sa.insert(model).from_select([*key_names, *measures], query))
+        written[table] = int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+    return written
+
+
+def differences(conn: Connection, limit: int = 50) -> list[str]:
+    """Rollup rows that differ from the tickets ('stored' vs 'expected'); empty when in step."""
+    out: list[str] = []
+    for table, queries in computed(conn).items():
+        model, key_names, measures = TABLES[table]
+        columns = model.__table__.c
+        stored = select(*[columns[c] for c in (*key_names, *measures)]).where(
+            sa.or_(*[columns[m] != 0 for m in measures])
+        )
+        expected = sa.union_all(*queries).subquery()
+        expected_rows = select(*[expected.c[c] for c in (*key_names, *measures)])
+        for label, first, second in (("stored", stored, expected_rows),
+                                     ("expected", expected_rows, stored)):  # fmt: skip
+            query = sa.except_(first, second).limit(limit)
+            for row in conn.execute(query):
+                values = ", ".join(f"{c}={v}" for c, v in zip((*key_names, *measures), row,
+                                                              strict=True))  # fmt: skip
+                out.append(f"{table}: {label} row not matched: {values}")
+    return out[:limit]
+
+
+def zero_rows_removed(conn: Connection) -> int:
+    """Delete rows whose measures are all zero (left behind by changes); returns how many."""
+    removed = 0
+    for model, _key, measures in TABLES.values():
+        columns = model.__table__.c
+        result = conn.execute(sa.delete(model).where(*[columns[m] == 0 for m in measures]))
+        removed += max(result.rowcount or 0, 0)
+    return removed
+
+
+def contributions(tickets: Iterable[Ticket]) -> Facts:
+    """The summed facts of several tickets (tests compare them with the stored rows)."""
+    total: Facts = {}
+    for ticket in tickets:
+        for key, measures in facts(ticket).items():
+            row = total.setdefault(key, dict.fromkeys(measures, 0))
+            for m, v in measures.items():
+                row[m] += v
+    return total
