@@ -48,8 +48,11 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     WTF_CSRF_TIME_LIMIT: int | None = None
 
-    # Evidence files: 10 MB per request; files live outside the static folder.
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 10 * 1024 * 1024))
+    # Evidence files live outside the static folder. The request limit defaults to every file
+    # the forms allow plus their text (services.attachments.REQUEST_LIMIT, set by create_app).
+    MAX_CONTENT_LENGTH: int | None = (
+        int(os.environ["MAX_CONTENT_LENGTH"]) if os.environ.get("MAX_CONTENT_LENGTH") else None
+    )
     UPLOAD_FOLDER: str | None = os.environ.get("UPLOAD_FOLDER")
 
     # Shared counters (rate limits) must live outside the process in production.

@@ -43,7 +43,12 @@ def assert_rollups_agree(now: datetime | None = None, *, full: bool = True) -> N
         from_rollups = reports._from_rollups(scope, filters, "Asia/Jakarta", groups, now)
         assert from_rollups is not None
         for mine, theirs in zip(from_rollups, from_tickets, strict=True):
-            assert _rows(mine) == _rows(theirs)
+            assert _rows(mine) == _rows(theirs), [
+                (k, a[k], b[k])
+                for a, b in zip(_rows(mine), _rows(theirs), strict=True)
+                for k in a
+                if a[k] != b[k]
+            ]
         if not full:
             continue
         today = (now + reports.zone_offset("Asia/Jakarta")).date()

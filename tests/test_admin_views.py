@@ -71,7 +71,7 @@ def test_province_admin_sees_only_their_province(client: FlaskClient, world: Any
         f"/admin/users/{world.facilitator_a.id}",
         data={"name": "FA", "role": "facilitator", "region": "33.01"},
     )
-    assert moved.status_code == 400
+    assert moved.status_code == 303  # back to the form, text kept
     db.session.expire_all()
     assert world.facilitator_a.district_code == "35.01"
 
@@ -105,9 +105,13 @@ def test_create_user_shows_link_and_logs(client: FlaskClient, world: Any) -> Non
     assert entry.after is not None and entry.after["role"] == "facilitator"
     outside = client.post(
         "/admin/users/new",
-        data={"email": "x@contoh.id", "name": "X", "role": "facilitator", "region": "33.01"},
+        data={"email": "x@contoh.id", "name": "Xaverius", "role": "facilitator", "region": "33.01"},
     )
-    assert outside.status_code == 400
+    # Refused: back on the form with what was typed and the reason, not on an error page.
+    assert outside.status_code == 303 and outside.headers["Location"].endswith("/admin/users/new")
+    again = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'value="Xaverius"' in again and 'value="x@contoh.id"' in again
+    assert "flash-error" in again
 
 
 def test_change_role_records_before_and_after(client: FlaskClient, world: Any) -> None:
@@ -152,7 +156,7 @@ def test_schools_create_edit_deactivate(client: FlaskClient, world: Any) -> None
     db.session.expire_all()
     assert (school.name, school.district_code, school.active) == ("SD Baru Jaya", "35.02", False)
     bad = {**data, "npsn": "20599902", "district_code": "33.01"}
-    assert client.post("/admin/schools/new", data=bad).status_code == 400
+    assert client.post("/admin/schools/new", data=bad).status_code == 303  # form kept
     actions = db.session.scalars(select(AdminLogEntry.action).order_by(AdminLogEntry.id)).all()
     assert actions == ["school_create", "school_update", "school_deactivate"]
 

@@ -165,7 +165,7 @@ CASES: list[Case] = [
         "GET",
         lambda ctx: "/api/v1/dashboard/national",
         None,
-        allowed={"national": 200},
+        allowed={"national": 200, "central": 200},
         in_scope=403,
         out_of_scope=403,
     ),
@@ -181,6 +181,9 @@ CASES: list[Case] = [
             "officer_a": 403,
             "officer_a2": 403,
             "officer_b": 403,
+            "central": 200,  # the central PMO sees every province's dashboard
+            "expert": 403,  # experts have no dashboards
+            "expert_c": 403,
         },
     ),
     Case(
@@ -194,6 +197,9 @@ CASES: list[Case] = [
             "officer_a": 200,
             "officer_a2": 200,
             **dict.fromkeys(FACILITATORS, 403),
+            "central": 200,
+            "expert": 403,
+            "expert_c": 403,
         },
     ),
     Case(

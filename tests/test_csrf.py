@@ -74,13 +74,16 @@ def test_action_without_token_changes_nothing(csrf_app: Flask) -> None:
     before = _counts()
     version = str(ticket.version_id)
     response = client.post(
-        f"/tickets/{ticket.id}/escalate", data={"version": version, "note": "Naik"}
+        f"/tickets/{ticket.id}/escalate", data={"version": version, "note": "Naik ke provinsi"}
     )
-    assert response.status_code == 400
+    # Refused, nothing changed; back on the form with the text kept (ticketing/stash.py).
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/tickets/{ticket.id}/escalate")
     assert _counts() == before
     assert db.session.get(Ticket, ticket.id).state == "raised"
     # With the token from the rendered form, the same action works.
     page = client.get(f"/tickets/{ticket.id}/escalate").get_data(as_text=True)
+    assert "Naik ke provinsi</textarea>" in page and "Formulir sudah kedaluwarsa" in page
     response = client.post(
         f"/tickets/{ticket.id}/escalate",
         data={"version": version, "note": "Naik", "csrf_token": _token(page)},
@@ -97,10 +100,10 @@ def test_comment_raise_logout_without_token(csrf_app: Flask) -> None:
     client = csrf_app.test_client()
     _login(client, world.facilitator_a.email)
     before = _counts()
-    assert client.post(f"/tickets/{ticket.id}/comments", data={"body": "x"}).status_code == 400
+    assert client.post(f"/tickets/{ticket.id}/comments", data={"body": "x"}).status_code == 303
     data = {"school": str(world.school_a.id), "category": str(world.category.id),
             "title": "t", "description": "d"}  # fmt: skip
-    assert client.post("/tickets/new", data=data).status_code == 400
+    assert client.post("/tickets/new", data=data).status_code == 303
     assert client.post("/logout").status_code == 400
     assert _counts() == before
     g.pop("_login_user", None)

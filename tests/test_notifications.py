@@ -37,8 +37,11 @@ def test_who_hears_what_through_the_workflow(world) -> None:
     db.session.commit()
     assert _told()[2:] == [
         (w.officer_a2.id, "assigned"),  # assigned by someone else
+        (w.facilitator_a.id, "yours_assigned"),  # the facilitator hears every step
         (w.province.id, "escalated"),  # the province of the ticket only
+        (w.facilitator_a.id, "yours_escalated"),
         (w.officer_a2.id, "returned"),  # the assignee, not every officer
+        (w.facilitator_a.id, "yours_returned"),
         (w.facilitator_a.id, "resolved"),
         (w.officer_a2.id, "reopened"),  # the resolver
     ]
@@ -59,6 +62,7 @@ def test_never_the_actor_nor_inactive_and_email_optional(world) -> None:
     db.session.commit()
     assert _told() == [
         (w.officer_a.id, "raised"),
+        (w.facilitator_a.id, "yours_assigned"),
         (w.facilitator_a.id, "resolved"),
         (w.officer_a.id, "reopened"),
         (w.facilitator_a.id, "resolved"),

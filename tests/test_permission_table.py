@@ -131,8 +131,8 @@ TABLE: dict[str, dict[Role, bool]] = {
     "can_write_internal": {F: False, D: True, P: True, A: True, C: False, E: False},
     "can_use_reply_templates": {F: False, D: True, P: True, A: False, C: False, E: False},
     "can_manage_reply_templates": {F: False, D: False, P: False, A: True, C: False, E: False},
-    # Central officers and experts: not yet through the API (its matrix has no such users).
-    "can_have_api_tokens": {F: True, D: True, P: True, A: True, C: False, E: False},
+    # A token acts exactly as its user, through the same predicates: every role may have one.
+    "can_have_api_tokens": {F: True, D: True, P: True, A: True, C: True, E: True},
     "can_revoke_token": {F: False, D: False, P: False, A: True, C: False, E: False},
 }
 

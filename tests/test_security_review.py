@@ -248,7 +248,7 @@ def test_attachment_name_with_control_characters_is_cleaned(client: Any, world: 
     response = client.get(f"/attachments/{row.id}")
     assert response.status_code == 200
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith("attachment;")
+    assert disposition.startswith("inline;")  # a PDF opens in the browser
     assert "\r" not in disposition and "\n" not in disposition
     # A row stored before the fix (name with CR/LF) still downloads.
     row.original_name = "old\r\nname.pdf"

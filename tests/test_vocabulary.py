@@ -128,10 +128,11 @@ def test_no_hand_written_vocabulary_lists_remain():
 
 
 def test_every_event_has_a_form_a_title_and_a_button():
-    from ticketing.tickets.forms import ACTION_BUTTONS, ACTION_FORMS, ACTION_TITLES
+    from ticketing.tickets.forms import ACTION_BUTTONS, ACTION_FORMS, ACTION_TITLES, CONFIRMATIONS
 
     for event in EVENTS:
         assert event in ACTION_FORMS and event in ACTION_TITLES and event in ACTION_BUTTONS
+        assert event in CONFIRMATIONS, f"{event}: no confirmation after the action"
 
 
 def test_the_migration_writes_the_vocabulary_checks():

@@ -393,6 +393,24 @@ CASES: list[Case] = [
         everyone=302,
     ),
     Case("help", "help.index", "GET", lambda ctx: "/help", None, anonymous=200, everyone=200),
+    Case(
+        "manifest",
+        "pwa.manifest",
+        "GET",
+        lambda ctx: "/manifest.webmanifest",
+        None,
+        anonymous=200,
+        everyone=200,
+    ),
+    Case(
+        "service-worker",
+        "pwa.service_worker",
+        "GET",
+        lambda ctx: "/sw.js",
+        None,
+        anonymous=200,
+        everyone=200,
+    ),
     Case("login-get", "auth.login", "GET", lambda ctx: "/login", None, anonymous=200, everyone=302),
     Case(
         "login-post",
@@ -474,7 +492,10 @@ def _run(app: Flask, world: World, case: Case, who: str) -> None:
         data = case.data(ctx, world) if case.data else {}
         response = client.post(path, data=data)
     code = expected(case, who)
-    assert response.status_code == code, (case.name, who, response.status_code, code)
+    status = response.status_code
+    if who == ANON and code == 302 and status == 303 and case.method == "POST":
+        status = 302  # text kept for after signing in (ticketing/stash.py), same destination
+    assert status == code, (case.name, who, response.status_code, code)
     if who == ANON and code == 302 and case.endpoint != "auth.set_language":
         assert "/login" in response.headers["Location"]
     if case.method == "POST" and code != 302:

@@ -35,6 +35,10 @@ def create_app(
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
             Path(app.instance_path) / "ticketing.sqlite"
         )
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        from ticketing.services.attachments import REQUEST_LIMIT
+
+        app.config["MAX_CONTENT_LENGTH"] = REQUEST_LIMIT
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
 
@@ -47,7 +51,10 @@ def create_app(
     app.before_request(_refuse_nul_bytes)
     _register_blueprints(app)
 
-    from ticketing import cli, errors_web
+    from ticketing import cli, errors_web, stash
+
+    # After the sign-in check: the restored text goes into the signed-in user's form.
+    app.before_request(stash.restore)
 
     errors_web.register(app)
     cli.register(app)
@@ -143,6 +150,9 @@ def _register_blueprints(app: Flask) -> None:
     from ticketing.dashboard import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)
+    from ticketing.pwa import bp as pwa_bp
+
+    app.register_blueprint(pwa_bp)
     from ticketing import api
 
     api.init_app(app)

@@ -129,6 +129,9 @@ def register(app: Flask) -> None:
     from ticketing.admin import commands as admin_commands
 
     admin_commands.register(app)
+    from ticketing.help import commands as help_commands
+
+    help_commands.register(app)
 
 
 def register_db_roles(app: Flask) -> None:

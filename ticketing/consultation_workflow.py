@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from flask_babel import lazy_gettext as _l
 from statemachine import State, StateMachine
 from statemachine.states import States
 
@@ -50,7 +51,7 @@ class ConsultationWorkflow(StateMachine):
     def check_note(self, note: str | None = None) -> None:
         """An answer or a follow-up says something."""
         if _clean(note) is None:
-            raise InvalidInput("Write the answer.", field="note")
+            raise InvalidInput(_l("Write the answer."), field="note")
 
     def on_answer(self, note: str | None = None) -> None:
         """Keep the answer and when it came (the median answer time reads it)."""

@@ -54,7 +54,13 @@ KIND_LABELS = {
     "consultation_answered": _l("An expert answered your question"),
     "consultation_overdue": _l("Overdue: an answer you were asked for"),
     "verify_reminder": _l("Reminder: please verify the fix"),
+    # What the facilitator hears about their own ticket.
+    "yours_assigned": _l("Your ticket is now handled by an officer"),
+    "yours_escalated": _l("Your ticket was escalated to the province"),
+    "yours_returned": _l("Your ticket was returned to the district"),
 }
+# Kinds that name the officer now holding the ticket (shown with the notification).
+NAMES_OFFICER = ("yours_assigned", "yours_returned")
 LANGUAGES = ("id", "en")
 # A claimed message is left alone this long by other senders (a crashed sender's lease expires).
 CLAIM_LEASE = timedelta(minutes=10)
@@ -99,9 +105,12 @@ def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
     if event == "raise":
         return [(_district_officers(ticket), "raised")]
     if event == "assign":
-        return [([ticket.assignee] if ticket.assignee else [], "assigned")]
+        return [
+            ([ticket.assignee] if ticket.assignee else [], "assigned"),
+            ([ticket.facilitator], "yours_assigned"),
+        ]
     if event == "return_to_district":
-        return [(_district_officers(ticket), "returned")]
+        return [(_district_officers(ticket), "returned"), ([ticket.facilitator], "yours_returned")]
     if event == "escalate" and change.actor is None:
         # The system acted: the province must act, the facilitator should know.
         return [
@@ -109,7 +118,10 @@ def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
             ([ticket.facilitator], "auto_escalated"),
         ]
     if event == "escalate":
-        return [(_province_officers(ticket), "escalated")]
+        return [
+            (_province_officers(ticket), "escalated"),
+            ([ticket.facilitator], "yours_escalated"),
+        ]
     if event == "refer_to_central":
         return [(_central_officers(ticket), "referred")]
     if event == "return_to_province":
@@ -264,7 +276,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _unread() -> dict[str, Any]:
-        return {"unread_notifications": unread_count(current_user), "KIND_LABELS": KIND_LABELS}
+        return {
+            "unread_notifications": unread_count(current_user),
+            "KIND_LABELS": KIND_LABELS,
+            "NAMES_OFFICER": NAMES_OFFICER,
+        }
 
 
 # --- The outbox sender ----------------------------------------------------------------------

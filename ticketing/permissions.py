@@ -314,7 +314,14 @@ def public_dashboard_tickets(province: Any) -> Select[tuple[Ticket]]:
 
 def can_have_api_tokens(user: Any) -> bool:
     """Every active user of a known role may create personal access tokens."""
-    return _is_user(user) and user.role in (FACILITATOR, DISTRICT_PMO, PROVINCE_PMO, ADMIN)
+    return _is_user(user) and user.role in (
+        FACILITATOR,
+        DISTRICT_PMO,
+        PROVINCE_PMO,
+        CENTRAL_PMO,
+        EXPERT,
+        ADMIN,
+    )
 
 
 def can_revoke_token(user: Any, token: Any) -> bool:

@@ -589,15 +589,15 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     unbreached: dict[int, int] = defaultdict(int)  # id(row) -> count
     counts = (
         select(*[getattr(R, n) for n in names], R.state, func.sum(R.tickets),
-               func.sum(R.escalated), func.sum(R.resolved_district), func.sum(R.reopens),
-               func.sum(R.unbreached))
+               func.sum(R.escalated), func.sum(R.referred), func.sum(R.resolved_district),
+               func.sum(R.reopens), func.sum(R.unbreached))
         .where(*_rollup_where(R, provinces, months, filters))
         .group_by(*[getattr(R, n) for n in names], R.state)
     )  # fmt: skip
     n = len(names)
     for result in db.session.execute(counts):
         state = result[n]
-        tickets, escalated, fixed_by_district, reopens, clean = (
+        tickets, escalated, referred, fixed_by_district, reopens, clean = (
             int(v or 0) for v in result[n + 1 :]
         )
         for row in rows_of(result):
@@ -607,6 +607,7 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
             if state in RESOLVED_STATES:
                 row.resolved_count += tickets
             row.escalated_count += escalated
+            row.referred_count += referred
             row.resolved_district += fixed_by_district
             row.reopens += reopens
             unbreached[id(row)] += clean

@@ -32,7 +32,9 @@ from ticketing.models import ALL_DAYS, ALL_TIME, Province, Ticket, TicketRollup,
 RESOLVED_STATES = ("resolved", "verified")
 DAY_SECONDS = 86_400
 TICKET_KEY = ("province_code", "period", "district_code", "category_id", "state")
-TICKET_MEASURES = ("tickets", "escalated", "resolved_district", "reopens", "unbreached")
+TICKET_MEASURES = (
+    "tickets", "escalated", "referred", "resolved_district", "reopens", "unbreached"
+)  # fmt: skip
 VERIFY_KEY = ("province_code", "period", "district_code", "category_id", "days")
 VERIFY_MEASURES = ("tickets",)
 TABLES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
@@ -72,6 +74,7 @@ def facts(ticket: Ticket) -> Facts:
     measures = {
         "tickets": 1,
         "escalated": int((ticket.escalation_count or 0) > 0),
+        "referred": int((ticket.referral_count or 0) > 0),
         "resolved_district": int(
             ticket.state in RESOLVED_STATES and ticket.resolved_tier == "district"
         ),
@@ -179,6 +182,7 @@ def computed(conn: Connection) -> dict[str, list[sa.Select[Any]]]:
                 Ticket.state,
                 func.count().label("tickets"),
                 func.count().filter(Ticket.escalation_count > 0).label("escalated"),
+                func.count().filter(Ticket.referral_count > 0).label("referred"),
                 func.count().filter(resolved_district).label("resolved_district"),
                 func.coalesce(func.sum(Ticket.reopen_count), 0).label("reopens"),
                 func.count().filter(Ticket.sla_breaches == 0).label("unbreached"),

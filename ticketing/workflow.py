@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from flask_babel import lazy_gettext as _l
 from statemachine import State, StateMachine
 from statemachine.states import States
 
@@ -37,6 +38,15 @@ _STATES = States(
         for s in S
     }
 )
+
+
+# The refusal for each kind of note, born translatable (lazy).
+NOTE_MISSING = {
+    "reason": _l("A reason is required."),
+    "resolution": _l("A resolution is required."),
+    "guidance": _l("A guidance is required."),
+    "note": _l("A note is required."),
+}
 
 
 def _clean(note: str | None) -> str | None:
@@ -105,21 +115,23 @@ class TicketWorkflow(StateMachine):
         """Events that change who works on a ticket must say why."""
         if _clean(note) is None:
             field = NOTE_REQUIRED.get(event.id, "note")
-            raise InvalidInput(f"A {field} is required.", field="note")
+            raise InvalidInput(NOTE_MISSING[field], field="note")
 
     def check_assignee(self, event: Any, assignee: Any = None) -> None:
         """The assignee must be an active officer of the ticket's own district."""
         if assignee is None:
             if event.id == "return_to_district":
                 return  # the district keeps its previous officer, if any
-            raise InvalidInput("Choose the officer who will handle this ticket.", field="assignee")
+            raise InvalidInput(
+                _l("Choose the officer who will handle this ticket."), field="assignee"
+            )
         if (
             assignee.role != TIER_ROLE[Tier.DISTRICT]
             or assignee.district_code != self.model.district_code
             or not assignee.active
         ):
             raise InvalidInput(
-                "The assignee must be an active officer of the ticket's district.",
+                _l("The assignee must be an active officer of the ticket's district."),
                 field="assignee",
             )
 
@@ -169,6 +181,7 @@ class TicketWorkflow(StateMachine):
         target: State,
         actor: Any = None,
         note: str | None = None,
+        assignee: Any = None,
     ) -> None:
         """Append exactly one audit event for the change, in the same transaction."""
         now = utcnow()
@@ -180,6 +193,7 @@ class TicketWorkflow(StateMachine):
             to_state=target.value,
             actor=actor,
             note=_clean(note),
+            assignee=assignee if event.id in ("assign", "return_to_district") else None,
         )
 
 

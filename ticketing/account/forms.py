@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from ticketing.forms import Form
 
-class SetPasswordForm(FlaskForm):
+
+class SetPasswordForm(Form):
     """A new password, typed twice."""
 
     password = PasswordField(
@@ -28,13 +29,13 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(Form):
     """The e-mail address of the account."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """A new personal access token: its name and how long it lives."""
 
     name = StringField(
@@ -54,5 +55,5 @@ class TokenForm(FlaskForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """A POST with only the CSRF token (revoke a token)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     EmailField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from ticketing import field_rules
 from ticketing.field_rules import Rule
+from ticketing.forms import Form
 from ticketing.i18n import ROLE_LABELS
 from ticketing.models import LEVELS
 
@@ -33,7 +33,7 @@ def _role_choices() -> list[tuple[str, str]]:
     return [(role, str(label)) for role, label in ROLE_LABELS.items()]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """A new account: no password, the user sets it through a one-time link."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
@@ -56,7 +56,7 @@ class UserForm(FlaskForm):
         self.fields.choices = _field_choices()
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     """Change an account's name, role and scope."""
 
     name = StringField(_l("Name"), validators=[Rule(field_rules.user_name)])
@@ -68,7 +68,7 @@ class UserEditForm(FlaskForm):
         self.role.choices = _role_choices()
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(Form):
     """A school's details."""
 
     npsn = StringField(_l("NPSN"), validators=[DataRequired(), Length(min=8, max=8)])
@@ -81,19 +81,19 @@ class SchoolForm(FlaskForm):
     district_code = StringField(_l("District code"), validators=[DataRequired(), Length(max=5)])
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     """Give the facilitator a school by its NPSN."""
 
     npsn = StringField(_l("NPSN"), validators=[DataRequired(), Length(min=8, max=8)])
 
 
-class HandOverForm(FlaskForm):
+class HandOverForm(Form):
     """Hand every open ticket to the school's current facilitator."""
 
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     """A new category or subcategory."""
 
     parent = SelectField(_l("Under"), choices=[], validate_choice=False)
@@ -101,14 +101,14 @@ class CategoryForm(FlaskForm):
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
 
 
-class RenameForm(FlaskForm):
+class RenameForm(Form):
     """New names for a category."""
 
     name_id = StringField(_l("Name (Indonesian)"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=120)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """Upload a CSV or XLSX file."""
 
     kind = SelectField(
@@ -125,7 +125,7 @@ class ImportForm(FlaskForm):
     )
 
 
-class EmbedForm(FlaskForm):
+class EmbedForm(Form):
     """The sites allowed to show the province's public dashboard in a frame."""
 
     origins = TextAreaField(

@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -15,13 +14,14 @@ from ticketing import permissions
 from ticketing.admin import bp
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
+from ticketing.forms import Form
 from ticketing.models import Province, User
 from ticketing.models.worklist import TEMPLATE_TITLE_MAX
 from ticketing.services import reply_templates as template_service
 from ticketing.services.tickets import TEXT_MAX
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(Form):
     """A template's title and text."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TEMPLATE_TITLE_MAX)])
@@ -86,7 +86,7 @@ def reply_template_delete(template_id: int) -> Response:
     """Remove a template."""
     row = template_service.get(_me(), template_id)
     code = row.province_code
-    form = FlaskForm()
+    form = Form()
     if not form.validate_on_submit():
         abort(400)
     template_service.delete(_me(), row)

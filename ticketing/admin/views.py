@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -391,7 +392,7 @@ def categories() -> Response | str:
         if choice not in ("academic", "non_academic") and (
             parent is None or parent.parent_id is not None
         ):
-            raise NotFound("Category not found.")
+            raise NotFound(_l("Category not found."))
         school_service.add_category(
             _me(), name_id=form.name_id.data or "", name_en=form.name_en.data or "",
             kind=None if parent else choice, parent=parent,

@@ -243,7 +243,7 @@ def raise_ticket() -> Any:
     school = db.session.get(School, data["school_id"])
     category = db.session.get(Category, data["category_id"])
     if school is None or category is None:
-        raise InvalidInput("Choose a school and a category.", field="school_id")
+        raise InvalidInput(_l("Choose a school and a category."), field="school_id")
     ticket = ticket_service.raise_ticket(
         user,
         school=school,

@@ -1,12 +1,13 @@
 """Sign-in form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from ticketing.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     """E-mail and password."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])

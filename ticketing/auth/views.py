@@ -70,12 +70,15 @@ def login() -> Response | str:
 
 
 def _fresh_session() -> None:
-    """Drop everything the browser's session held (identity, CSRF secret) but its language."""
-    lang = session.get("lang")
+    """Drop what the browser's session held (identity, CSRF secret) but language and kept text."""
+    from ticketing.stash import SESSION_KEY as STASH
+
+    # The language, and the text of a form sent after the session ended (ticketing/stash.py),
+    # which is put back into that form once the person has signed in again.
+    kept = {key: session[key] for key in ("lang", STASH) if session.get(key)}
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF caches the token of this request here
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
 
 
 def sign_in(user: User, *, remember: bool = False) -> None:

@@ -22,7 +22,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
@@ -45,6 +44,7 @@ from ticketing.dashboard import bp, present
 from ticketing.dashboard import cache as dashboard_cache
 from ticketing.dashboard import figures as dashboard_figures
 from ticketing.extensions import db
+from ticketing.forms import Form
 from ticketing.i18n import STATE_LABELS, user_timezone
 from ticketing.models import (
     LEVELS,
@@ -86,14 +86,14 @@ COMPACT_COLUMNS = tuple(c for c in COLUMNS if c[0] in COMPACT)
 VERIFIED_COLUMNS = {"verified", "median_days_to_verify", "recurrence_rate"}
 
 
-class RecurrenceWindowForm(FlaskForm):
+class RecurrenceWindowForm(Form):
     """The province's recurrence window in days (services.dashboards.set_recurrence_days)."""
 
     days = IntegerField(_l("Days after a close in which a new ticket may be the same problem"),
                         validators=[InputRequired(), NumberRange(min=1, max=730)])  # fmt: skip
 
 
-class PublicToggleForm(FlaskForm):
+class PublicToggleForm(Form):
     """Switch the province's public dashboard on ("1") or off ("0")."""
 
     enabled = HiddenField()
@@ -519,7 +519,7 @@ def came_back() -> str:
     return render_template("dashboard/came_back.html", pairs=pairs, filters=filters)
 
 
-class SendForm(FlaskForm):
+class SendForm(Form):
     """Send the meeting report by e-mail (the CSRF token only)."""
 
 

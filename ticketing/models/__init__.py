@@ -17,6 +17,7 @@ from ticketing.models.rollup import ALL_DAYS, ALL_TIME, TicketRollup, VerifyRoll
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
+from ticketing.models.stash import FormStash
 from ticketing.models.ticket import (
     STATES,
     Attachment,
@@ -57,6 +58,7 @@ __all__ = [
     "DayOff",
     "District",
     "ExpertField",
+    "FormStash",
     "Notification",
     "OutboxMessage",
     "Province",

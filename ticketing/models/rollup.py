@@ -34,6 +34,7 @@ class TicketRollup(db.Model):  # type: ignore[name-defined]
     state: Mapped[str] = mapped_column(String(12), primary_key=True)
     tickets: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[int] = mapped_column(Integer, default=0)  # escalated at least once
+    referred: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # to central
     resolved_district: Mapped[int] = mapped_column(Integer, default=0)  # last fixed by district
     reopens: Mapped[int] = mapped_column(Integer, default=0)  # sum of reopen_count
     unbreached: Mapped[int] = mapped_column(Integer, default=0)  # never missed a PMO deadline

@@ -151,6 +151,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
         to_state: str,
         actor: User | None,
         note: str | None = None,
+        assignee: User | None = None,
     ) -> TicketEvent:
         """Add one audit row for this ticket (called by the workflow and the services)."""
         row = TicketEvent(
@@ -159,6 +160,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
             to_state=to_state,
             actor=actor,
             note=note,
+            assignee=assignee,
             created_at=utcnow(),
         )
         self.events.add(row)
@@ -191,9 +193,12 @@ class TicketEvent(db.Model):  # type: ignore[name-defined]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The officer an assign (or a return with a named officer) gave the ticket to.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
     def __repr__(self) -> str:
         return f"<TicketEvent {self.ticket_id} {self.event} {self.from_state}->{self.to_state}>"

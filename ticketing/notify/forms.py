@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ticketing.forms import Form
 from ticketing.i18n import STATE_LABELS
 from ticketing.sla import SLA_STATES
 
 
-class EmailSettingsForm(FlaskForm):
+class EmailSettingsForm(Form):
     """Whether notifications are also sent by e-mail."""
 
     email_notifications = BooleanField(_l("Also send my notifications by e-mail"))
@@ -20,11 +20,11 @@ class EmailSettingsForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A POST with only the CSRF token (mark as read, delete)."""
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     """Working days for one state, province-wide or for one category."""
 
     state = SelectField(
@@ -37,7 +37,7 @@ class PolicyForm(FlaskForm):
     )
 
 
-class DayOffForm(FlaskForm):
+class DayOffForm(Form):
     """An extra day off of the province."""
 
     day = DateField(_l("Date"), validators=[DataRequired()])

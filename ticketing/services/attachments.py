@@ -1,5 +1,10 @@
 """Evidence files: checked on their content, stored outside static under generated names.
 
+Every image is re-encoded before it is kept: the orientation the camera wrote is applied, the
+metadata (EXIF, GPS location, maker notes) is dropped, photos larger than ``IMAGE_LONG_SIDE``
+are shrunk, and HEIC/HEIF photos (iPhones) become JPEG. A phone photo of 4-8 MB is stored as a
+JPEG of a few hundred KB; the browser usually shrinks it before upload already (photos.js).
+
 Files are validated in memory first (``read_uploads``), then written by ``store`` once the
 ticket change they belong to has been flushed. A written file is remembered on the database
 session: if the transaction rolls back, the file is deleted, so no orphan stays on disk.
@@ -15,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -24,8 +31,17 @@ from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 from ticketing.models import Attachment, Comment, Ticket, TicketEvent, User
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+# What the forms promise (FILES_HELP) and what is enforced: the same numbers.
+MAX_FILE_MB = 10
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
 MAX_FILES = 5
+# The whole request may carry every allowed file plus the form's text.
+REQUEST_LIMIT = MAX_FILES * MAX_FILE_BYTES + 2 * 1024 * 1024
+# Stored photos: long side at most this many pixels, JPEG at this quality.
+IMAGE_LONG_SIDE = 2048
+JPEG_QUALITY = 82
+# Refuse images that would take too much memory to decode (a "decompression bomb").
+MAX_IMAGE_PIXELS = 60_000_000
 _PENDING_KEY = "attachments_written"
 
 # What the content must start with; the extension the user gave is never trusted.
@@ -35,6 +51,9 @@ PNG = "image/png"
 WEBP = "image/webp"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEIF = "image/heif"
+# ISO-BMFF brands of HEIC/HEIF still images (the "ftyp" box at offset 4).
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", WEBP: "webp", DOCX: "docx", XLSX: "xlsx"}
 
 
@@ -59,6 +78,8 @@ def sniff(data: bytes) -> str | None:
         return WEBP
     if data.startswith(b"PK\x03\x04"):
         return _office_type(data)
+    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return HEIF
     return None
 
 
@@ -104,26 +125,89 @@ def download_name(name: str | None, content_type: str) -> str:
 
 
 def read_uploads(files: list[FileStorage]) -> list[Upload]:
-    """Read and check the chosen files (size, type by content); raise InvalidInput if bad."""
+    """Read and check the chosen files (size, type by content); raise InvalidInput if bad.
+
+    Images come back re-encoded (see the module's docstring).
+    """
     chosen = [f for f in files if f is not None and f.filename]
     if len(chosen) > MAX_FILES:
-        raise InvalidInput(f"Attach at most {MAX_FILES} files.", field="files")
+        raise InvalidInput(_l("Attach at most %(n)d files.", n=MAX_FILES), field="files")
     uploads = []
     for storage in chosen:
         data = storage.stream.read(MAX_FILE_BYTES + 1)
         name = clean_name(storage.filename)
         if len(data) > MAX_FILE_BYTES:
-            raise InvalidInput(f"{name}: the file is larger than 5 MB.", field="files")
+            raise InvalidInput(
+                _l("%(name)s: the file is larger than %(mb)d MB.", name=name, mb=MAX_FILE_MB),
+                field="files",
+            )
         if not data:
-            raise InvalidInput(f"{name}: the file is empty.", field="files")
+            raise InvalidInput(_l("%(name)s: the file is empty.", name=name), field="files")
         content_type = sniff(data)
         if content_type is None:
             raise InvalidInput(
-                f"{name}: only JPEG, PNG, WEBP, PDF, DOCX and XLSX files are accepted.",
+                _l(
+                    "%(name)s: only photos (JPEG, PNG, WEBP, HEIC), PDF, DOCX and XLSX files "
+                    "are accepted.",
+                    name=name,
+                ),
                 field="files",
             )
-        uploads.append(Upload(name, content_type, data))
+        upload = Upload(name, content_type, data)
+        if content_type in IMAGE_TYPES:
+            upload = reencode(upload)
+        uploads.append(upload)
     return uploads
+
+
+IMAGE_TYPES = {JPEG, PNG, WEBP, HEIF}
+
+
+def _register_heif() -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
+_register_heif()
+
+
+def reencode(upload: Upload) -> Upload:
+    """The image drawn anew: upright, shrunk, without metadata; HEIC and WEBP become JPEG.
+
+    PNG (screenshots, diagrams) stays PNG so text stays sharp, but loses its metadata too.
+    """
+    try:
+        with Image.open(BytesIO(upload.data)) as opened:
+            if opened.width * opened.height > MAX_IMAGE_PIXELS:
+                raise InvalidInput(
+                    _l("%(name)s: the picture is too large to open.", name=upload.original_name),
+                    field="files",
+                )
+            image = ImageOps.exif_transpose(opened)
+            image.thumbnail((IMAGE_LONG_SIDE, IMAGE_LONG_SIDE), Image.Resampling.LANCZOS)
+            out = BytesIO()
+            if upload.content_type == PNG:
+                # No ``pnginfo``/``exif`` argument: text chunks and EXIF are not copied.
+                image.save(out, "PNG", optimize=True)
+                content_type, suffix = PNG, ".png"
+            else:
+                if image.mode not in ("RGB", "L"):
+                    image = image.convert("RGB")
+                # No ``exif`` argument: EXIF (GPS included) is not written.
+                image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+                content_type, suffix = JPEG, ".jpg"
+    except InvalidInput:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidInput(
+            _l("%(name)s: the picture could not be read.", name=upload.original_name),
+            field="files",
+        ) from exc
+    name = upload.original_name
+    if content_type == JPEG and not name.lower().endswith((".jpg", ".jpeg")):
+        name = f"{name.rsplit('.', 1)[0] if '.' in name else name}{suffix}"[:200]
+    return Upload(name, content_type, out.getvalue())
 
 
 def upload_folder() -> Path:

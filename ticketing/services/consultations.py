@@ -94,7 +94,7 @@ def ask(
 ) -> list[Consultation]:
     """The officer holding the ticket asks one or more experts the same question."""
     if not permissions.can_view(actor, ticket):
-        raise NotFound("Ticket not found.")
+        raise NotFound(_l("Ticket not found."))
     if not permissions.can_consult(actor, ticket):
         raise PermissionDenied(_l("Only the officer who holds the ticket can ask an expert."))
     question = (question or "").strip()
@@ -134,16 +134,17 @@ def get_visible(user: User, consultation_id: int) -> Consultation:
     """A consultation through the scope of its ticket; NotFound outside it."""
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None or not permissions.can_view(user, consultation.ticket):
-        raise NotFound("Not found.")
+        raise NotFound(_l("Not found."))
     return consultation
 
 
 def _fire(consultation: Consultation, event: str, *, actor: User, note: str | None) -> None:
-    state = consultation.state
     try:
         bind(consultation).send(event, actor=actor, note=note)
     except TransitionNotAllowed as exc:
-        raise InvalidTransition(f"Cannot {event} a consultation that is {state}.") from exc
+        raise InvalidTransition(
+            _l("That is no longer possible: the question was already answered or withdrawn.")
+        ) from exc
     db.session.flush()
 
 

@@ -16,7 +16,9 @@ from ticketing.services import admin_log
 def set_public_dashboard(actor: User, province: Province, enabled: bool) -> Province:
     """Switch the province's public dashboard on or off, and log the change."""
     if not permissions.can_publish_dashboard(actor, province.code):
-        raise PermissionDenied("Only an administrator of this province can publish its dashboard.")
+        raise PermissionDenied(
+            _l("Only an administrator of this province can publish its dashboard.")
+        )
     before = bool(province.public_dashboard)
     if before != enabled:
         province.public_dashboard = enabled

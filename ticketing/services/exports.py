@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
@@ -103,7 +104,7 @@ def headers(fields: Iterable[str], locale: str) -> list[str]:
 
 def _check(fmt: str) -> None:
     if fmt not in FORMATS:
-        raise InvalidInput("Unknown export format.", field="format")
+        raise InvalidInput(_l("Unknown export format."), field="format")
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:

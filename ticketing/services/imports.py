@@ -18,6 +18,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ticketing import field_rules
@@ -758,7 +759,7 @@ def validate(
 ) -> ImportResult:
     """Read and check every row; compute what would be created and updated. Writes nothing."""
     if kind not in KINDS:
-        raise InvalidInput("Unknown kind of import.", field="kind")
+        raise InvalidInput(_l("Unknown kind of import."), field="kind")
     rows, problem = read_rows(kind, path)
     return validate_rows(kind, rows, problem, actor=actor, province_code=province_code)
 
@@ -773,7 +774,7 @@ def validate_rows(
 ) -> ImportResult:
     """Check rows already parsed (staged): the database checks only, no parsing."""
     if kind not in KINDS:
-        raise InvalidInput("Unknown kind of import.", field="kind")
+        raise InvalidInput(_l("Unknown kind of import."), field="kind")
     result = ImportResult(kind=kind)
     if problem:
         result.file_error = problem

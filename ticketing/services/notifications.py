@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
@@ -23,7 +24,7 @@ def mark_read(user: User, notification_id: int) -> Notification:
     """Mark one of the user's own notifications as read; others' are 'not found'."""
     row = db.session.get(Notification, notification_id)
     if row is None or row.user_id != user.id:
-        raise NotFound("Notification not found.")
+        raise NotFound(_l("Notification not found."))
     if row.read_at is None:
         row.read_at = utcnow()
     db.session.flush()

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from ticketing import field_rules, permissions
@@ -44,7 +45,7 @@ STATUS_WORDS = {"negeri": "negeri", "n": "negeri", "swasta": "swasta", "s": "swa
 
 def _authorise(actor: User | None, province_code: str | None) -> None:
     if actor is not None and not permissions.can_administer(actor, province_code):
-        raise NotFound("Not found.")
+        raise NotFound(_l("Not found."))
 
 
 def normalise_npsn(value: Any) -> str:
@@ -82,7 +83,7 @@ def get_administered(actor: User, school_id: int) -> School:
         permissions.administered_schools(actor).where(School.id == school_id)
     ).scalar_one_or_none()
     if school is None:
-        raise NotFound("School not found.")
+        raise NotFound(_l("School not found."))
     return school
 
 
@@ -93,21 +94,21 @@ def _clean(
     npsn = normalise_npsn(npsn)
     if not NPSN_RE.match(npsn):
         raise InvalidInput(
-            "The NPSN must have exactly 8 characters, digits or capital letters.", field="npsn"
+            _l("The NPSN must have exactly 8 characters, digits or capital letters."), field="npsn"
         )
     name = (name or "").strip()
     problem = field_rules.school_name(name)
     if problem is not None:
         raise InvalidInput(problem, field="name")
     if level not in LEVELS:
-        raise InvalidInput("Unknown level.", field="level")
+        raise InvalidInput(_l("Unknown level."), field="level")
     if status not in (None, *STATUSES):
-        raise InvalidInput("Unknown status.", field="status")
+        raise InvalidInput(_l("Unknown status."), field="status")
     district = db.session.get(District, normalise_district_code(district_code))
     if district is None:
-        raise InvalidInput("Unknown district code.", field="district_code")
+        raise InvalidInput(_l("Unknown district code."), field="district_code")
     if actor is not None and not permissions.can_administer(actor, district.province_code):
-        raise InvalidInput("The district is outside your province.", field="district_code")
+        raise InvalidInput(_l("The district is outside your province."), field="district_code")
     return {
         "npsn": npsn, "name": name, "level": level, "status": status, "cohort": cohort,
         "district_code": district.code, "province_code": district.province_code,
@@ -118,7 +119,7 @@ def create_school(actor: User | None, **data: Any) -> School:
     """Add a school to the programme."""
     values = _clean(actor, **data)
     if db.session.execute(select(School.id).where(School.npsn == values["npsn"])).first():
-        raise InvalidInput("A school with this NPSN already exists.", field="npsn")
+        raise InvalidInput(_l("A school with this NPSN already exists."), field="npsn")
     school = School(**values)
     db.session.add(school)
     db.session.flush()
@@ -207,13 +208,13 @@ def drop_misplaced_assignments(
 def check_assignment(facilitator: User, school: School) -> None:
     """A facilitator supports schools of their own district only."""
     if facilitator.role != FACILITATOR:
-        raise InvalidInput("The user is not a facilitator.", field="facilitator")
+        raise InvalidInput(_l("The user is not a facilitator."), field="facilitator")
     if school.district_code != facilitator.district_code:
         raise InvalidInput(
-            "The school is in another district than the facilitator.", field="school"
+            _l("The school is in another district than the facilitator."), field="school"
         )
     if not school.active:
-        raise InvalidInput("The school is deactivated.", field="school")
+        raise InvalidInput(_l("The school is deactivated."), field="school")
 
 
 def add_assignment(actor: User | None, facilitator: User, school: School) -> SchoolAssignment:
@@ -249,7 +250,7 @@ def remove_assignment(actor: User | None, facilitator: User, school: School) -> 
         )
     ).scalar_one_or_none()
     if assignment is None:
-        raise NotFound("This facilitator is not assigned to this school.")
+        raise NotFound(_l("This facilitator is not assigned to this school."))
     facilitator.assignments.remove(assignment)
     db.session.flush()
     admin_log.record(
@@ -303,24 +304,24 @@ def hand_over_all(actor: User, departing: User, note: str | None = None) -> Hand
     from ticketing.services import tickets as ticket_service
 
     if actor is None or not permissions.can_administer(actor, departing.province_code):
-        raise NotFound("User not found.")
+        raise NotFound(_l("User not found."))
     if departing.role != FACILITATOR:
-        raise InvalidInput("The user is not a facilitator.")
+        raise InvalidInput(_l("The user is not a facilitator."))
     report = HandOverReport()
     for ticket in open_tickets_of(departing):
         candidates = current_facilitators(ticket.school_id, excluding=departing.id)
         if len(candidates) != 1:
             reason = (
-                "The school has no other facilitator."
+                _l("The school has no other facilitator.")
                 if not candidates
-                else "The school has several facilitators; hand it over one by one."
+                else _l("The school has several facilitators; hand it over one by one.")
             )
-            report.skipped.append((ticket.number, reason))
+            report.skipped.append((ticket.number, str(reason)))
             continue
         try:
             ticket_service.hand_over(ticket, actor=actor, facilitator=candidates[0], note=note)
         except (InvalidInput, PermissionDenied) as exc:
-            report.skipped.append((ticket.number, exc.message))
+            report.skipped.append((ticket.number, exc.text))
             continue
         report.handed.append((ticket.number, candidates[0].email))
     if report.handed:
@@ -338,7 +339,7 @@ def hand_over_all(actor: User, departing: User, note: str | None = None) -> Hand
 
 def _check_categories(actor: User | None) -> None:
     if actor is not None and not permissions.can_manage_categories(actor):
-        raise PermissionDenied("Only a national administrator can change categories.")
+        raise PermissionDenied(_l("Only a national administrator can change categories."))
 
 
 def _category_snapshot(category: Category) -> dict[str, Any]:
@@ -358,13 +359,13 @@ def add_category(
     """Add a top-level category (with a kind) or a subcategory under a top-level one."""
     _check_categories(actor)
     if parent is not None and parent.parent_id is not None:
-        raise InvalidInput("A subcategory must sit under a top-level category.", field="parent")
+        raise InvalidInput(_l("A subcategory must sit under a top-level category."), field="parent")
     kind = parent.kind if parent is not None else kind
     if kind not in (ACADEMIC, NON_ACADEMIC):
-        raise InvalidInput("Choose academic or non-academic.", field="kind")
+        raise InvalidInput(_l("Choose academic or non-academic."), field="kind")
     name_id, name_en = name_id.strip(), (name_en or name_id).strip()
     if not name_id:
-        raise InvalidInput("The name is required.", field="name_id")
+        raise InvalidInput(_l("The name is required."), field="name_id")
     slug = re.sub(r"[^a-z0-9]+", "-", name_id.lower()).strip("-")[:24] or "category"
     prefix = parent.code[:12] if parent is not None else kind.replace("_", "")[:12]
     code, n = f"{prefix}-{slug}", 1
@@ -395,7 +396,7 @@ def rename_category(
     _check_categories(actor)
     name_id, name_en = name_id.strip(), name_en.strip()
     if not name_id or not name_en:
-        raise InvalidInput("Both names are required.", field="name_id")
+        raise InvalidInput(_l("Both names are required."), field="name_id")
     before = _category_snapshot(category)
     category.name_id, category.name_en = name_id[:120], name_en[:120]
     db.session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing import permissions, sla
@@ -29,9 +30,11 @@ class PolicyRow:
 def _check(actor: User, province_code: str) -> Province:
     province = db.session.get(Province, province_code)
     if province is None:
-        raise NotFound("Province not found.")
+        raise NotFound(_l("Province not found."))
     if not permissions.can_administer(actor, province_code):
-        raise PermissionDenied("Only an administrator of this province can change its settings.")
+        raise PermissionDenied(
+            _l("Only an administrator of this province can change its settings.")
+        )
     return province
 
 
@@ -67,13 +70,14 @@ def set_policy(actor: User, province_code: str, state: str, working_days: int | 
     """
     _check(actor, province_code)
     if state not in sla.SLA_STATES:
-        raise InvalidInput("Unknown state.", field="state")
+        raise InvalidInput(_l("Unknown state."), field="state")
     if working_days is not None and not 1 <= working_days <= MAX_WORKING_DAYS:
         raise InvalidInput(
-            f"Working days must be between 1 and {MAX_WORKING_DAYS}.", field="working_days"
+            _l("Working days must be between 1 and %(n)d.", n=MAX_WORKING_DAYS),
+            field="working_days",
         )
     if category_id is not None and db.session.get(Category, category_id) is None:
-        raise InvalidInput("Unknown category.", field="category")
+        raise InvalidInput(_l("Unknown category."), field="category")
     # NULL category_id is not unique in SQL, so look the row up rather than upsert.
     row = db.session.scalars(
         select(SlaPolicy).where(
@@ -131,12 +135,12 @@ def add_day_off(actor: User, province_code: str, day: date, name: str) -> DayOff
     _check(actor, province_code)
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise InvalidInput("Give the day off a name (at most 120 characters).", field="name")
+        raise InvalidInput(_l("Give the day off a name (at most 120 characters)."), field="name")
     exists = db.session.scalars(
         select(DayOff).where(DayOff.province_code == province_code, DayOff.day == day)
     ).first()
     if exists is not None:
-        raise InvalidInput("This day is already a day off.", field="day")
+        raise InvalidInput(_l("This day is already a day off."), field="day")
     row = DayOff(province_code=province_code, day=day, name=name)
     db.session.add(row)
     db.session.flush()
@@ -158,7 +162,7 @@ def remove_day_off(actor: User, day_off_id: int) -> None:
     row = db.session.get(DayOff, day_off_id)
     # Another province's day off answers as if it did not exist (404, not 403).
     if row is None or not permissions.can_administer(actor, row.province_code):
-        raise NotFound("Day off not found.")
+        raise NotFound(_l("Day off not found."))
     _check(actor, row.province_code)
     admin_log.record(
         actor,

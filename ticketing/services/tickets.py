@@ -67,12 +67,30 @@ def _after_change(change: Change, *, before: rollups.Facts) -> None:
     rollups.apply(db.session, before, rollups.facts(change.ticket))
 
 
+def _required(field: str) -> Any:
+    messages = {
+        "title": _l("The title is required."),
+        "description": _l("The description is required."),
+        "comment": _l("The comment is required."),
+    }
+    return messages.get(field) or _l("The note is required.")
+
+
+def _too_long(field: str, limit: int) -> Any:
+    messages = {
+        "title": _l("The title is longer than %(n)d characters.", n=limit),
+        "description": _l("The description is longer than %(n)d characters.", n=limit),
+        "comment": _l("The comment is longer than %(n)d characters.", n=limit),
+    }
+    return messages.get(field) or _l("The note is longer than %(n)d characters.", n=limit)
+
+
 def _text(value: str | None, field: str, *, required: bool, limit: int = TEXT_MAX) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise InvalidInput(f"The {field} is required.", field=field)
+        raise InvalidInput(_required(field), field=field)
     if len(value) > limit:
-        raise InvalidInput(f"The {field} is longer than {limit} characters.", field=field)
+        raise InvalidInput(_too_long(field, limit), field=field)
     return value
 
 
@@ -131,9 +149,9 @@ def raise_ticket(
         if existing is not None:
             return existing
     if not permissions.can_raise_for(actor, school):
-        raise PermissionDenied("You can raise tickets only for schools assigned to you.")
+        raise PermissionDenied(_l("You can raise tickets only for schools assigned to you."))
     if not category.active:
-        raise InvalidInput("This category is no longer in use.", field="category")
+        raise InvalidInput(_l("This category is no longer in use."), field="category")
     title = _text(title, "title", required=True, limit=TITLE_MAX)
     description = _text(description, "description", required=True)
     now = utcnow()
@@ -189,7 +207,7 @@ def _locked(ticket: Ticket, expected_version: int | None) -> Ticket:
     ).scalar_one()
     if fresh.version_id != seen:
         raise ConflictError(
-            "This ticket was changed by someone else; nothing was applied.",
+            _l("This ticket was changed by someone else; nothing was applied."),
             ticket=fresh,
             expected_version=seen,
         )
@@ -212,12 +230,12 @@ def fire(
     ``files`` (already validated evidence, e.g. of a resolution) hang on that audit row.
     """
     if event not in EVENTS:
-        raise InvalidInput(f"Unknown event {event!r}.", field="event")
+        raise InvalidInput(_l("Unknown event %(event)s.", event=repr(event)), field="event")
     if actor is not None and not permissions.can_view(actor, ticket):
-        raise NotFound("Ticket not found.")
+        raise NotFound(_l("Ticket not found."))
     ticket = _locked(ticket, expected_version)
     if not permissions.can_fire(actor, ticket, event):
-        raise PermissionDenied("You may not do this to this ticket now.")
+        raise PermissionDenied(_l("You may not do this to this ticket now."))
     from_state = ticket.state
     counted = rollups.facts(ticket)
     try:
@@ -225,10 +243,18 @@ def fire(
         machine.send(event, actor=actor, note=note, assignee=assignee)
         db.session.flush()
     except TransitionNotAllowed as exc:
-        raise InvalidTransition(f"Cannot {event} a ticket that is {from_state}.") from exc
+        from ticketing.i18n import EVENT_LABELS, STATE_LABELS
+
+        raise InvalidTransition(
+            _l(
+                "“%(action)s” is not possible for a ticket that is “%(state)s”.",
+                action=EVENT_LABELS.get(event, event),
+                state=STATE_LABELS.get(from_state, from_state),
+            )
+        ) from exc
     except StaleDataError as exc:
         raise ConflictError(
-            "This ticket was changed by someone else; nothing was applied.", ticket=ticket
+            _l("This ticket was changed by someone else; nothing was applied."), ticket=ticket
         ) from exc
     if files and actor is not None:
         _store_files(ticket, files, actor=actor, event=machine.audit_row)
@@ -337,7 +363,7 @@ def add_comment(
     see it (timeline, files, exports, notifications).
     """
     if not permissions.can_comment(actor, ticket):
-        raise NotFound("Ticket not found.")
+        raise NotFound(_l("Ticket not found."))
     if internal and not permissions.can_write_internal(actor, ticket):
         raise PermissionDenied(_l("You may not do this to this ticket now."))
     comment = Comment(
@@ -356,15 +382,15 @@ def add_comment(
 def hand_over(ticket: Ticket, *, actor: User, facilitator: User, note: str | None = None) -> Ticket:
     """An administrator gives an open ticket to the school's current facilitator."""
     if not permissions.can_hand_over(actor, ticket):
-        raise PermissionDenied("Only an administrator of this province can hand tickets over.")
+        raise PermissionDenied(_l("Only an administrator of this province can hand tickets over."))
     if facilitator.role != FACILITATOR or not facilitator.active:
-        raise InvalidInput("The new holder must be an active facilitator.", field="facilitator")
+        raise InvalidInput(_l("The new holder must be an active facilitator."), field="facilitator")
     if not any(a.school_id == ticket.school_id for a in facilitator.assignments):
         raise InvalidInput(
-            "The new facilitator must be assigned to the ticket's school.", field="facilitator"
+            _l("The new facilitator must be assigned to the ticket's school."), field="facilitator"
         )
     if facilitator.id == ticket.facilitator_id:
-        raise InvalidInput("This facilitator already holds the ticket.", field="facilitator")
+        raise InvalidInput(_l("This facilitator already holds the ticket."), field="facilitator")
     previous = ticket.facilitator
     ticket.facilitator = facilitator
     ticket.updated_at = utcnow()
@@ -394,5 +420,5 @@ def get_visible(user: User, ticket_id: int) -> Ticket:
         permissions.visible_tickets(user).where(Ticket.id == ticket_id)
     ).scalar_one_or_none()
     if ticket is None:
-        raise NotFound("Ticket not found.")
+        raise NotFound(_l("Ticket not found."))
     return ticket

@@ -31,7 +31,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise InvalidInput("The e-mail address is not valid.", field="email") from exc
+        raise InvalidInput(_l("The e-mail address is not valid."), field="email") from exc
 
 
 def check_password_strength(password: str) -> None:
@@ -39,10 +39,10 @@ def check_password_strength(password: str) -> None:
     from ticketing.services.common_passwords import is_common
 
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise InvalidInput("The password must have at least 8 characters.", field="password")
+        raise InvalidInput(_l("The password must have at least 8 characters."), field="password")
     if is_common(password):
         raise InvalidInput(
-            "This password is too common; choose one that is harder to guess.", field="password"
+            _l("This password is too common; choose one that is harder to guess."), field="password"
         )
 
 
@@ -65,7 +65,7 @@ def end_sessions(user: User) -> None:
 def set_locale(user: User, locale: str) -> None:
     """Remember the user's interface language."""
     if locale not in ("id", "en"):
-        raise InvalidInput("Unknown language.", field="locale")
+        raise InvalidInput(_l("Unknown language."), field="locale")
     user.locale = locale
 
 
@@ -86,13 +86,13 @@ def authenticate(email: str, password: str) -> User | None:
 def resolve_scope(role: str, region_code: str | None) -> tuple[str | None, str | None]:
     """Turn a role and a region code into (province_code, district_code), or raise."""
     if role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}.", field="role")
+        raise InvalidInput(_l("Unknown role %(role)s.", role=repr(role)), field="role")
     code = (region_code or "").strip() or None
     scope = ROLE_SCOPE[Role(role)]
     if scope == Scope.DISTRICT:
         district = db.session.get(District, code) if code else None
         if district is None:
-            raise InvalidInput("This role needs a valid district code.", field="region")
+            raise InvalidInput(_l("This role needs a valid district code."), field="region")
         return district.province_code, district.code
     if scope == Scope.NATIONAL:
         if code:
@@ -104,7 +104,7 @@ def resolve_scope(role: str, region_code: str | None) -> tuple[str | None, str |
     if scope == Scope.PROVINCE or (scope == Scope.PROVINCE_OR_NATIONAL and code):
         province = db.session.get(Province, code) if code else None
         if province is None:
-            raise InvalidInput("This role needs a valid province code.", field="region")
+            raise InvalidInput(_l("This role needs a valid province code."), field="region")
         return province.code, None
     return None, None
 
@@ -126,7 +126,7 @@ def create_user(
         raise InvalidInput(problem, field="name")
     exists = db.session.execute(select(User.id).where(User.email == email)).first()
     if exists:
-        raise InvalidInput("A user with this e-mail already exists.", field="email")
+        raise InvalidInput(_l("A user with this e-mail already exists."), field="email")
     province_code, district_code = resolve_scope(role, region_code)
     user = User(
         email=email,
@@ -159,7 +159,7 @@ def parse_role(word: str | None) -> str | None:
 def _authorise(actor: User | None, province_code: str | None) -> None:
     """Refuse (as not found) anything outside the administrator's province; None = the CLI."""
     if actor is not None and not permissions.can_administer(actor, province_code):
-        raise NotFound("Not found.")
+        raise NotFound(_l("Not found."))
 
 
 def _may_manage(actor: User | None, user: User) -> None:
@@ -169,7 +169,7 @@ def _may_manage(actor: User | None, user: User) -> None:
     if actor is None or user.role != Role.ADMIN or actor.id == user.id:
         return  # (their own account: the rules of update_user and set_active apply)
     if not permissions.can_manage_administrators(actor):
-        raise NotFound("User not found.")
+        raise NotFound(_l("User not found."))
 
 
 def _may_give_role(actor: User | None, role: str) -> None:
@@ -192,7 +192,7 @@ def get_administered(actor: User, user_id: int) -> User:
         permissions.administered_users(actor).where(User.id == user_id)
     ).scalar_one_or_none()
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(_l("User not found."))
     return user
 
 
@@ -205,7 +205,7 @@ def admin_create_user(
     _may_give_role(actor, role)
     province_code, _district = resolve_scope(role, region_code)
     if actor is not None and not permissions.can_administer(actor, province_code):
-        raise InvalidInput("You can only create accounts in your own province.", field="region")
+        raise InvalidInput(_l("You can only create accounts in your own province."), field="region")
     user = create_user(email=email, name=name, role=role, region_code=region_code)
     admin_log.record(
         actor,
@@ -230,9 +230,9 @@ def update_user(
     _may_give_role(actor, role)
     province_code, district_code = resolve_scope(role, region_code)
     if actor is not None and not permissions.can_administer(actor, province_code):
-        raise InvalidInput("You can only give scopes in your own province.", field="region")
+        raise InvalidInput(_l("You can only give scopes in your own province."), field="region")
     if actor is not None and actor.id == user.id and role != user.role:
-        raise InvalidInput("You cannot change your own role.", field="role")
+        raise InvalidInput(_l("You cannot change your own role."), field="role")
     name = name.strip()
     problem = field_rules.user_name(name)
     if problem is not None:
@@ -264,7 +264,7 @@ def set_active(actor: User | None, user: User, active: bool) -> User:
     _authorise(actor, user.province_code)
     _may_manage(actor, user)
     if actor is not None and actor.id == user.id and not active:
-        raise InvalidInput("You cannot disable your own account.")
+        raise InvalidInput(_l("You cannot disable your own account."))
     if user.active == active:
         return user
     before = admin_log.user_snapshot(user)
@@ -290,7 +290,7 @@ def send_link(actor: User | None, user: User) -> str:
     _authorise(actor, user.province_code)
     _may_manage(actor, user)
     if not user.active:
-        raise InvalidInput("The account is disabled; enable it first.")
+        raise InvalidInput(_l("The account is disabled; enable it first."))
     purpose = tokens.INVITE if not user.password_hash else tokens.RESET
     link = tokens.queue_link(user, purpose)
     admin_log.record(
@@ -303,7 +303,7 @@ def send_link(actor: User | None, user: User) -> str:
 def change_password(user: User, *, current: str, new: str) -> None:
     """A signed-in user changes their password; every other session ends."""
     if not user.password_hash or not check_password_hash(user.password_hash, current):
-        raise InvalidInput("The current password is wrong.", field="current")
+        raise InvalidInput(_l("The current password is wrong."), field="current")
     set_password(user, new)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -16,12 +15,19 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ticketing.forms import Form
+from ticketing.services.attachments import MAX_FILE_MB, MAX_FILES
 from ticketing.services.tickets import TEXT_MAX, TITLE_MAX
 
-FILES_HELP = _l("Optional. JPEG, PNG, WEBP, PDF, DOCX or XLSX; up to 5 files of 5 MB each.")
+FILES_HELP = _l(
+    "Optional. Photos (JPEG, PNG, WEBP, HEIC), PDF, DOCX or XLSX; up to %(n)d files of "
+    "%(mb)d MB each. Photos are made smaller before they are sent.",
+    n=MAX_FILES,
+    mb=MAX_FILE_MB,
+)
 
 
-class RaiseForm(FlaskForm):
+class RaiseForm(Form):
     """A facilitator files a problem for one of their schools."""
 
     school = SelectField(_l("School"), coerce=int, validators=[InputRequired()])
@@ -35,7 +41,7 @@ class RaiseForm(FlaskForm):
     idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex, validators=[Length(max=64)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """The fields every workflow action carries: the version the user saw."""
 
     version = HiddenField(validators=[InputRequired()])
@@ -86,7 +92,7 @@ class ProvinceGuidanceForm(ActionForm):
     )
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     """A remark on the ticket, with optional files."""
 
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=TEXT_MAX)])
@@ -134,4 +140,20 @@ ACTION_BUTTONS = {
     "reopen": _l("Reopen"),
     "withdraw": _l("Withdraw"),
     "take_resolve": _l("Take and resolve"),
+}
+
+# What the user reads after an action: the ticket, what happened, and to whom.
+CONFIRMATIONS = {
+    "assign": _l("Ticket %(number)s was assigned to %(officer)s."),
+    "escalate": _l("Ticket %(number)s was escalated to the province PMO."),
+    "resolve": _l("Ticket %(number)s is marked resolved; the facilitator will now verify it."),
+    "return_to_district": _l("Ticket %(number)s was returned to the district (%(officer)s)."),
+    "verify": _l("Ticket %(number)s is verified and closed. Thank you."),
+    "reopen": _l("Ticket %(number)s was reopened and goes back to %(tier)s."),
+    "withdraw": _l("Ticket %(number)s was withdrawn."),
+    "refer_to_central": _l("Ticket %(number)s was referred to the central PMO."),
+    "return_to_province": _l("Ticket %(number)s was returned to the province PMO."),
+    "take_resolve": _l(
+        "You took ticket %(number)s and marked it resolved; the facilitator will now verify it."
+    ),
 }

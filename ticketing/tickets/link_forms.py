@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ticketing.forms import Form
 from ticketing.models import Ticket
 
 NEW_PROBLEM = "new"
@@ -21,7 +21,7 @@ LINK_KIND_LABELS = {
 }
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     """Link this ticket to another one the user can see."""
 
     number = StringField(
@@ -36,7 +36,7 @@ class LinkForm(FlaskForm):
     )
 
 
-class UnlinkForm(FlaskForm):
+class UnlinkForm(Form):
     """Remove a link (the CSRF token only)."""
 
 

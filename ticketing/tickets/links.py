@@ -32,7 +32,7 @@ def link_add(ticket_id: int) -> Response:
         db.session.rollback()
         if isinstance(exc, NotFound) and exc.details.get("field") != "number":
             raise
-        flash(str(exc.message), "error")
+        flash(exc.text, "error")
     else:
         flash(_("The tickets are linked."), "info")
     return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="links"))

@@ -133,6 +133,7 @@ class TimelineEntry:
     from_state: str | None
     to_state: str | None
     attachments: list[Attachment]
+    assignee: User | None = None
     internal: bool = False
 
 
@@ -146,7 +147,7 @@ def timeline(
     events_query = (
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
-        .options(joinedload(TicketEvent.actor))
+        .options(joinedload(TicketEvent.actor), joinedload(TicketEvent.assignee))
         .order_by(TicketEvent.id)
     )
     if after_event_id is not None:
@@ -185,6 +186,7 @@ def timeline(
                 e.from_state,
                 e.to_state,
                 files.get(("event", e.id), []),
+                assignee=e.assignee,
             )
             for e in events
         ]
@@ -199,7 +201,7 @@ def timeline(
                 None,
                 None,
                 files.get(("comment", c.id), []),
-                c.internal,
+                internal=c.internal,
             )
             for c in comments
         ]

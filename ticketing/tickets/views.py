@@ -38,6 +38,7 @@ from ticketing.tickets.forms import (
     ACTION_BUTTONS,
     ACTION_FORMS,
     ACTION_TITLES,
+    CONFIRMATIONS,
     ActionForm,
     CommentForm,
     RaiseForm,
@@ -133,7 +134,7 @@ def new() -> Response | str | Rendered:
             school = db.session.get(School, form.school.data)
             category = db.session.get(Category, form.category.data)
             if school is None or category is None:
-                raise InvalidInput("Choose a school and a category.")
+                raise InvalidInput(_l("Choose a school and a category."))
             # A problem that may have come back: ask before raising (tickets/_recurrence.html).
             candidates = (
                 link_service.recurrence_candidates(school, category, form.title.data or "")
@@ -159,11 +160,25 @@ def new() -> Response | str | Rendered:
         except InvalidInput as exc:
             db.session.rollback()
             _form_error(form, exc)
+            _name_dropped(form)
             return render_template("tickets/new.html", form=form), 400
         flash(_("Ticket %(number)s was raised.", number=ticket.number), "info")
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     status = 400 if form.is_submitted() else 200
+    if form.is_submitted():
+        _name_dropped(form)
     return render_template("tickets/new.html", form=form), status
+
+
+def _name_dropped(form: Any) -> None:
+    """A refused form cannot hand chosen files back: name them, to be chosen again."""
+    if "files" in form and request.files:
+        names = [
+            attachment_service.clean_name(f.filename)
+            for f in request.files.getlist("files")
+            if f and f.filename
+        ]
+        form["files"].dropped = names
 
 
 def _form_error(form: Any, exc: InvalidInput) -> None:
@@ -193,7 +208,8 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         timeline=queries.timeline(ticket, viewer=_user()),
         can_write_internal=permissions.can_write_internal(_user(), ticket),
         reply_templates=template_service.for_ticket(_user(), ticket),
-        actions=_actions(_user(), ticket),
+        # Withdrawing is never the first (primary) button.
+        actions=sorted(_actions(_user(), ticket), key=lambda e: e == "withdraw"),
         can_take=permissions.can_take(_user(), ticket),
         take_form=TakeForm(formdata=None, version=str(ticket.version_id)),
         holder_form=_holder_form(ticket),
@@ -232,6 +248,7 @@ def comment(ticket_id: int) -> Response | Rendered:
             flash(_("Your comment was added."), "info")
             return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor=f"c{row.id}"))
         ticket = ticket_service.get_visible(user, ticket_id)
+    _name_dropped(form)
     return _render_show(ticket, form), 400
 
 
@@ -307,10 +324,11 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
     if not available and not stale:
         abort(403)
     if not stale and not form.validate_on_submit():
+        _name_dropped(form)
         return _render_action(ticket, event, form), 400
     try:
         if stale:
-            raise ConflictError("This ticket was changed by someone else; nothing was applied.")
+            raise ConflictError(_l("This ticket was changed by someone else; nothing was applied."))
         uploads = []
         if "files" in form:
             uploads = attachment_service.read_uploads(request.files.getlist("files"))
@@ -342,10 +360,23 @@ def action(ticket_id: int, event: str) -> Response | str | Rendered:
     except InvalidInput as exc:
         db.session.rollback()
         _form_error(form, exc)
+        _name_dropped(form)
         ticket = ticket_service.get_visible(user, ticket_id)
         return _render_action(ticket, event, form), 400
-    flash(_("Done: %(what)s.", what=ACTION_BUTTONS[event]), "info")
+    flash(_confirmation(ticket, event), "info")
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+def _confirmation(ticket: Ticket, event: str) -> str:
+    """'Tiket ESK-2026-000123 ditugaskan kepada Indah Setiawan.' and the like."""
+    officer = ticket.assignee.name if ticket.assignee is not None else _("no officer yet")
+    tier = {
+        "assigned": _("the district PMO"),
+        "escalated": _("the province PMO"),
+        "referred": _("the central PMO"),
+    }.get(ticket.state, "")
+    values = {"number": ticket.number, "officer": officer, "tier": tier}
+    return str(CONFIRMATIONS[event]) % values
 
 
 def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
@@ -357,6 +388,7 @@ def _conflict(ticket_id: int, event: str, form: ActionForm) -> Rendered:
         for e in queries.timeline(ticket, after_event_id=seen, viewer=_user())
         if e.kind == "event"
     ]
+    _name_dropped(form)
     # The refreshed version lets the user resubmit on purpose after reading the changes.
     form.version.data = str(ticket.version_id)
     form.seen_event.data = str(queries.last_event_id(ticket))
@@ -375,13 +407,19 @@ def attachment(attachment_id: int) -> Response:
     path = attachment_service.path_of(row)
     if not path.is_file():
         abort(404)
+    # Pictures (re-encoded by us) and PDFs open in the browser; other files download.
+    inline = row.content_type in (attachment_service.JPEG, attachment_service.PNG,
+                                  attachment_service.PDF)  # fmt: skip
     response = send_file(
         path,
         mimetype=row.content_type,
-        as_attachment=True,
+        as_attachment=not inline,
         # Cleaned again: rows stored before names were cleaned may hold CR/LF.
         download_name=attachment_service.download_name(row.original_name, row.content_type),
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    if inline:
+        # Shown inside our origin: no scripts, no forms, whatever the file holds.
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     return response

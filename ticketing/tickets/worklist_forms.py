@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ticketing.forms import Form
 from ticketing.models.worklist import VIEW_NAME_MAX, VIEW_QUERY_MAX
 from ticketing.services.tickets import TEXT_MAX
 
@@ -19,14 +19,14 @@ BULK_LABELS = {
 }
 
 
-class TakeForm(FlaskForm):
+class TakeForm(Form):
     """ "Ambil": the version the user saw, and the list to go back to."""
 
     version = HiddenField()
     back = HiddenField()
 
 
-class BulkForm(FlaskForm):
+class BulkForm(Form):
     """One action and one note for every selected ticket."""
 
     event = SelectField(_l("Action"), validators=[InputRequired()])
@@ -35,7 +35,7 @@ class BulkForm(FlaskForm):
     back = HiddenField()
 
 
-class HolderForm(FlaskForm):
+class HolderForm(Form):
     """Give an escalated ticket to a province officer."""
 
     holder = SelectField(_l("Province officer"), coerce=int, validators=[InputRequired()])
@@ -43,12 +43,12 @@ class HolderForm(FlaskForm):
     version = HiddenField()
 
 
-class SavedViewForm(FlaskForm):
+class SavedViewForm(Form):
     """Save the current list parameters under a name."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=VIEW_NAME_MAX)])
     query = HiddenField(validators=[Length(max=VIEW_QUERY_MAX)])
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     """The CSRF token only."""
