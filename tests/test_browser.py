@@ -50,9 +50,9 @@ def _require_browser() -> None:
         pytest.skip("Chromium or Playwright not installed")
 
 
-@pytest.fixture
-def served(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, World, Flask]]:
-    """The app on a SQLite copy, served by a real threaded server on a free port."""
+@contextmanager
+def serve(sqlite_template: Path, tmp_path: Path, locale: str) -> Iterator[tuple[str, World, Flask]]:
+    """The app on a SQLite copy with the test world, on a real threaded server on a free port."""
     _require_browser()
     from werkzeug.serving import make_server
 
@@ -64,7 +64,7 @@ def served(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, World, 
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
         WTF_CSRF_ENABLED=True,
         SERVER_NAME=None,
-        BABEL_DEFAULT_LOCALE="en",  # the assertions read the English source texts
+        BABEL_DEFAULT_LOCALE=locale,
         instance_path=str(tmp_path / "instance"),
     )
     with app.app_context():
@@ -81,19 +81,33 @@ def served(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, World, 
             db.engine.dispose()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless."""
+@contextmanager
+def launch_chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, with the flags of a closed network."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=ARGS)
+        launched = playwright.chromium.launch(executable_path=executable, args=ARGS)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
+
+
+@pytest.fixture
+def served(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, World, Flask]]:
+    """The app served in English (the assertions read the English source texts)."""
+    with serve(sqlite_template, tmp_path, "en") as served_app:
+        yield served_app
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless."""
+    with launch_chromium() as chromium:
+        yield chromium
 
 
 @contextmanager

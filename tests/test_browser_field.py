@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.factories import PASSWORD, World, build_world
+from tests.factories import PASSWORD, World
 from tests.photos import phone_heic, phone_jpeg
-from tests.test_browser import ARGS, CHROMIUM, _require_browser, screenshots_on_failure
-from ticketing import create_app
+from tests.test_browser import launch_chromium, screenshots_on_failure, serve
 from ticketing.extensions import db
 from ticketing.models import Attachment, Ticket
 from ticketing.services import attachments
@@ -34,47 +31,15 @@ MEASURED: dict[str, Any] = {}
 @pytest.fixture
 def field(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, World, Flask]]:
     """The app on a SQLite copy, served on a free port, speaking Indonesian."""
-    _require_browser()
-    from werkzeug.serving import make_server
-
-    database = tmp_path / "field.sqlite"
-    shutil.copyfile(sqlite_template, database)
-    app = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
-        UPLOAD_FOLDER=str(tmp_path / "uploads"),
-        WTF_CSRF_ENABLED=True,
-        SERVER_NAME=None,
-        BABEL_DEFAULT_LOCALE="id",
-        instance_path=str(tmp_path / "instance"),
-    )
-    with app.app_context():
-        world = build_world()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}", world, app
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            db.session.remove()
-            db.engine.dispose()
+    with serve(sqlite_template, tmp_path, "id") as served_app:
+        yield served_app
 
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
     """Debian's Chromium, headless."""
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launch_chromium() as launched:
+        yield launched
 
 
 def _phone(browser: Any, base: str, email: str, pages: list[Any], **options: Any) -> Any:

@@ -7,8 +7,6 @@ refers the ticket to the central PMO, central resolves, the facilitator verifies
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +14,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.factories import PASSWORD, World, build_world
-from tests.test_browser import _require_browser, browser, screenshots_on_failure
-from ticketing import create_app
-from ticketing.extensions import db
+from tests.factories import PASSWORD, World
+from tests.test_browser import browser, screenshots_on_failure, serve
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser"]  # the fixture, imported for this module
@@ -28,32 +24,8 @@ __all__ = ["browser"]  # the fixture, imported for this module
 @pytest.fixture
 def served_id(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, World, Flask]]:
     """The app in Indonesian (every account's language) on a real local server."""
-    _require_browser()
-    from werkzeug.serving import make_server
-
-    database = tmp_path / "browser.sqlite"
-    shutil.copyfile(sqlite_template, database)
-    app = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
-        UPLOAD_FOLDER=str(tmp_path / "uploads"),
-        WTF_CSRF_ENABLED=True,
-        SERVER_NAME=None,
-        BABEL_DEFAULT_LOCALE="id",
-        instance_path=str(tmp_path / "instance"),
-    )
-    with app.app_context():
-        world = build_world()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}", world, app
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            db.session.remove()
-            db.engine.dispose()
+    with serve(sqlite_template, tmp_path, "id") as served_app:
+        yield served_app
 
 
 def _phone(browser: Any, base: str, email: str, pages: list[Any]) -> Any:
