@@ -58,7 +58,7 @@ chromium:
 
 ## Extract, update and compile the Indonesian and English catalogues.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_plural:1,2 -o messages.pot .
 	$(BIN)/pybabel update -i messages.pot -d ticketing/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d ticketing/translations -f
 
