@@ -53,9 +53,16 @@ self.addEventListener("fetch", function (event) {
     }));
     return;
   }
+  if (request.mode === "navigate" && url.pathname === "/login") {
+    /* The sign-in page: signed out, or the session ended (expired, ended on another device,
+       another person on a shared phone). Nothing of the last user stays readable here. */
+    event.waitUntil(caches.delete(PAGES));
+    return;
+  }
   if (request.mode !== "navigate" || !KEEP.test(url.pathname)) return;
   event.respondWith(fetch(request).then(function (response) {
-    if (!url.search) keepPage(request, response);
+    if (response.redirected && new URL(response.url).pathname === "/login") caches.delete(PAGES);
+    else if (!url.search) keepPage(request, response);
     return response;
   }).catch(function () {
     return caches.match(request.url.split("#")[0], { ignoreSearch: true }).then(function (hit) {
