@@ -152,3 +152,32 @@ def test_limits_are_shared_across_workers_through_redis(database_url, tmp_path, 
             codes.append(sign_in(app.test_client(), email, address))
             db.session.remove()
     assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+
+
+def test_strangers_cannot_fill_the_database_with_kept_forms(database_url, tmp_path, world):
+    """Text of refused forms is kept for the typist; one address keeps at most 60 an hour."""
+    from sqlalchemy import func, select
+
+    from ticketing.models import FormStash
+
+    app = limited_app(database_url, tmp_path)
+    with app.app_context():
+        for i in range(70):
+            client = app.test_client()  # no cookies: every post a new "session"
+            response = client.post(
+                "/tickets/new",
+                data={"title": f"spam {i}", "description": "x" * 1000},
+                environ_base={"REMOTE_ADDR": "198.51.100.66"},
+            )
+            assert response.status_code in (302, 303)
+        kept = db.session.scalar(select(func.count()).select_from(FormStash))
+        # Another address (a facilitator whose session ended) is still kept.
+        app.test_client().post(
+            "/tickets/new",
+            data={"title": "Listrik padam", "description": "Sudah dua minggu."},
+            environ_base={"REMOTE_ADDR": "192.0.2.44"},
+        )
+        after = db.session.scalar(select(func.count()).select_from(FormStash))
+        db.session.remove()
+    assert kept == 60
+    assert after == 61

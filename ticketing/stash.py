@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import LimitedStream
 
+from ticketing.auth.limits import may_keep_a_form
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import FormStash
@@ -79,6 +80,8 @@ def keep(
         return None
     kept = [(k, v) for k, v in fields if _kept_field(k) and isinstance(v, str)]
     if not any(v.strip() for _k, v in kept) or sum(len(v) for _k, v in kept) > MAX_TEXT:
+        return None
+    if not may_keep_a_form():
         return None
     page = form_page()
     now = utcnow()

@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse as parse_limit
 from werkzeug.wrappers import Response
 
 from ticketing.extensions import limiter
@@ -32,6 +33,9 @@ LINK_PER_TOKEN = "5 per hour"  # noqa: S105 - a limit
 LINK_PER_ADDRESS = "10 per minute"
 FORGOT_PER_ACCOUNT = "3 per hour"
 ADMIN_LINKS_PER_ADMIN = "30 per hour"
+# Refused forms whose text is kept (ticketing/stash.py): a person whose session ended keeps a
+# few; a stranger posting without cookies must not fill the database.
+FORM_STASHES_PER_ADDRESS = "60 per hour"
 
 
 def _digest(text: str) -> str:
@@ -110,3 +114,15 @@ def token_key() -> str:
 
 def forgot_account_key() -> str:
     return "forgot:" + _digest(submitted_email())
+
+
+def may_keep_a_form() -> bool:
+    """Count one kept form for this address; False once the address is over its limit."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    try:
+        item = parse_limit(FORM_STASHES_PER_ADDRESS)
+        return bool(limiter.limiter.hit(item, "form-stash", address()))
+    except Exception:  # a storage outage must not lose the text of the person typing
+        log.warning("could not count a kept form", exc_info=True)
+        return True
