@@ -42,3 +42,14 @@ def test_help_page_shows_the_diagram_without_graphviz(app, client, monkeypatch):
     page = client.get("/help").get_data(as_text=True)
     assert "help/workflow.id.svg" in page
     assert client.get("/static/help/workflow.id.svg").status_code == 200
+
+
+def test_the_page_reserves_the_diagrams_space(app, client):
+    """Width and height on the image: nothing below it jumps when it arrives (layout shift)."""
+    from ticketing.help import svg
+
+    page = client.get("/help").get_data(as_text=True)  # English in the tests
+    width, height = svg.size("en")
+    head = svg.path_for("en").read_text()[:400]
+    assert f'width="{width}" height="{height}"' in head and height > width
+    assert f'width="{width}" height="{height}"' in page

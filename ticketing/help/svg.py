@@ -10,8 +10,10 @@ tests/test_help_diagram.py fails while they differ from what the machine would g
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections import deque
+from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -32,6 +34,14 @@ FILL = {"initial": "#fff4d6", "final": "#e6f6ea", "state": "#e3efff"}
 def path_for(lang: str) -> Path:
     """Where the committed diagram of a language lives."""
     return FOLDER / f"workflow.{lang}.svg"
+
+
+@cache
+def size(lang: str) -> tuple[int, int]:
+    """Width and height of the committed diagram: the page reserves its space (no shift)."""
+    head = path_for(lang).read_text(encoding="utf-8")[:400]
+    found = re.search(r'width="(\d+)" height="(\d+)"', head)
+    return (int(found.group(1)), int(found.group(2))) if found else (WIDTH, WIDTH)
 
 
 def _order() -> list[str]:

@@ -93,6 +93,7 @@ def index() -> str:
     return render_template(
         "help/index.html",
         diagram_url=url_for("static", filename=f"help/workflow.{lang}.svg"),
+        diagram_size=svg.size(lang),
         transitions=diagram.transitions(),
         guard_labels=diagram.GUARD_LABELS,
         role_help=ROLE_HELP,
