@@ -33,6 +33,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 OPTION = re.compile(r'<option[^>]*value="(\d+)"')
 ACTION_LINK = re.compile(r'href="/tickets/(\d+)/(assign|escalate|resolve|verify|reopen|return)"')
 TICKET_LINK = re.compile(r'href="/tickets/(\d+)"')
+ANSWER_FORM = re.compile(r'action="/consultations/(\d+)/answer"')
 
 try:  # the locustfile half: only importable where locust is installed
     from locust import HttpUser, between, events, task
@@ -77,7 +78,7 @@ try:  # the locustfile half: only importable where locust is installed
 
         @task(1)
         def read_dashboard(self) -> None:
-            if self.role != "facilitator":
+            if self.role not in ("facilitator", "expert"):  # neither has a dashboard
                 self.client.get("/dashboard/", name="/dashboard/")
             self.client.get("/notifications", name="/notifications")
 
@@ -116,6 +117,15 @@ try:  # the locustfile half: only importable where locust is installed
                 return
             ticket = random.choice(ids)
             show = self.client.get(f"/tickets/{ticket}", name="/tickets/[id]")
+            if self.role == "expert":  # experts answer the questions they were asked
+                for consultation in ANSWER_FORM.findall(show.text)[:1]:
+                    self.client.post(
+                        f"/consultations/{consultation}/answer",
+                        data={"csrf_token": _csrf(show.text), "note": "Uji beban: jawaban."},
+                        name="/consultations/[id]/answer [POST]",
+                        allow_redirects=False,
+                    )
+                return
             actions = [a for t, a in ACTION_LINK.findall(show.text) if t == ticket]
             if (actions and self.role != "facilitator") or (actions and random.random() < 0.3):
                 event = random.choice(actions)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import login, make_user
 from ticketing import permissions, sla
 from ticketing.clock import frozen_at
 from ticketing.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from ticketing.extensions import db
-from ticketing.models import ConsultationEvent, Notification
+from ticketing.models import Comment, ConsultationEvent, Notification
 from ticketing.services import consultations
 from ticketing.services import tickets as ticket_service
 
@@ -142,3 +142,16 @@ def test_dashboards_show_consultations_per_field(world, client):
     login(client, world.province)
     html = client.get("/dashboard/province/35").get_data(as_text=True)
     assert 'id="consultation-figures"' in html
+
+
+def test_an_expert_who_sees_a_ticket_is_told_they_may_not_comment(world, client):
+    """Experts answer, they do not comment: a refusal (403), not "ticket not found" (404)."""
+    ticket, _consultation = _asked(world)
+    with pytest.raises(PermissionDenied):
+        ticket_service.add_comment(ticket, actor=world.expert, body="Catatan")
+    db.session.rollback()
+    login(client, world.expert)
+    response = client.post(f"/tickets/{ticket.id}/comments", data={"body": "Catatan"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 0

@@ -362,8 +362,12 @@ def add_comment(
     An ``internal`` note is for PMO officers and administrators only: facilitators never
     see it (timeline, files, exports, notifications).
     """
-    if not permissions.can_comment(actor, ticket):
+    if not permissions.can_view(actor, ticket):
         raise NotFound(_l("Ticket not found."))
+    if not permissions.can_comment(actor, ticket):
+        raise PermissionDenied(
+            _l("You may not comment on this ticket: experts answer through their consultation.")
+        )
     if internal and not permissions.can_write_internal(actor, ticket):
         raise PermissionDenied(_l("You may not do this to this ticket now."))
     comment = Comment(
