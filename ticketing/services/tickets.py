@@ -119,9 +119,10 @@ def next_ticket_number(year: int) -> str:
 IDEMPOTENCY_KEY_MAX = 64
 
 
-def _by_key(actor: User, key: str) -> Ticket | None:
+def by_idempotency_key(actor: User, key: str) -> Ticket | None:
+    """The ticket ``actor`` raised with this key (whoever holds it now), if any."""
     return db.session.execute(
-        select(Ticket).where(Ticket.facilitator_id == actor.id, Ticket.idempotency_key == key)
+        select(Ticket).where(Ticket.raised_by_id == actor.id, Ticket.idempotency_key == key)
     ).scalar_one_or_none()
 
 
@@ -137,8 +138,9 @@ def raise_ticket(
 ) -> Ticket:
     """A facilitator files a problem (with optional evidence); it goes to the school's district.
 
-    ``idempotency_key`` (unique per facilitator) makes a repeat safe: a second raise with the
-    same key returns the ticket the first one made and changes nothing, also under a race.
+    ``idempotency_key`` (unique per raiser) makes a repeat safe: a second raise with the same
+    key returns the ticket the first one made and changes nothing, also under a race and also
+    after the ticket was handed over to another facilitator.
     """
     key = (idempotency_key or "").strip() or None
     if key is not None:
@@ -147,7 +149,7 @@ def raise_ticket(
                 _l("The idempotency key is longer than %(n)d characters.", n=IDEMPOTENCY_KEY_MAX),
                 field="idempotency_key",
             )
-        existing = _by_key(actor, key)
+        existing = by_idempotency_key(actor, key)
         if existing is not None:
             return existing
     if not permissions.can_raise_for(actor, school):
@@ -168,6 +170,7 @@ def raise_ticket(
                 province_code=school.province_code,
                 category=category,
                 facilitator=actor,
+                raised_by=actor,
                 title=title,
                 description=description,
                 created_at=now,
@@ -182,7 +185,7 @@ def raise_ticket(
             )
             db.session.flush()
     except IntegrityError:
-        existing = _by_key(actor, key) if key is not None else None
+        existing = by_idempotency_key(actor, key) if key is not None else None
         if existing is None:
             raise
         return existing

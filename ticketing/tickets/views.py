@@ -139,6 +139,12 @@ def new() -> Response | str | Rendered:
         abort(403)
     form = RaiseForm()
     _raise_choices(form, user)
+    key = (form.idempotency_key.data or "").strip() if form.is_submitted() else ""
+    repeated = ticket_service.by_idempotency_key(user, key) if key else None
+    if repeated is not None:
+        # A repeat (a doubled tap, an offline submission sent again): the first ticket, even
+        # if the form would now be refused (the school was since handed to someone else).
+        return _raised(user, repeated)
     if form.validate_on_submit():
         try:
             uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
@@ -173,12 +179,22 @@ def new() -> Response | str | Rendered:
             _form_error(form, exc)
             _name_dropped(form)
             return render_template("tickets/new.html", form=form), 400
-        flash(_("Ticket %(number)s was raised.", number=ticket.number), "info")
-        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+        return _raised(user, ticket)
     status = 400 if form.is_submitted() else 200
     if form.is_submitted():
         _name_dropped(form)
     return render_template("tickets/new.html", form=form), status
+
+
+def _raised(user: User, ticket: Ticket) -> Response:
+    """After a raise (or its repeat): the ticket's page, or, when it was since handed to
+    another facilitator, the list with a word on where it went."""
+    if not permissions.can_view(user, ticket):
+        flash(_("This report was already received as ticket %(number)s; it is now with "
+                "another facilitator.", number=ticket.number), "info")  # fmt: skip
+        return redirect(url_for("tickets.index"))
+    flash(_("Ticket %(number)s was raised.", number=ticket.number), "info")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
 def _name_dropped(form: Any) -> None:
