@@ -39,6 +39,7 @@ TICKET_COLUMNS = (
     "facilitator_id", "assignee_id", "title", "description", "state", "resolution",
     "resolved_tier", "reopen_count", "escalation_count", "created_at", "updated_at",
     "state_changed_at", "resolved_at", "closed_at", "due_at", "version_id", "sla_breaches",
+    "raised_by_id",
 )  # fmt: skip
 EVENT_COLUMNS = ("id", "ticket_id", "event", "from_state", "to_state", "actor_id", "note",
                  "created_at")  # fmt: skip
@@ -279,7 +280,7 @@ def _ticket_rows(tid: int, number: str, school: int, facilitator: int, district:
     ticket = (tid, number, school, district, province, category, facilitator, assignee, title,
               f"{title}. Sudah dibahas dengan kepala sekolah.", state, resolution, tier, reopens,
               escalations, history[0][3], changed, changed, resolved_at, closed_at, due,
-              len(history), breaches)  # fmt: skip
+              len(history), breaches, facilitator)  # fmt: skip
     return ticket, events
 
 

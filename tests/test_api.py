@@ -58,6 +58,32 @@ def test_raise_retried_with_the_same_key_creates_one_ticket(client: FlaskClient,
     assert db.session.scalar(select(func.count(Ticket.id))) == 2
 
 
+def test_a_repeat_after_a_hand_over_is_the_same_ticket(client: FlaskClient, world) -> None:
+    """The key is the raiser's: handed over, the ticket is still found (200 while the raiser
+    still sees it; 409 naming it once it is out of their sight), never raised twice."""
+    from tests.factories import assign
+    from ticketing.models import SchoolAssignment
+
+    secret = token_for(world.facilitator_a)
+    headers = {"Idempotency-Key": "phone-hand-0001"}
+    first = call(client, "POST", "/api/v1/tickets", secret, json=_raise_body(world),
+                 headers=headers)  # fmt: skip
+    ticket = db.session.get(Ticket, first.json["id"])
+    assign(world.facilitator_a2, world.school_a)
+    ticket_service.hand_over(ticket, actor=world.admin, facilitator=world.facilitator_a2)
+    db.session.commit()
+    again = call(client, "POST", "/api/v1/tickets", secret, json=_raise_body(world),
+                 headers=headers)  # fmt: skip
+    assert again.status_code == 200 and again.json["id"] == ticket.id
+    db.session.execute(SchoolAssignment.__table__.delete().where(
+        SchoolAssignment.facilitator_id == world.facilitator_a.id))  # fmt: skip
+    db.session.commit()
+    gone = call(client, "POST", "/api/v1/tickets", secret, json=_raise_body(world),
+                headers=headers)  # fmt: skip
+    assert gone.status_code == 409 and ticket.number in gone.json["detail"]
+    assert db.session.scalar(select(func.count(Ticket.id))) == 1
+
+
 def test_raise_for_a_school_not_mine_is_403_and_bad_bodies_422(client: FlaskClient, world):
     secret = token_for(world.facilitator_b)
     refused = call(client, "POST", "/api/v1/tickets", secret, json=_raise_body(world))

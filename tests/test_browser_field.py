@@ -208,3 +208,74 @@ def test_doubled_submission_with_one_key_is_one_ticket(field: Any, chromium: Any
         assert [a.status for a in answers] == [302, 302]
         assert answers[0].headers["location"] == answers[1].headers["location"]
     assert _tickets() == 1
+
+
+def _draft_keys(page: Any) -> list[str]:
+    return page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('draft:'))")
+
+
+def _draft_saved(page: Any, text: str) -> None:
+    """Wait until drafts.js has kept ``text``."""
+    for _attempt in range(100):
+        if any(text in (page.evaluate(f"localStorage.getItem({json.dumps(k)})") or "")
+               for k in _draft_keys(page)):  # fmt: skip
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no draft with {text!r}")
+
+
+def test_a_draft_goes_over_the_prefilled_edit_form(field: Any, chromium: Any) -> None:
+    """ "Ubah laporan" comes back filled from the database; a correction typed and not saved
+    is put back over it (same version, differs), can be discarded, and is cleared after
+    saving; a draft of an older version is dropped (what was saved since is newer)."""
+    from ticketing.services import tickets as ticket_service
+
+    base, world, _app = field
+    ticket = world.raise_ticket(title="Atap bocor")
+    db.session.commit()
+    edit_url = f"/tickets/{ticket.id}/edit"
+    pages: list[Any] = []
+    with screenshots_on_failure("field-edit-draft", pages):
+        page = _phone(chromium, base, world.facilitator_a.email, pages)
+        page.goto(f"/tickets/{ticket.id}")
+        page.locator("#edit-report").click()
+        page.wait_for_url(re.compile(r"/edit$"))
+        assert page.input_value("[name=title]") == "Atap bocor"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        # Typed, not saved (the connection dropped, the phone locked...).
+        page.fill("[name=title]", "Atap kelas 3 bocor")
+        page.fill("[name=description]", "Air masuk saat hujan deras, buku basah.")
+        page.goto(f"/tickets/{ticket.id}")  # at once: the draft is written as the page goes
+        page.goto(edit_url)
+        assert page.input_value("[name=title]") == "Atap kelas 3 bocor"
+        assert "buku basah" in page.input_value("[name=description]")
+        note = page.locator("form[data-draft=edit] .flash")
+        assert "belum disimpan" in note.inner_text()
+        # Back to what is saved: the prefilled values, and the draft is gone.
+        note.locator("button").click()
+        assert page.input_value("[name=title]") == "Atap bocor"
+        assert _draft_keys(page) == []
+        # Type again and save: the draft is cleared after success.
+        page.fill("[name=title]", "Atap kelas 3 bocor")
+        _draft_saved(page, "Atap kelas 3 bocor")
+        page.locator("form[data-draft=edit] button[type=submit]").click()
+        page.wait_for_url(re.compile(r"/tickets/\d+$"))
+        assert "diubah" in page.locator(".flash").first.inner_text()
+        assert "Mengubah laporan" in page.locator("#timeline").inner_text()
+        assert _draft_keys(page) == []
+        page.goto(edit_url)
+        assert page.input_value("[name=title]") == "Atap kelas 3 bocor"
+        assert page.locator("form[data-draft=edit] .flash").count() == 0
+        # A draft typed on a version that was changed since is not put back.
+        page.fill("[name=description]", "Draf lama yang tidak dikirim.")
+        _draft_saved(page, "Draf lama")
+        db.session.expire_all()
+        fresh = db.session.get(Ticket, ticket.id)
+        ticket_service.edit_report(fresh, actor=world.facilitator_a, title="Dari ponsel lain",
+                                   description=fresh.description, category=fresh.category,
+                                   school=fresh.school)  # fmt: skip
+        db.session.commit()
+        page.goto(edit_url)
+        assert page.input_value("[name=title]") == "Dari ponsel lain"
+        assert "Draf lama" not in page.input_value("[name=description]")
+        assert _draft_keys(page) == []

@@ -111,3 +111,30 @@ def test_comment_raise_logout_without_token(csrf_app: Flask) -> None:
     token = _token(client.get("/tickets/new").get_data(as_text=True))
     assert client.post("/tickets/new", data={**data, "csrf_token": token}).status_code == 302
     assert _counts()[0] == before[0] + 1
+
+
+def test_edit_without_token_keeps_the_text_and_changes_nothing(csrf_app: Flask) -> None:
+    """ "Ubah laporan" with an expired form: nothing changes, the text comes back on the form
+    (not the saved values), and with a fresh token the correction is saved."""
+    world = build_world()
+    ticket = world.raise_ticket()
+    db.session.commit()
+    client = csrf_app.test_client()
+    _login(client, world.facilitator_a.email)
+    before = _counts()
+    data = {"version": str(ticket.version_id), "school": str(world.school_a.id),
+            "category": str(world.category.id), "title": "Judul yang benar",
+            "description": "Keterangan yang diketik di sekolah."}  # fmt: skip
+    response = client.post(f"/tickets/{ticket.id}/edit", data=data)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/tickets/{ticket.id}/edit")
+    assert _counts() == before
+    page = client.get(f"/tickets/{ticket.id}/edit").get_data(as_text=True)
+    assert "Keterangan yang diketik di sekolah.</textarea>" in page
+    assert 'value="Judul yang benar"' in page
+    assert "data-draft-prefilled" not in page  # the page holds the user's text, not the saved
+    response = client.post(f"/tickets/{ticket.id}/edit", data={**data, "csrf_token": _token(page)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).title == "Judul yang benar"
+    assert _counts()[1] == before[1] + 1

@@ -105,3 +105,51 @@ def test_the_raise_form_carries_a_key_and_a_doubled_post_makes_one_ticket(app, c
     assert first.status_code == second.status_code == 302
     assert first.headers["Location"] == second.headers["Location"]
     assert _count() == 1
+
+
+def test_a_repeat_after_a_hand_over_is_still_the_same_ticket(app, world):
+    """The key belongs to whoever raised: handed to another facilitator, a late repeat (an
+    offline submission sent again) still finds the ticket instead of raising a second one."""
+    from tests.factories import assign
+
+    first = _raise(world, "k-hand")
+    assign(world.facilitator_a2, world.school_a)
+    svc.hand_over(first, actor=world.admin, facilitator=world.facilitator_a2)
+    db.session.commit()
+    assert first.facilitator_id == world.facilitator_a2.id
+    assert first.raised_by_id == world.facilitator_a.id
+    again = _raise(world, "k-hand", title="Dikirim ulang")
+    db.session.commit()
+    assert again.id == first.id and _count() == 1
+    # The new facilitator's own keys are theirs: the same string raises their own ticket.
+    theirs = _raise(world, "k-hand", facilitator=world.facilitator_a2)
+    db.session.commit()
+    assert theirs.id != first.id and _count() == 2
+
+
+def test_a_repeat_through_the_form_after_a_hand_over(app, client, world):
+    """Through the raise form: no second ticket; a raiser who no longer sees the ticket is
+    told where it went instead of landing on a page they may not read."""
+    from tests.factories import assign
+
+    login(client, world.facilitator_a)
+    data = {"school": world.school_a.id, "category": world.category.id, "title": "Atap bocor",
+            "description": "Ruang kelas 3.", "idempotency_key": "f" * 32}  # fmt: skip
+    assert client.post("/tickets/new", data=data).status_code == 302
+    ticket = db.session.scalars(select(Ticket)).one()
+    # The facilitator leaves the school; an administrator hands the ticket to the new one.
+    from ticketing.models import SchoolAssignment
+
+    db.session.execute(
+        SchoolAssignment.__table__.delete().where(
+            SchoolAssignment.facilitator_id == world.facilitator_a.id
+        )
+    )
+    assign(world.facilitator_a2, world.school_a)
+    svc.hand_over(ticket, actor=world.admin, facilitator=world.facilitator_a2)
+    db.session.commit()
+    again = client.post("/tickets/new", data=data)
+    assert again.status_code == 302 and _count() == 1
+    assert again.headers["Location"].endswith("/")
+    page = client.get("/").get_data(as_text=True)
+    assert ticket.number in page and "another facilitator" in page

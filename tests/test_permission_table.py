@@ -56,6 +56,7 @@ PREDICATES: dict[str, Predicate] = {
     "can_raise_for": lambda u, t: p.can_raise_for(u, t.school),
     "has_dashboards": lambda u, t: p.has_dashboards(u),
     "can_hand_over": p.can_hand_over,
+    "can_edit_report": p.can_edit_report,
     "is_administrator": lambda u, t: p.is_administrator(u),
     "import_scope": _imports,
     "can_administer": lambda u, t: p.can_administer(u, "35"),
@@ -99,6 +100,8 @@ TABLE: dict[str, dict[Role, bool]] = {
     "can_raise_for": {F: True, D: False, P: False, A: False, C: False, E: False},
     "has_dashboards": {F: False, D: True, P: True, A: True, C: True, E: False},
     "can_hand_over": {F: False, D: False, P: False, A: True, C: False, E: False},
+    # The ticket's own facilitator, while it is raised (later states: test_edit_report_states).
+    "can_edit_report": {F: True, D: False, P: False, A: False, C: False, E: False},
     "is_administrator": {F: False, D: False, P: False, A: True, C: False, E: False},
     "import_scope": {F: False, D: False, P: False, A: True, C: False, E: False},
     "can_administer": {F: False, D: False, P: False, A: True, C: False, E: False},
@@ -262,3 +265,26 @@ def test_the_central_pmo_sees_what_was_ever_referred_in_every_province(world):
     assert ticket.state == "escalated"
     assert p.can_view(central, ticket)  # was referred: still visible, read-only
     assert p.allowed_events(central, ticket) == []
+
+
+@pytest.mark.parametrize("state", ["assigned", "escalated", "referred", "resolved"])
+def test_edit_report_states(world, state):
+    """A report is corrected only while raised: once anyone has started on it, nobody may."""
+    ticket = _ticket_in(world, state)
+    users = world.users()
+    assert [r for r, name in ACTORS.items() if p.can_edit_report(users[name], ticket)] == []
+
+
+def test_edit_report_is_for_the_tickets_own_facilitator(world):
+    """Another facilitator of the same school sees the ticket but may not correct it; after a
+    hand-over the new facilitator may, the old one no longer."""
+    from tests.factories import assign
+
+    ticket = _ticket_in(world, "raised")
+    assign(world.facilitator_a2, world.school_a)
+    assert p.can_view(world.facilitator_a2, ticket)
+    assert not p.can_edit_report(world.facilitator_a2, ticket)
+    ticket_service.hand_over(ticket, actor=world.admin, facilitator=world.facilitator_a2)
+    assert p.can_edit_report(world.facilitator_a2, ticket)
+    assert not p.can_edit_report(world.facilitator_a, ticket)
+    assert not p.can_edit_report(None, ticket)

@@ -140,6 +140,12 @@ def notify_change(change: ticket_service.Change) -> None:
         notify(users, change.ticket, kind, actor=change.actor, note=note)
 
 
+def notify_moved(ticket: Ticket, *, actor: User | None) -> None:
+    """A raised ticket now belongs to another district (its school was corrected): for that
+    district's officers it is a new ticket."""
+    notify(_district_officers(ticket), ticket, "raised", actor=actor)
+
+
 def _latest_note(ticket: Ticket) -> str | None:
     return db.session.scalars(
         select(TicketEvent.note)

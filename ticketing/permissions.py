@@ -171,6 +171,18 @@ def can_comment(user: Any, ticket: Ticket) -> bool:
     return can_view(user, ticket) and user.role in COMMENT_ROLES
 
 
+def can_edit_report(user: Any, ticket: Ticket) -> bool:
+    """The ticket's facilitator may correct its report (title, description, category, school)
+    while it is still raised: nobody has started on it yet. Everyone else, and every later
+    state, is refused."""
+    return (
+        _is_user(user)
+        and user.role == FACILITATOR
+        and ticket.state == State.RAISED
+        and ticket.facilitator_id == user.id
+    )
+
+
 def can_hand_over(user: Any, ticket: Ticket) -> bool:
     """Administrators in scope may hand a ticket to another facilitator."""
     return _is_user(user) and user.role == ADMIN and can_view(user, ticket) and ticket.is_open

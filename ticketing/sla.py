@@ -244,6 +244,16 @@ def track_deadline(change: ticket_service.Change) -> None:
     _set_quietly(ticket, **values)
 
 
+def refresh_deadline(ticket: Ticket) -> None:
+    """The current state's deadline again, counted from when the ticket entered the state.
+
+    After a correction of a raised ticket (its category or its district's province may set
+    other deadlines): the clock does not restart and no deadline is counted as missed.
+    """
+    if ticket.state in SLA_STATES and ticket.state_changed_at is not None:
+        _set_quietly(ticket, due_at=deadline_for(ticket, ticket.state, ticket.state_changed_at))
+
+
 # --- Queries for lists and dashboards -------------------------------------------------------
 
 

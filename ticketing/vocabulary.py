@@ -236,6 +236,9 @@ EVENT_LABELS: dict[str, Any] = {
     "reopen": _l("Reopened: not fixed"),
     "withdraw": _l("Withdrew the ticket"),
     "hand_over": _l("Handed to another facilitator"),
+    # The facilitator corrected a raised ticket (services.tickets.edit_report); the note
+    # holds what changed, shown with REPORT_FIELD_LABELS.
+    "edit": _l("Corrected the report"),
     # The province holder (services.tickets.give_to_holder): the note names before -> after.
     "take": _l("Took the ticket at the province"),
     "give": _l("Handed the ticket to a province officer"),
@@ -246,6 +249,15 @@ EVENT_LABELS: dict[str, Any] = {
     "unlink_recurrence": _l("Removed the recurrence link"),
     "unlink_related": _l("Removed the related link"),
     "unlink_duplicate": _l("Removed the duplicate link"),
+}
+
+# The parts of a report its facilitator may correct while it is raised (the timeline's words).
+REPORT_FIELD_LABELS: dict[str, Any] = {
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "category": _l("Category"),
+    "school": _l("School"),
+    "district": _l("District"),
 }
 
 

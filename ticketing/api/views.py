@@ -19,7 +19,7 @@ from ticketing.api import schemas as s
 from ticketing.api.auth import api_user, authenticate, public
 from ticketing.dashboard import figures as dashboard_figures
 from ticketing.dashboard import present
-from ticketing.errors import InvalidInput, NotFound, PermissionDenied
+from ticketing.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
 from ticketing.extensions import db
 from ticketing.i18n import STATE_LABELS
 from ticketing.models import (
@@ -221,6 +221,7 @@ def tickets(args: dict[str, Any]) -> dict[str, Any]:
 @bp.alt_response(
     200, schema=s.TicketDetailSchema, description="A repeat: the same ticket", success=True
 )
+@bp.alt_response(409, response="CONFLICT")
 def raise_ticket() -> Any:
     """Raise a ticket for one of my schools (facilitators), optionally with evidence files."""
     user = api_user()
@@ -234,10 +235,14 @@ def raise_ticket() -> Any:
             field=IDEMPOTENCY_HEADER,
         )
     if key is not None:
-        existing = db.session.scalar(
-            select(Ticket).where(Ticket.facilitator_id == user.id, Ticket.idempotency_key == key)
-        )
+        existing = ticket_service.by_idempotency_key(user, key)
         if existing is not None:
+            if not permissions.can_view(user, existing):
+                # Raised by this user, since handed to another facilitator: not theirs to read.
+                raise ConflictError(
+                    _l("This report was already received as ticket %(number)s; it is now "
+                       "with another facilitator.", number=existing.number)
+                )  # fmt: skip
             return _ticket_detail(existing, user), 200, {"Idempotent-Replayed": "true"}
     uploads = attachment_service.read_uploads(files)
     school = db.session.get(School, data["school_id"])

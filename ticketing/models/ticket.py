@@ -58,8 +58,9 @@ class Ticket(db.Model):  # type: ignore[name-defined]
         ),
         CheckConstraint("reopen_count >= 0", name="reopen_count"),
         # A repeated raise (a retried or doubled submission) carries the same key: one ticket.
+        # The key belongs to whoever raised it, also after a hand-over to another facilitator.
         UniqueConstraint(
-            "facilitator_id", "idempotency_key", name="uq_tickets_facilitator_idempotency_key"
+            "raised_by_id", "idempotency_key", name="uq_tickets_raised_by_idempotency_key"
         ),
         # The scoped lists read newest first by id within a district or province.
         Index("ix_tickets_district_state_id", "district_code", "state", "id"),
@@ -101,6 +102,8 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     facilitator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Who raised it (never changes; facilitator_id changes with a hand-over).
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The province officer who holds an escalated ticket ("Ambil" at the province tier).
     province_holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -134,6 +137,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     province: Mapped[Province] = relationship()
     category: Mapped[Category] = relationship()
     facilitator: Mapped[User] = relationship(foreign_keys=[facilitator_id])
+    raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     province_holder: Mapped[User | None] = relationship(foreign_keys=[province_holder_id])
     events: WriteOnlyMapped[TicketEvent] = relationship(

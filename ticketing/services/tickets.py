@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from ticketing.models import (
     School,
     Ticket,
     TicketCounter,
+    TicketEvent,
     User,
 )
 from ticketing.workflow import EVENTS, bind
@@ -117,9 +119,10 @@ def next_ticket_number(year: int) -> str:
 IDEMPOTENCY_KEY_MAX = 64
 
 
-def _by_key(actor: User, key: str) -> Ticket | None:
+def by_idempotency_key(actor: User, key: str) -> Ticket | None:
+    """The ticket ``actor`` raised with this key (whoever holds it now), if any."""
     return db.session.execute(
-        select(Ticket).where(Ticket.facilitator_id == actor.id, Ticket.idempotency_key == key)
+        select(Ticket).where(Ticket.raised_by_id == actor.id, Ticket.idempotency_key == key)
     ).scalar_one_or_none()
 
 
@@ -135,8 +138,9 @@ def raise_ticket(
 ) -> Ticket:
     """A facilitator files a problem (with optional evidence); it goes to the school's district.
 
-    ``idempotency_key`` (unique per facilitator) makes a repeat safe: a second raise with the
-    same key returns the ticket the first one made and changes nothing, also under a race.
+    ``idempotency_key`` (unique per raiser) makes a repeat safe: a second raise with the same
+    key returns the ticket the first one made and changes nothing, also under a race and also
+    after the ticket was handed over to another facilitator.
     """
     key = (idempotency_key or "").strip() or None
     if key is not None:
@@ -145,7 +149,7 @@ def raise_ticket(
                 _l("The idempotency key is longer than %(n)d characters.", n=IDEMPOTENCY_KEY_MAX),
                 field="idempotency_key",
             )
-        existing = _by_key(actor, key)
+        existing = by_idempotency_key(actor, key)
         if existing is not None:
             return existing
     if not permissions.can_raise_for(actor, school):
@@ -166,6 +170,7 @@ def raise_ticket(
                 province_code=school.province_code,
                 category=category,
                 facilitator=actor,
+                raised_by=actor,
                 title=title,
                 description=description,
                 created_at=now,
@@ -180,7 +185,7 @@ def raise_ticket(
             )
             db.session.flush()
     except IntegrityError:
-        existing = _by_key(actor, key) if key is not None else None
+        existing = by_idempotency_key(actor, key) if key is not None else None
         if existing is None:
             raise
         return existing
@@ -408,6 +413,133 @@ def hand_over(ticket: Ticket, *, actor: User, facilitator: User, note: str | Non
     )
     db.session.flush()
     return ticket
+
+
+def edit_report(
+    ticket: Ticket,
+    *,
+    actor: User,
+    title: str,
+    description: str,
+    category: Category,
+    school: School,
+    expected_version: int | None = None,
+) -> TicketEvent | None:
+    """The facilitator corrects a raised ticket's title, description, category or school.
+
+    Not a state change: one audit row ("edit", raised -> raised) records what changed, old
+    and new (``report_changes`` reads it back); the version moves, so an action or another
+    edit based on the old version is refused as a conflict. A school in another district
+    moves the ticket there (a raised ticket belongs to its school's district). Returns the
+    audit row, or None when nothing differed (then nothing is written).
+    """
+    if not permissions.can_view(actor, ticket):
+        raise NotFound(_l("Ticket not found."))
+    ticket = _locked(ticket, expected_version)
+    if not permissions.can_edit_report(actor, ticket):
+        raise PermissionDenied(
+            _l("Only the ticket's facilitator may correct it, and only before the district "
+               "takes it up.")
+        )  # fmt: skip
+    title = _text(title, "title", required=True, limit=TITLE_MAX)
+    description = _text(description, "description", required=True)
+    changes: dict[str, list[Any]] = {}
+    if title != ticket.title:
+        changes["title"] = [ticket.title, title]
+    if description != ticket.description:
+        changes["description"] = [ticket.description, description]
+    if category.id != ticket.category_id:
+        if not category.active:
+            raise InvalidInput(_l("This category is no longer in use."), field="category")
+        changes["category"] = [ticket.category_id, category.id]
+    if school.id != ticket.school_id:
+        if not permissions.can_raise_for(actor, school):
+            raise InvalidInput(
+                _l("Choose one of your own schools that is still active."), field="school"
+            )
+        changes["school"] = [ticket.school_id, school.id]
+        if school.district_code != ticket.district_code:
+            changes["district"] = [ticket.district_code, school.district_code]
+    if not changes:
+        return None
+    counted = rollups.facts(ticket)
+    ticket.title, ticket.description = title, description
+    ticket.category = category
+    if "school" in changes:
+        ticket.school = school
+        ticket.district = school.district
+        ticket.province = school.province
+    ticket.updated_at = utcnow()
+    row = ticket.append_event(
+        event="edit",
+        from_state=ticket.state,
+        to_state=ticket.state,
+        actor=actor,
+        note=json.dumps(changes, ensure_ascii=False),
+    )
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(
+            _l("This ticket was changed by someone else; nothing was applied."), ticket=ticket
+        ) from exc
+    _after_edit(ticket, changes, actor=actor, before=counted)
+    return row
+
+
+def _after_edit(
+    ticket: Ticket, changes: dict[str, list[Any]], *, actor: User, before: rollups.Facts
+) -> None:
+    """The side effects of a correction, in the order of ``_after_change``: the deadline
+    (another category or province may set another one; the clock keeps running from the
+    raise), the new district's officers, the rollups (category, district, province)."""
+    from ticketing import notifications, sla
+
+    if "category" in changes or "district" in changes:
+        sla.refresh_deadline(ticket)
+    if "district" in changes:
+        notifications.notify_moved(ticket, actor=actor)
+    rollups.apply(db.session, before, rollups.facts(ticket))
+
+
+@dataclass(frozen=True)
+class ReportChange:
+    """One corrected part of a report, as the timeline shows it."""
+
+    field: str
+    old: str
+    new: str
+
+
+def report_changes(note: str | None, locale: str = "id") -> list[ReportChange]:
+    """What an "edit" audit row changed, with schools, categories and districts named."""
+    from ticketing.models import District
+
+    try:
+        changes = json.loads(note or "")
+    except ValueError:
+        return []
+    if not isinstance(changes, dict):
+        return []
+
+    def name(field: str, value: Any) -> str:
+        if field == "category":
+            category = db.session.get(Category, value) if isinstance(value, int) else None
+            return category.label(locale) if category is not None else str(value)
+        if field == "school":
+            school = db.session.get(School, value) if isinstance(value, int) else None
+            return f"{school.name} ({school.npsn})" if school is not None else str(value)
+        if field == "district":
+            district = db.session.get(District, value)
+            return f"{district.name} ({district.code})" if district is not None else str(value)
+        return str(value)
+
+    out = []
+    for field in ("title", "description", "category", "school", "district"):
+        pair = changes.get(field)
+        if isinstance(pair, list) and len(pair) == 2:
+            out.append(ReportChange(field, name(field, pair[0]), name(field, pair[1])))
+    return out
 
 
 def available_events(user: User | None, ticket: Ticket) -> list[str]:

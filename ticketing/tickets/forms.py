@@ -41,6 +41,20 @@ class RaiseForm(Form):
     idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex, validators=[Length(max=64)])
 
 
+class EditReportForm(Form):
+    """The facilitator corrects a raised ticket ("Ubah laporan"): the report's four parts and
+    the version they saw (a change meanwhile is a conflict, 409)."""
+
+    school = SelectField(_l("School"), coerce=int, validators=[InputRequired()])
+    category = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    description = TextAreaField(
+        _l("Description"), validators=[DataRequired(), Length(max=TEXT_MAX)]
+    )
+    version = HiddenField(validators=[InputRequired()])
+    seen_event = HiddenField()
+
+
 class ActionForm(Form):
     """The fields every workflow action carries: the version the user saw."""
 

@@ -6,10 +6,11 @@ list, its exports, the dashboards' links and the API).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any
 
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -28,6 +29,7 @@ from ticketing.models import (
 )
 from ticketing.services import consultations as consultation_service
 from ticketing.services import users as user_service
+from ticketing.services.tickets import ReportChange, report_changes
 from ticketing.ticket_query import TicketQuery, with_display
 
 
@@ -135,6 +137,8 @@ class TimelineEntry:
     attachments: list[Attachment]
     assignee: User | None = None
     internal: bool = False
+    # A corrected report ("edit"): what changed, old and new (services.tickets.report_changes).
+    changes: list[ReportChange] = field(default_factory=list)
 
 
 def timeline(
@@ -164,6 +168,7 @@ def timeline(
             comments_query = comments_query.where(Comment.internal.is_(False))
         comments = list(db.session.scalars(comments_query))
     events = list(db.session.scalars(events_query))
+    locale = str(get_locale() or "id")
     files: dict[tuple[str, int | None], list[Attachment]] = {}
     for attachment in db.session.scalars(
         select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
@@ -187,6 +192,7 @@ def timeline(
                 e.to_state,
                 files.get(("event", e.id), []),
                 assignee=e.assignee,
+                changes=report_changes(e.note, locale) if e.event == "edit" else [],
             )
             for e in events
         ]

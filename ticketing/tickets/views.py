@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,6 +51,7 @@ from ticketing.tickets.forms import (
     CONFIRMATIONS,
     ActionForm,
     CommentForm,
+    EditReportForm,
     RaiseForm,
 )
 from ticketing.tickets.link_forms import LinkForm, UnlinkForm, recurrence_answer
@@ -98,7 +109,7 @@ def index() -> str:
     )
 
 
-def _raise_choices(form: RaiseForm, user: User) -> None:
+def _raise_choices(form: RaiseForm | EditReportForm, user: User) -> None:
     """Schools: the facilitator's own active ones; categories: active, grouped by kind."""
     schools = sorted((a.school for a in user.assignments if a.school.active), key=lambda s: s.name)
     form.school.choices = [(s.id, f"{s.name} ({s.npsn})") for s in schools]
@@ -128,6 +139,12 @@ def new() -> Response | str | Rendered:
         abort(403)
     form = RaiseForm()
     _raise_choices(form, user)
+    key = (form.idempotency_key.data or "").strip() if form.is_submitted() else ""
+    repeated = ticket_service.by_idempotency_key(user, key) if key else None
+    if repeated is not None:
+        # A repeat (a doubled tap, an offline submission sent again): the first ticket, even
+        # if the form would now be refused (the school was since handed to someone else).
+        return _raised(user, repeated)
     if form.validate_on_submit():
         try:
             uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
@@ -162,12 +179,22 @@ def new() -> Response | str | Rendered:
             _form_error(form, exc)
             _name_dropped(form)
             return render_template("tickets/new.html", form=form), 400
-        flash(_("Ticket %(number)s was raised.", number=ticket.number), "info")
-        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+        return _raised(user, ticket)
     status = 400 if form.is_submitted() else 200
     if form.is_submitted():
         _name_dropped(form)
     return render_template("tickets/new.html", form=form), status
+
+
+def _raised(user: User, ticket: Ticket) -> Response:
+    """After a raise (or its repeat): the ticket's page, or, when it was since handed to
+    another facilitator, the list with a word on where it went."""
+    if not permissions.can_view(user, ticket):
+        flash(_("This report was already received as ticket %(number)s; it is now with "
+                "another facilitator.", number=ticket.number), "info")  # fmt: skip
+        return redirect(url_for("tickets.index"))
+    flash(_("Ticket %(number)s was raised.", number=ticket.number), "info")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
 def _name_dropped(form: Any) -> None:
@@ -194,6 +221,105 @@ def _form_error(form: Any, exc: InvalidInput) -> None:
         form.form_errors.append(message)
 
 
+def _edit_choices(form: EditReportForm, user: User, ticket: Ticket) -> None:
+    """The raise form's choices, plus the ticket's own school and category when they are no
+    longer offered (kept unchanged, they stay valid)."""
+    _raise_choices(form, user)
+    if all(value != ticket.school_id for value, _label in form.school.choices):
+        school = ticket.school
+        form.school.choices = [(school.id, f"{school.name} ({school.npsn})"), *form.school.choices]
+    groups: dict[str, list[tuple[int, str]]] = form.category.choices
+    if all(value != ticket.category_id for items in groups.values() for value, _label in items):
+        category = ticket.category
+        group = _("Academic") if category.kind == ACADEMIC else _("Non-academic")
+        groups[group] = [(category.id, category.label(_locale())), *groups[group]]
+
+
+def _render_edit(ticket: Ticket, form: EditReportForm, *, changes: list[Any] | None = None,
+                 prefilled: bool = False) -> str:  # fmt: skip
+    return render_template(
+        "tickets/edit.html",
+        ticket=ticket,
+        form=form,
+        changes=changes,
+        still_possible=permissions.can_edit_report(_user(), ticket),
+        prefilled=prefilled,
+    )
+
+
+@bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
+def edit(ticket_id: int) -> Response | str | Rendered:
+    """ "Ubah laporan": the facilitator corrects a ticket that is still raised."""
+    user = _user()
+    ticket = ticket_service.get_visible(user, ticket_id)
+    form = EditReportForm(
+        data={
+            "school": ticket.school_id,
+            "category": ticket.category_id,
+            "title": ticket.title,
+            "description": ticket.description,
+            "version": str(ticket.version_id),
+            "seen_event": str(queries.last_event_id(ticket)),
+        }
+    )
+    _edit_choices(form, user, ticket)
+    allowed = permissions.can_edit_report(user, ticket)
+    if not form.is_submitted():
+        if not allowed:
+            abort(403)
+        # Filled from the database (not a returned refusal): drafts.js may offer a draft.
+        return _render_edit(ticket, form, prefilled=g.get("restored_form") is None)
+    stale = form.version.data != str(ticket.version_id)
+    if not allowed and not stale:
+        abort(403)
+    if not stale and not form.validate_on_submit():
+        return _render_edit(ticket, form), 400
+    try:
+        if stale:
+            raise ConflictError(_l("This ticket was changed by someone else; nothing was applied."))
+        school = db.session.get(School, form.school.data)
+        category = db.session.get(Category, form.category.data)
+        if school is None or category is None:
+            raise InvalidInput(_l("Choose a school and a category."))
+        row = ticket_service.edit_report(
+            ticket,
+            actor=user,
+            expected_version=int(form.version.data or 0),
+            title=form.title.data or "",
+            description=form.description.data or "",
+            category=category,
+            school=school,
+        )
+        db.session.commit()
+    except ConflictError:
+        db.session.rollback()
+        return _edit_conflict(ticket_id, form)
+    except InvalidInput as exc:
+        db.session.rollback()
+        _form_error(form, exc)
+        ticket = ticket_service.get_visible(user, ticket_id)
+        return _render_edit(ticket, form), 400
+    if row is None:
+        flash(_("Nothing was changed in ticket %(number)s.", number=ticket.number), "info")
+    else:
+        flash(_("Ticket %(number)s was corrected.", number=ticket.number), "info")
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+def _edit_conflict(ticket_id: int, form: EditReportForm) -> Rendered:
+    """The ticket changed after the form was opened: show what changed, keep the text."""
+    ticket = ticket_service.get_visible(_user(), ticket_id)
+    seen = bounded_int(form.seen_event.data, 0, minimum=0)
+    changes = [
+        e
+        for e in queries.timeline(ticket, after_event_id=seen, viewer=_user())
+        if e.kind == "event"
+    ]
+    form.version.data = str(ticket.version_id)
+    form.seen_event.data = str(queries.last_event_id(ticket))
+    return _render_edit(ticket, form, changes=changes), 409
+
+
 @bp.route("/tickets/<int:ticket_id>")
 def show(ticket_id: int) -> str:
     """The ticket page: facts, timeline, files, and the actions this user may take now."""
@@ -211,6 +337,7 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         # Withdrawing is never the first (primary) button.
         actions=sorted(_actions(_user(), ticket), key=lambda e: e == "withdraw"),
         can_take=permissions.can_take(_user(), ticket),
+        can_edit=permissions.can_edit_report(_user(), ticket),
         take_form=TakeForm(formdata=None, version=str(ticket.version_id)),
         holder_form=_holder_form(ticket),
         action_buttons=ACTION_BUTTONS,

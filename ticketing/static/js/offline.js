@@ -124,7 +124,8 @@
         item.files.forEach(function (f) { body.append(f.field, new File([f.blob], f.name, { type: f.type })); });
         return fetch(item.url, { method: "POST", body: body, credentials: "same-origin" }).then(function (response) {
           var path = new URL(response.url).pathname;
-          if (response.redirected && /^\/tickets\/\d+$/.test(path)) return drop(item.id).then(function () { return path; });
+          /* The ticket page; or the list, when a repeat finds the ticket handed to someone else. */
+          if (response.redirected && (/^\/tickets\/\d+$/.test(path) || path === "/")) return drop(item.id).then(function () { return path; });
           if (response.status >= 400 && response.status < 500) { item.status = "failed"; return put(item); }
           if (path === "/login") { item.status = "signin"; return put(item); }
           return put(item);
