@@ -47,8 +47,8 @@ def test_an_answer_with_files_is_on_the_timeline_for_those_who_see_the_ticket(ap
     ticket, consultation = _asked(world)
     login(client, world.expert)
     photo = phone_jpeg(min_bytes=200_000)
-    response = _answer(client, consultation, "Lihat juknis terlampir.",
-                       [(io.BytesIO(PDF), "juknis.pdf"), (io.BytesIO(photo), "IMG_1.JPG")])  # fmt: skip
+    files = [(io.BytesIO(PDF), "juknis.pdf"), (io.BytesIO(photo), "IMG_1.JPG")]
+    response = _answer(client, consultation, "Lihat juknis terlampir.", files)
     assert response.status_code == 302
     answer_row = db.session.scalars(
         select(ConsultationEvent).where(ConsultationEvent.event == "answer")
