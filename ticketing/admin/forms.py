@@ -57,15 +57,19 @@ class UserForm(Form):
 
 
 class UserEditForm(Form):
-    """Change an account's name, role and scope."""
+    """Change an account's name, role and scope (and an expert's fields of expertise)."""
 
     name = StringField(_l("Name"), validators=[Rule(field_rules.user_name)])
     role = SelectField(_l("Role"), choices=[])
     region = StringField(_l("Region code"), validators=[Optional(), Length(max=5)])
+    fields = SelectMultipleField(
+        _l("Fields of expertise (experts only)"), coerce=int, validators=[Optional()]
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = _role_choices()
+        self.fields.choices = _field_choices()
 
 
 class SchoolForm(Form):

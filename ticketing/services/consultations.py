@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from statemachine.exceptions import TransitionNotAllowed
 
 from ticketing import permissions
@@ -50,6 +50,11 @@ def set_fields(expert: User, category_ids: Sequence[int]) -> None:
     for category_id in sorted(wanted):
         db.session.add(ExpertField(user_id=expert.id, category_id=category_id))
     db.session.flush()
+
+
+def clear_fields(user: User) -> None:
+    """Forget a user's fields of expertise (they are no longer an expert)."""
+    db.session.execute(delete(ExpertField).where(ExpertField.user_id == user.id))
 
 
 def experts_for(ticket: Ticket) -> list[User]:
