@@ -80,7 +80,8 @@ def test_expert_scope_changes_within_the_administrators_reach(
     # A national administrator may give national scope.
     client.post("/logout")
     login(client, world.national)
-    assert _edit(client, world.expert, region="", fields=[str(world.category.id)]).status_code == 302
+    response = _edit(client, world.expert, region="", fields=[str(world.category.id)])
+    assert response.status_code == 302
     db.session.expire_all()
     assert world.expert.province_code is None and _codes(world.expert) == {world.category.code}
 
@@ -98,7 +99,8 @@ def test_fields_only_for_experts_and_lost_with_the_role(client: FlaskClient, wor
     response = _edit(client, world.expert, role="province_pmo", region="35", fields=[])
     assert response.status_code == 302
     db.session.expire_all()
-    assert world.expert.role == "province_pmo" and consultations.expert_field_ids(world.expert) == set()
+    assert world.expert.role == "province_pmo"
+    assert consultations.expert_field_ids(world.expert) == set()
     # Creating an expert with fields records them in the log.
     response = client.post(
         "/admin/users/new",

@@ -119,7 +119,7 @@ class ImportForm(Form):
         _l("What the file contains"),
         choices=[
             ("schools", _l("Schools (npsn, nama, jenjang, status, kode kabupaten/kota, angkatan)")),
-            ("users", _l("Users (nama, email, peran, kode wilayah)")),
+            ("users", _l("Users (nama, email, peran, kode wilayah, bidang keahlian)")),
             ("assignments", _l("Assignments of facilitators to schools (email, npsn)")),
         ],
     )

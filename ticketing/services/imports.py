@@ -513,7 +513,7 @@ def _validate_users(
                 line,
                 _(
                     "Unknown role “%(value)s”: use fasilitator, pmo_kabupaten, pmo_provinsi,"
-                    " pmo_pusat or admin.",
+                    " pmo_pusat, narasumber or admin.",
                     value=raw_role,
                 ),
             )
