@@ -89,9 +89,7 @@ def test_expert_scope_changes_within_the_administrators_reach(
 def test_fields_only_for_experts_and_lost_with_the_role(client: FlaskClient, world: Any) -> None:
     login(client, world.admin)
     # Ticking fields for a facilitator is refused, nothing changes.
-    response = _edit(
-        client, world.officer_a, region="35.01", fields=[str(world.category.id)]
-    )
+    response = _edit(client, world.officer_a, region="35.01", fields=[str(world.category.id)])
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Only experts have fields of expertise." in page
