@@ -172,3 +172,35 @@ def test_an_over_limit_answer_comes_back_with_its_text(app, client, world):
     assert consultation.state == "requested" and _count(Attachment) == 0
     # The text goes back into the form of the question it answered, not into another one.
     assert page.count("Teks yang tidak boleh hilang.") == 1
+
+
+def test_the_api_download_follows_the_same_rules(app, client, world):
+    """/api/v1/attachments/<id>: answer files as on the web; an internal note's file is not
+    the facilitator's (the API once checked the ticket's scope only)."""
+    from tests.api_support import call, token_for
+
+    ticket, consultation = _asked(world)
+    upload = attachments.Upload("juknis.pdf", attachments.PDF, PDF)
+    consultations.answer(consultation, actor=world.expert, note="Terlampir", files=[upload])
+    note = ticket_service.add_comment(
+        ticket, actor=world.officer_a, body="Catatan internal", internal=True,
+        files=[attachments.Upload("rahasia.pdf", attachments.PDF, PDF)],
+    )  # fmt: skip
+    db.session.commit()
+    answer_file = db.session.scalars(
+        select(Attachment).where(Attachment.consultation_event_id.is_not(None))
+    ).one()
+    note_file = db.session.scalars(select(Attachment).where(Attachment.comment_id == note.id)).one()
+    officer, facilitator = token_for(world.officer_a), token_for(world.facilitator_a)
+    bystander = token_for(world.expert_c)
+    assert call(client, "GET", f"/api/v1/attachments/{answer_file.id}", officer).status_code == 200
+    assert call(client, "GET", f"/api/v1/attachments/{note_file.id}", officer).status_code == 200
+    got = call(client, "GET", f"/api/v1/attachments/{answer_file.id}", facilitator)
+    assert got.status_code == 200 and got.headers["X-Content-Type-Options"] == "nosniff"
+    assert (
+        call(client, "GET", f"/api/v1/attachments/{note_file.id}", facilitator).status_code == 404
+    )
+    assert (
+        call(client, "GET", f"/api/v1/attachments/{answer_file.id}", bystander).status_code == 404
+    )
+    assert call(client, "GET", f"/api/v1/attachments/{answer_file.id}").status_code == 401
