@@ -81,9 +81,16 @@ def test_expert_and_central_tier_on_a_phone_in_indonesian(served_id: Any, browse
         expert = _phone(browser, base, world.expert.email, pages)
         expert.goto(url)
         expert.get_by_label("Jawaban Anda").fill("Perlu kebijakan nasional.")
+        expert.get_by_label("Berkas (opsional)").set_input_files(
+            {"name": "juknis-honorer.pdf", "mimeType": "application/pdf",
+             "buffer": b"%PDF-1.4\n" + b"0" * 500}
+        )  # fmt: skip
         expert.get_by_role("button", name="Kirim jawaban").click()
         expert.wait_for_url(re.compile(r"/tickets/\d+"))
         assert "Sudah dijawab" in expert.locator("#consultations-card").inner_text()
+        # The officer sees the answer's file on the timeline.
+        province.goto(url)
+        assert province.locator("#timeline a", has_text="juknis-honorer.pdf").count() == 1
 
         _act(province, url, "Rujuk ke pusat", Alasan="Perlu kebijakan nasional")
         central = _phone(browser, base, world.central.email, pages)

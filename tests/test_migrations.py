@@ -57,5 +57,29 @@ def test_models_match_the_migrations(empty_url, tmp_path):
                 connection, opts={"compare_type": True, "render_as_batch": True}
             )
             diff = compare_metadata(context, db.metadata)
+            # Alembic does not compare INCLUDE columns (PostgreSQL): compare them here.
+            included = _included_columns(connection)
         db.engine.dispose()
     assert diff == [], f"models and migrations differ; write a migration: {diff}"
+    if included is not None:
+        wanted = {
+            index.name: sorted(index.dialect_options["postgresql"]["include"] or [])
+            for table in db.metadata.tables.values()
+            for index in table.indexes
+            if index.dialect_options["postgresql"]["include"]
+        }
+        assert "referral_count" in wanted["ix_tickets_dashboard"]
+        assert {name: included.get(name) for name in wanted} == wanted
+
+
+def _included_columns(connection: sa.Connection) -> dict[str, list[str]] | None:
+    """Index name -> its INCLUDE columns, as the database has them (None: not PostgreSQL)."""
+    if connection.dialect.name != "postgresql":
+        return None
+    inspector = sa.inspect(connection)
+    return {
+        index["name"]: sorted(index.get("dialect_options", {}).get("postgresql_include") or [])
+        for table in inspector.get_table_names()
+        for index in inspector.get_indexes(table)
+        if index["name"]
+    }

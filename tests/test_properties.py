@@ -1,4 +1,9 @@
-"""Hypothesis stateful test: random events by random users; DESIGN.md rules after each step."""
+"""Hypothesis stateful test: random events by random users; DESIGN.md rules after each step.
+
+Consultations (ask, answer, follow-up, withdraw) interleave with the ticket events, by
+plausible and by random users: they never move a ticket, their own audit rows replay to each
+consultation's state, and a refused one writes nothing (no row, no notification, no file).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,18 @@ from sqlalchemy import func, select
 from tests.rollup_checks import assert_rollups_agree
 from ticketing.errors import ServiceError
 from ticketing.extensions import db
-from ticketing.models import Ticket, TicketEvent
+from ticketing.models import (
+    Attachment,
+    Consultation,
+    ConsultationEvent,
+    Notification,
+    Ticket,
+    TicketEvent,
+)
+from ticketing.services import attachments
+from ticketing.services import consultations as consult
 from ticketing.services import tickets as svc
+from ticketing.vocabulary import EVENT_RULES, Role
 from ticketing.workflow import EVENTS
 
 # The actors who can move these tickets come up more often, so that runs go deep.
@@ -43,6 +58,30 @@ ASSIGNEES = [
     "facilitator_a",
     None,
 ]
+
+
+# Consultations: who plausibly acts ("holder": the officer of the tier holding the ticket,
+# "expert": the expert asked, "asker": the officer who asked), and whom they ask.
+CONSULT_ACTIONS = ["ask", "ask", "answer", "answer", "answer", "withdraw"]
+EXPERT_CHOICES = [("expert",), ("expert",), ("expert", "expert_c"), ("expert_c",), ()]
+HOLDER = {"raised": "officer_{}", "assigned": "officer_{}", "escalated": "province",
+          "referred": "central"}  # fmt: skip
+ANSWER_FILE = attachments.Upload("juknis.pdf", attachments.PDF, b"%PDF-1.4\n" + b"0" * 200)
+
+
+def _ticket_snapshot(ticket: Ticket) -> tuple[object, ...]:
+    """What a consultation must never change on its ticket."""
+    return (ticket.state, ticket.version_id, ticket.due_at, ticket.assignee_id,
+            ticket.province_holder_id, ticket.updated_at, ticket.escalation_count,
+            ticket.referral_count, ticket.reopen_count)  # fmt: skip
+
+
+def _written() -> tuple[int, ...]:
+    """Row counts a refused consultation event must leave as they were."""
+    return tuple(
+        int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+        for model in (Consultation, ConsultationEvent, Notification, Attachment, TicketEvent)
+    )
 
 
 def replay(rows: list[TicketEvent]) -> str | None:
@@ -90,6 +129,8 @@ class TicketRules(RuleBasedStateMachine):
         super().__init__()
         self.tickets: list[int] = []
         self.audit_rows: dict[int, int] = {}
+        self.consultations: list[int] = []
+        self.consultation_rows: dict[int, int] = {}
 
     @initialize(school=st.sampled_from(["a", "b"]))
     def first_ticket(self, school: str) -> None:
@@ -119,6 +160,32 @@ class TicketRules(RuleBasedStateMachine):
             assert (ticket.state, ticket.version_id) == ("raised", version + 1)
             self.audit_rows[ticket.id] += 1
             TicketRules.applied["edit"] = TicketRules.applied.get("edit", 0) + 1
+
+    @precondition(lambda self: bool(self.tickets))
+    @rule(
+        index=st.integers(min_value=0, max_value=50),
+        pick=st.integers(min_value=0, max_value=20),
+        plausible=st.integers(min_value=0, max_value=2),
+    )
+    def advance(self, index: int, pick: int, plausible: int) -> None:
+        """An event the ticket's state allows, by someone who may plausibly fire it: the run
+        goes deep into the workflow whatever the other rules draw (they are mostly refused)."""
+        ticket = db.session.get(Ticket, self.tickets[index % len(self.tickets)])
+        assert ticket is not None
+        enabled = sorted((e, role) for e, roles in EVENT_RULES.items()
+                         for role, states in roles.items() if ticket.state in states)  # fmt: skip
+        if not enabled:
+            return
+        event, role = enabled[pick % len(enabled)]
+        side = "a" if ticket.district_code == "35.01" else "b"
+        users = self.world.users()
+        by_id = {u.id: name for name, u in users.items()}
+        user = {Role.FACILITATOR: f"facilitator_{side}", Role.PROVINCE_PMO: "province",
+                Role.CENTRAL_PMO: "central"}.get(role)  # fmt: skip
+        if role == Role.DISTRICT_PMO:
+            user = by_id.get(ticket.assignee_id or -1) or f"officer_{side}"
+        self.fire(index=index, event=event, user=user, plausible=plausible + 7,
+                  note="Alasan yang jelas", assignee=f"officer_{side}", stale=False)  # fmt: skip
 
     @precondition(lambda self: bool(self.tickets))
     @rule(
@@ -160,6 +227,89 @@ class TicketRules(RuleBasedStateMachine):
         self.audit_rows[ticket.id] += 1
         TicketRules.applied[event] = TicketRules.applied.get(event, 0) + 1
 
+    @precondition(lambda self: bool(self.tickets))
+    @rule(
+        action=st.sampled_from(CONSULT_ACTIONS),
+        index=st.integers(min_value=0, max_value=50),
+        user=st.sampled_from(USERS),
+        plausible=st.integers(min_value=0, max_value=9),
+        experts=st.sampled_from(EXPERT_CHOICES),
+        note=NOTES,
+        with_file=st.booleans(),
+    )
+    def consultation(
+        self, action: str, index: int, user: str | None, plausible: int,
+        experts: tuple[str, ...], note: str | None, with_file: bool,
+    ) -> None:  # fmt: skip
+        """Ask, answer (or follow up) or withdraw, mostly as someone who might be allowed."""
+        users = self.world.users()
+        if action != "ask" and not self.consultations:
+            action = "ask"
+        if action == "ask":
+            ticket = db.session.get(Ticket, self.tickets[index % len(self.tickets)])
+            assert ticket is not None
+            item = None
+            side = "a" if ticket.district_code == "35.01" else "b"
+            if plausible < 7:
+                user = HOLDER.get(ticket.state, "province").format(side)
+        else:
+            item = db.session.get(Consultation, self.consultations[index % len(self.consultations)])
+            assert item is not None
+            ticket = item.ticket
+            if plausible < 7:
+                user = "expert" if action == "answer" else "asker"
+        actor = item.asked_by if user == "asker" and item is not None else users.get(user or "")
+        before, written = _ticket_snapshot(ticket), _written()
+        try:
+            if actor is None:
+                # Consultations are people's acts: the system has no door to them.
+                raise ServiceError("no actor")
+            if action == "ask":
+                made = consult.ask(ticket, actor=actor, question=note or "",
+                                   experts=[users[name] for name in experts])  # fmt: skip
+            elif action == "answer":
+                assert item is not None
+                consult.answer(item, actor=actor, note=note or "",
+                               files=[ANSWER_FILE] if with_file else [])  # fmt: skip
+            else:
+                assert item is not None
+                consult.withdraw(item, actor=actor, note=note)
+            db.session.commit()
+        except ServiceError:
+            db.session.rollback()
+            db.session.refresh(ticket)
+            # A refused consultation event writes nothing at all.
+            assert _written() == written
+        else:
+            if action == "ask":
+                for row in made:
+                    self.consultations.append(row.id)
+                    self.consultation_rows[row.id] = 1
+            else:
+                assert item is not None
+                self.consultation_rows[item.id] += 1
+            TicketRules.applied[f"consult_{action}"] = (
+                TicketRules.applied.get(f"consult_{action}", 0) + 1
+            )
+        # Asked, answered or refused: the ticket stays exactly where it was.
+        assert _ticket_snapshot(ticket) == before
+
+    @invariant()
+    def consultations_replay(self) -> None:
+        for consultation_id in self.consultations:
+            item = db.session.get(Consultation, consultation_id)
+            assert item is not None
+            rows = list(db.session.scalars(item.events.select()))
+            # Exactly one audit row per consultation event, and none for refused ones.
+            assert len(rows) == self.consultation_rows[consultation_id]
+            assert rows[0].event == "ask" and rows[0].actor_id == item.asked_by_id
+            assert replay(rows) == item.state  # type: ignore[arg-type]
+            answers = [r for r in rows if r.event in ("answer", "follow_up")]
+            assert all(r.actor_id == item.expert_id for r in answers)
+            assert (item.answered_at is not None) == any(r.event == "answer" for r in rows)
+            if item.state == "withdrawn":
+                assert item.due_at is None and not answers
+
     @invariant()
     def rules_hold(self) -> None:
         for ticket_id in self.tickets:
@@ -177,11 +327,11 @@ def test_random_events_keep_the_rules(world):
     TicketRules.world = world
     TicketRules.applied = {}
     TicketRules.TestCase.settings = settings(
-        max_examples=30,
+        max_examples=22,
         # Reproducible runs: the same examples every time, so the depth check below is stable.
         derandomize=True,
         database=None,
-        stateful_step_count=25,
+        stateful_step_count=35,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
@@ -194,3 +344,7 @@ def test_random_events_keep_the_rules(world):
     assert {"assign", "escalate", "resolve"} <= set(TicketRules.applied), TicketRules.applied
     assert "refer_to_central" in TicketRules.applied, TicketRules.applied
     assert "edit" in TicketRules.applied, TicketRules.applied
+    # ... and consultations took every path in between.
+    assert {"consult_ask", "consult_answer", "consult_withdraw"} <= set(TicketRules.applied), (
+        TicketRules.applied
+    )

@@ -57,15 +57,19 @@ class UserForm(Form):
 
 
 class UserEditForm(Form):
-    """Change an account's name, role and scope."""
+    """Change an account's name, role and scope (and an expert's fields of expertise)."""
 
     name = StringField(_l("Name"), validators=[Rule(field_rules.user_name)])
     role = SelectField(_l("Role"), choices=[])
     region = StringField(_l("Region code"), validators=[Optional(), Length(max=5)])
+    fields = SelectMultipleField(
+        _l("Fields of expertise (experts only)"), coerce=int, validators=[Optional()]
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = _role_choices()
+        self.fields.choices = _field_choices()
 
 
 class SchoolForm(Form):
@@ -115,7 +119,7 @@ class ImportForm(Form):
         _l("What the file contains"),
         choices=[
             ("schools", _l("Schools (npsn, nama, jenjang, status, kode kabupaten/kota, angkatan)")),
-            ("users", _l("Users (nama, email, peran, kode wilayah)")),
+            ("users", _l("Users (nama, email, peran, kode wilayah, bidang keahlian)")),
             ("assignments", _l("Assignments of facilitators to schools (email, npsn)")),
         ],
     )

@@ -46,7 +46,6 @@ from ticketing.services import consultations as consultation_service
 from ticketing.services import dashboards as dashboard_service
 from ticketing.services import schools as school_service
 from ticketing.services import users as user_service
-from ticketing.vocabulary import Role
 
 _SESSION_KEY = "admin_imports"
 
@@ -148,9 +147,8 @@ def user_new() -> Response | str:
             name=form.name.data or "",
             role=form.role.data or "",
             region_code=form.region.data,
+            fields=form.fields.data or None,
         )
-        if user.role == Role.EXPERT and form.fields.data:
-            consultation_service.set_fields(user, form.fields.data)
         db.session.commit()
         return _show_link(user, link)
     return render_template("admin/user_new.html", form=form)
@@ -179,10 +177,12 @@ def user_edit(user_id: int) -> Response | str:
     _roles_i_may_give(form)
     if not form.is_submitted():
         form.region.data = user.district_code or user.province_code or ""
+        form.fields.data = sorted(consultation_service.expert_field_ids(user))
     if form.validate_on_submit():
         user_service.update_user(
             _me(), user, name=form.name.data or "", role=form.role.data or "",
             region_code=form.region.data,
+            fields=form.fields.data or [],
         )  # fmt: skip
         db.session.commit()
         flash(_("The account was saved."), "info")

@@ -343,6 +343,8 @@ def attachment(attachment_id: int) -> Response:
     if row is None:
         raise NotFound(_l("Not found"))
     ticket_service.get_visible(user, row.ticket_id)
+    if not attachment_service.may_download(user, row):
+        raise NotFound(_l("Not found"))  # e.g. a file of an internal note
     path = attachment_service.path_of(row)
     if not path.is_file():
         raise NotFound(_l("Not found"))

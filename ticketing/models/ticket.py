@@ -44,6 +44,7 @@ DASHBOARD_COLUMNS = [
     "school_id",
     "closed_at",
     "sla_breaches",
+    "referral_count",
 ]
 
 
@@ -243,6 +244,8 @@ class Attachment(db.Model):  # type: ignore[name-defined]
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    # A file of an expert's answer or follow-up (services/consultations.py).
+    consultation_event_id: Mapped[int | None] = mapped_column(ForeignKey("consultation_events.id"))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)

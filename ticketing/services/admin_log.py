@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import AdminLogEntry, School, User
+from ticketing.vocabulary import Role
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -18,7 +21,23 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "province_code": user.province_code,
         "district_code": user.district_code,
         "active": user.active,
+        **_expert_fields(user),
     }
+
+
+def _expert_fields(user: User) -> dict[str, Any]:
+    """An expert's fields of expertise (category codes), so the log shows what changed."""
+    if user.role != Role.EXPERT or user.id is None:
+        return {}
+    from ticketing.models import Category, ExpertField
+
+    codes = db.session.scalars(
+        select(Category.code)
+        .join(ExpertField, ExpertField.category_id == Category.id)
+        .where(ExpertField.user_id == user.id)
+        .order_by(Category.code)
+    )
+    return {"fields": list(codes)}
 
 
 def school_snapshot(school: School) -> dict[str, Any]:

@@ -224,8 +224,13 @@ def store(
     actor: User,
     event: TicketEvent | None = None,
     comment: Comment | None = None,
+    consultation_event: Any = None,
 ) -> list[Attachment]:
-    """Write validated files under generated names and add their rows (flushes, no commit)."""
+    """Write validated files under generated names and add their rows (flushes, no commit).
+
+    A file belongs to one owner: a ticket's audit row, a comment, or an expert's answer
+    (``consultation_event``, a ConsultationEvent).
+    """
     rows = []
     folder = upload_folder()
     written: list[str] = db.session.info.setdefault(_PENDING_KEY, [])
@@ -238,6 +243,9 @@ def store(
             ticket_id=ticket.id,
             event_id=event.id if event is not None else None,
             comment_id=comment.id if comment is not None else None,
+            consultation_event_id=(
+                consultation_event.id if consultation_event is not None else None
+            ),
             uploaded_by_id=actor.id,
             original_name=upload.original_name,
             stored_name=stored_name,
@@ -271,9 +279,16 @@ def _delete_written(session: Session, _previous: Any) -> None:
 
 def may_download(user: Any, row: Attachment) -> bool:
     """A file of an internal note only for those who read internal notes (the ticket's scope
-    is checked by the caller)."""
+    is checked by the caller).
+
+    A file of an expert's answer goes with the answer's text: whoever sees the ticket sees
+    both (docs/decisions.md); an expert sees only the tickets they were consulted on.
+    """
     from ticketing import permissions
 
+    if row.consultation_event_id is not None:
+        ticket = db.session.get(Ticket, row.ticket_id)
+        return ticket is not None and permissions.can_view(user, ticket)
     if row.comment_id is None:
         return True
     comment = db.session.get(Comment, row.comment_id)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from statemachine.exceptions import TransitionNotAllowed
 
 from ticketing import permissions
@@ -20,6 +21,9 @@ from ticketing.errors import InvalidInput, InvalidTransition, NotFound, Permissi
 from ticketing.extensions import db
 from ticketing.models import Category, Consultation, ConsultationEvent, ExpertField, Ticket, User
 from ticketing.vocabulary import CONSULTATION_DEADLINE_DAYS, ConsultationState, Role
+
+if TYPE_CHECKING:
+    from ticketing.services.attachments import Upload
 
 QUESTION_MAX = 10_000
 
@@ -46,6 +50,11 @@ def set_fields(expert: User, category_ids: Sequence[int]) -> None:
     for category_id in sorted(wanted):
         db.session.add(ExpertField(user_id=expert.id, category_id=category_id))
     db.session.flush()
+
+
+def clear_fields(user: User) -> None:
+    """Forget a user's fields of expertise (they are no longer an expert)."""
+    db.session.execute(delete(ExpertField).where(ExpertField.user_id == user.id))
 
 
 def experts_for(ticket: Ticket) -> list[User]:
@@ -138,22 +147,36 @@ def get_visible(user: User, consultation_id: int) -> Consultation:
     return consultation
 
 
-def _fire(consultation: Consultation, event: str, *, actor: User, note: str | None) -> None:
+def _fire(
+    consultation: Consultation, event: str, *, actor: User, note: str | None
+) -> ConsultationEvent:
+    """Send the event to the machine; returns the audit row it wrote (flushed)."""
+    machine = bind(consultation)
     try:
-        bind(consultation).send(event, actor=actor, note=note)
+        machine.send(event, actor=actor, note=note)
     except TransitionNotAllowed as exc:
         raise InvalidTransition(
             _l("That is no longer possible: the question was already answered or withdrawn.")
         ) from exc
     db.session.flush()
+    row: ConsultationEvent = machine.audit_row
+    return row
 
 
-def answer(consultation: Consultation, *, actor: User, note: str) -> Consultation:
-    """The expert answers; the officer who asked is told. A second call adds a follow-up."""
+def answer(
+    consultation: Consultation, *, actor: User, note: str, files: Sequence[Upload] = ()
+) -> Consultation:
+    """The expert answers, with text and files; the officer who asked is told. A second call
+    adds a follow-up. ``files`` were checked by attachments.read_uploads (as ticket evidence)
+    and are kept with the answer's audit row, on the ticket's timeline."""
     if not permissions.can_answer(actor, consultation):
         raise PermissionDenied(_l("Only the expert who was asked can answer."))
     event = "answer" if consultation.state == ConsultationState.REQUESTED else "follow_up"
-    _fire(consultation, event, actor=actor, note=note)
+    row = _fire(consultation, event, actor=actor, note=note)
+    if files:
+        from ticketing.services import attachments
+
+        attachments.store(consultation.ticket, list(files), actor=actor, consultation_event=row)
     from ticketing import notifications
 
     kind = "consultation_answered"

@@ -19,7 +19,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ticketing import field_rules
 from ticketing.clock import utcnow
@@ -27,7 +27,9 @@ from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 from ticketing.models import (
     FACILITATOR,
+    Category,
     District,
+    ExpertField,
     Province,
     School,
     SchoolAssignment,
@@ -79,6 +81,15 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
             "region_code",
             *_DISTRICT,
         ),
+        # Experts only: category codes or names separated by ";" (services/consultations.py).
+        "fields": (
+            "bidang_keahlian",
+            "bidang",
+            "keahlian",
+            "fields_of_expertise",
+            "fields",
+            "expertise",
+        ),
     },
     ASSIGNMENTS: {"email": _EMAIL, "npsn": ("npsn",)},
 }
@@ -116,6 +127,8 @@ class ImportResult:
     written: bool = False
     inserts: list[dict[str, Any]] = field(default_factory=list, repr=False)
     updates: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # Users: the experts' fields of expertise to set (e-mail -> category ids).
+    expert_fields: dict[str, set[int]] = field(default_factory=dict, repr=False)
 
     @property
     def refused(self) -> int:
@@ -461,6 +474,7 @@ def _validate_users(
     rows: list[tuple[int, dict[str, str]]], scope: str | None, result: ImportResult
 ) -> None:
     districts, provinces = _regions()
+    categories = _category_words()
     errors = _Errors()
     seen: dict[str, int] = {}
     valid: list[tuple[int, dict[str, Any]]] = []
@@ -499,7 +513,7 @@ def _validate_users(
                 line,
                 _(
                     "Unknown role “%(value)s”: use fasilitator, pmo_kabupaten, pmo_provinsi,"
-                    " pmo_pusat or admin.",
+                    " pmo_pusat, narasumber or admin.",
                     value=raw_role,
                 ),
             )
@@ -538,7 +552,9 @@ def _validate_users(
             if not raw_region and role_scope == Scope.PROVINCE:
                 errors.add(line, _("This role needs a province code (kode wilayah, e.g. 52)."))
             elif not raw_region:
-                if scope is not None:
+                if scope is not None and role == Role.EXPERT:
+                    errors.add(line, _("Only a national administrator can add national experts."))
+                elif scope is not None:
                     errors.add(line, _("You cannot create a national administrator."))
             elif role == Role.ADMIN and scope is not None:
                 # Administrators are managed by national administrators only.
@@ -571,8 +587,11 @@ def _validate_users(
                     code=_region_name(district_code or province_code, districts),
                 ),
             )
+        fields = _expert_fields(row.get("fields", ""), role, categories, errors, line)
         if errors.has(line) or role is None:
             continue
+        if fields is not None:
+            result.expert_fields[email] = fields
         valid.append(
             (
                 line,
@@ -593,6 +612,7 @@ def _validate_users(
             User.id, User.email, User.name, User.role, User.province_code, User.district_code,
         )
     }  # fmt: skip
+    fields_now = _current_fields([old.id for old in existing.values()])
     now = utcnow()
     for line, values in valid:
         old = existing.get(values["email"])
@@ -611,12 +631,102 @@ def _validate_users(
             errors.add(line, _("Only a national administrator can create administrators."))
             continue
         values["email"] = old.email
-        if all(getattr(old, key) == value for key, value in values.items()):
+        wanted = result.expert_fields.pop(values["email"].lower(), None)
+        if wanted is not None:
+            result.expert_fields[values["email"]] = wanted
+        same_fields = wanted is None or wanted == fields_now.get(old.id, set())
+        if values["role"] != Role.EXPERT and fields_now.get(old.id):
+            same_fields = False  # no longer an expert: the fields go
+        if same_fields and all(getattr(old, key) == value for key, value in values.items()):
             result.unchanged += 1
         else:
             result.updates.append({"id": old.id, **values})
     result.created, result.updated = len(result.inserts), len(result.updates)
     result.errors = errors.as_list()
+
+
+def _category_words() -> dict[str, set[int]]:
+    """Every way a category may be written in the fields column: code, Indonesian or English
+    name (lower case) -> the ids it may mean; inactive categories map to -id."""
+    words: dict[str, set[int]] = {}
+    for category in db.session.scalars(select(Category)):
+        value = category.id if category.active else -category.id
+        for word in (category.code, category.name_id, category.name_en):
+            if word:
+                words.setdefault(" ".join(word.lower().split()), set()).add(value)
+    return words
+
+
+def _expert_fields(
+    raw: str, role: str | None, categories: dict[str, set[int]], errors: _Errors, line: int
+) -> set[int] | None:
+    """The category ids of a fields cell ("kurikulum; pembelajaran"); None when empty.
+
+    An empty cell leaves an expert's fields as they are.
+    """
+    words = [" ".join(w.lower().split()) for w in raw.split(";")]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    if role is not None and role != Role.EXPERT:
+        errors.add(line, _("Only experts (Widyaprada, narasumber) have fields of expertise."))
+        return None
+    found: set[int] = set()
+    for word, original in zip(words, [w.strip() for w in raw.split(";") if w.strip()], strict=True):
+        ids = categories.get(word, set())
+        if not ids:
+            errors.add(
+                line,
+                _("Unknown field of expertise “%(value)s”: use a category code or name.",
+                  value=original),
+            )  # fmt: skip
+        elif len(ids) > 1:
+            errors.add(
+                line,
+                _("“%(value)s” names more than one category: use its code.", value=original),
+            )
+        elif min(ids) < 0:
+            errors.add(line, _("The category “%(value)s” is deactivated.", value=original))
+        else:
+            found |= ids
+    return found
+
+
+def _current_fields(user_ids: list[int]) -> dict[int, set[int]]:
+    """The fields of expertise the given users have now."""
+    fields: dict[int, set[int]] = {}
+    for user_id, category_id in _load_by(
+        ExpertField.user_id, user_ids, ExpertField.user_id, ExpertField.category_id
+    ):
+        fields.setdefault(user_id, set()).add(category_id)
+    return fields
+
+
+def _write_expert_fields(result: ImportResult) -> None:
+    """Set the experts' fields named in the file; drop those of users no longer experts."""
+    emails = [row["email"] for row in (*result.inserts, *result.updates)]
+    users = {r.email: r for r in _load_by(User.email, emails, User.id, User.email, User.role)}
+    now = _current_fields([u.id for u in users.values()])
+    connection = db.session.connection()
+    removals: list[dict[str, int]] = []
+    additions: list[dict[str, int]] = []
+    for email, user in users.items():
+        have = now.get(user.id, set())
+        want = result.expert_fields.get(email) if user.role == Role.EXPERT else set()
+        if want is None:
+            continue  # an expert whose cell was empty keeps their fields
+        removals += [{"u": user.id, "c": c} for c in sorted(have - want)]
+        additions += [{"user_id": user.id, "category_id": c} for c in sorted(want - have)]
+    table = ExpertField.__table__
+    if removals:
+        connection.execute(
+            delete(table).where(
+                table.c.user_id == bindparam("u"), table.c.category_id == bindparam("c")
+            ),
+            removals,
+        )
+    if additions:
+        connection.execute(insert(table), additions)
 
 
 def _role_word(role: str | None) -> str:
@@ -827,6 +937,8 @@ def apply(
             statement,
             [{"row_id": row["id"], **{f"v_{k}": row[k] for k in keys}} for row in result.updates],
         )
+    if result.kind == USERS:
+        _write_expert_fields(result)
     if result.kind == USERS and result.inserts:
         _invite_new_users([row["email"] for row in result.inserts])
     summary: dict[str, Any] = {"file": filename, **result.counts()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -196,17 +198,31 @@ def get_administered(actor: User, user_id: int) -> User:
     return user
 
 
+def _check_fields(role: str, fields: Sequence[int] | None) -> None:
+    """Fields of expertise belong to experts only."""
+    if fields and role != Role.EXPERT:
+        raise InvalidInput(_l("Only experts have fields of expertise."), field="fields")
+
+
 def admin_create_user(
-    actor: User | None, *, email: str, name: str, role: str, region_code: str | None
-) -> tuple[User, str]:
-    """Create an account without a password; returns it and its one-time sign-in link."""
+    actor: User | None, *, email: str, name: str, role: str, region_code: str | None,
+    fields: Sequence[int] | None = None,
+) -> tuple[User, str]:  # fmt: skip
+    """Create an account without a password; returns it and its one-time sign-in link.
+
+    ``fields``: an expert's fields of expertise (category ids).
+    """
     from ticketing.services import admin_log, tokens
+    from ticketing.services.consultations import set_fields
 
     _may_give_role(actor, role)
+    _check_fields(role, fields)
     province_code, _district = resolve_scope(role, region_code)
     if actor is not None and not permissions.can_administer(actor, province_code):
         raise InvalidInput(_l("You can only create accounts in your own province."), field="region")
     user = create_user(email=email, name=name, role=role, region_code=region_code)
+    if fields:
+        set_fields(user, fields)
     admin_log.record(
         actor,
         "user_create",
@@ -219,15 +235,22 @@ def admin_create_user(
 
 
 def update_user(
-    actor: User | None, user: User, *, name: str, role: str, region_code: str | None
-) -> User:
-    """Change an account's name, role and scope (both old and new scope must be the actor's)."""
+    actor: User | None, user: User, *, name: str, role: str, region_code: str | None,
+    fields: Sequence[int] | None = None,
+) -> User:  # fmt: skip
+    """Change an account's name, role and scope (both old and new scope must be the actor's).
+
+    ``fields``: an expert's fields of expertise (category ids), replacing the old ones; None
+    keeps them. An account that stops being an expert loses its fields.
+    """
     from ticketing.services import admin_log
+    from ticketing.services.consultations import clear_fields, set_fields
     from ticketing.services.schools import drop_misplaced_assignments
 
     _authorise(actor, user.province_code)
     _may_manage(actor, user)
     _may_give_role(actor, role)
+    _check_fields(role, fields)
     province_code, district_code = resolve_scope(role, region_code)
     if actor is not None and not permissions.can_administer(actor, province_code):
         raise InvalidInput(_l("You can only give scopes in your own province."), field="region")
@@ -241,6 +264,10 @@ def update_user(
     user.name, user.role = name, role
     user.province_code, user.district_code = province_code, district_code
     db.session.flush()
+    if role != Role.EXPERT:
+        clear_fields(user)
+    elif fields is not None:
+        set_fields(user, fields)
     after = admin_log.user_snapshot(user)
     # A facilitator supports schools of their own district only: a move to another district
     # or role must not leave them raising and reading tickets where they no longer work.

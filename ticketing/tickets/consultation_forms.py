@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ticketing.services.consultations import QUESTION_MAX
@@ -23,6 +23,9 @@ class AnswerForm(FlaskForm):
     """The expert's answer (or a follow-up to it)."""
 
     note = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=QUESTION_MAX)])
+    files = MultipleFileField(_l("Files (optional)"))
+    # Which question the text answers: a refused answer's text goes back to its own form.
+    answer_to = HiddenField()
 
 
 class WithdrawQuestionForm(FlaskForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 from ticketing.models import User
+from ticketing.services import attachments as attachment_service
 from ticketing.services import consultations as consultation_service
 from ticketing.services import tickets as ticket_service
 from ticketing.tickets import bp
@@ -48,14 +49,20 @@ def consult(ticket_id: int) -> Response:
 
 @bp.route("/consultations/<int:consultation_id>/answer", methods=["POST"])
 def consultation_answer(consultation_id: int) -> Response:
-    """The expert answers (again: a follow-up)."""
+    """The expert answers (again: a follow-up), with text and files.
+
+    Files are checked as ticket evidence; a refused file (type, size, count) raises
+    InvalidInput, which the error handler answers by keeping the text (ticketing/stash.py) and
+    sending the expert back to the ticket with the reason.
+    """
     user = current_user._get_current_object()
     consultation = consultation_service.get_visible(user, consultation_id)
     form = AnswerForm()
     if not form.validate_on_submit():
         flash(_("Write the answer."), "error")
         return _back(consultation.ticket_id)
-    consultation_service.answer(consultation, actor=user, note=form.note.data or "")
+    uploads = attachment_service.read_uploads(request.files.getlist(form.files.name))
+    consultation_service.answer(consultation, actor=user, note=form.note.data or "", files=uploads)
     db.session.commit()
     flash(_("Your answer was sent."), "info")
     return _back(consultation.ticket_id)

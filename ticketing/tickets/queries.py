@@ -173,11 +173,12 @@ def timeline(
     for attachment in db.session.scalars(
         select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
     ):
-        key = (
-            ("comment", attachment.comment_id)
-            if attachment.comment_id
-            else ("event", attachment.event_id)
-        )
+        if attachment.comment_id:
+            key: tuple[str, int | None] = ("comment", attachment.comment_id)
+        elif attachment.consultation_event_id:
+            key = ("consultation", attachment.consultation_event_id)
+        else:
+            key = ("event", attachment.event_id)
         files.setdefault(key, []).append(attachment)
     entries = (
         [
@@ -221,7 +222,7 @@ def timeline(
                 r.note,
                 r.from_state,
                 r.to_state,
-                [],
+                files.get(("consultation", r.id), []),
             )
             for r in (
                 [] if after_event_id is not None else consultation_service.timeline_rows(ticket)

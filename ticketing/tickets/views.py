@@ -49,6 +49,7 @@ from ticketing.tickets.forms import (
     ACTION_FORMS,
     ACTION_TITLES,
     CONFIRMATIONS,
+    FILES_HELP,
     ActionForm,
     CommentForm,
     EditReportForm,
@@ -346,6 +347,7 @@ def _render_show(ticket: Ticket, comment_form: CommentForm) -> str:
         link_form=LinkForm(),
         unlink_form=UnlinkForm(),
         answer_form=AnswerForm(),
+        files_help=FILES_HELP,
         consultations_of=consultation_service.of_ticket,
         experts_for=consultation_service.experts_for,
     )
