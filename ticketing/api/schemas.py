@@ -227,6 +227,14 @@ class TicketListArgs(Schema):
     created_to = fields.Date()
     verified_from = fields.Date()
     verified_to = fields.Date()
+    reopened_in = fields.String(
+        validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"),
+        metadata={"description": "YYYY-MM: reopened in this month (the province's local time)"},
+    )
+    came_back_in = fields.String(
+        validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"),
+        metadata={"description": "YYYY-MM: linked in this month as a recurrence of a closed one"},
+    )
     q = fields.String(validate=validate.Length(max=100), metadata={"description": "Search"})
     holder = fields.Integer(
         validate=validate.Range(1, 2**31 - 1),

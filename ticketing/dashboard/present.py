@@ -6,17 +6,17 @@ through reports.py, recurrence.py and asof.py; the views stay thin.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import Select
 
-from ticketing import asof, charts, reports
+from ticketing import charts, reports, ticket_query
 from ticketing.clock import utcnow
 from ticketing.i18n import STATE_LABELS
-from ticketing.models import OPEN_STATES, RECURRENCE, Ticket, TicketLink
+from ticketing.models import OPEN_STATES, Ticket
 
 # The public view shows no figure that counts fewer tickets than this (but zero).
 SMALL_CELL = 5
@@ -172,39 +172,25 @@ class Headlines:
     month: str = ""
 
 
-def month_bounds(today: date, timezone: str) -> tuple[datetime, datetime]:
-    """The current local month as naive UTC [low, high)."""
-    first = today.replace(day=1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return asof.moment_of(first - timedelta(days=1), timezone), asof.moment_of(
-        nxt - timedelta(days=1), timezone
-    )
-
-
 def this_month(scope: Select[Any], timezone: str, now: datetime | None = None,
-               ) -> tuple[int, int, str]:  # fmt: skip
-    """(reopen events, recurrence links made) this local month in the scope, and its key."""
-    from sqlalchemy import func, select
+               ) -> tuple[int, int, date]:  # fmt: skip
+    """(tickets reopened, tickets that came back) this local month in the scope, and the
+    month's first day: the same conditions as the list's ``reopened_in`` and ``came_back_in``
+    (ticket_query.py), so a headline's link lists exactly the tickets it counts."""
+    from sqlalchemy import func
 
     from ticketing.extensions import db
 
     now = now or utcnow()
-    today = (now + reports.zone_offset(timezone)).date()
-    low, high = month_bounds(today, timezone)
-    reopened = asof.events_between(scope, low, high, Ticket.province_code, ["reopen"])
-    reopens = sum(v["reopen"] for v in reopened.values())
-    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
-    came_back = db.session.scalar(
-        select(func.count())
-        .select_from(TicketLink)
-        .where(
-            TicketLink.kind == RECURRENCE,
-            TicketLink.ticket_id.in_(ids),
-            TicketLink.created_at >= low,
-            TicketLink.created_at < high,
-        )
-    )
-    return reopens, int(came_back or 0), today.strftime("%Y-%m")
+    month = (now + reports.zone_offset(timezone)).date().replace(day=1)
+    low, high = reports.month_bounds(month, timezone)
+    row = db.session.execute(
+        scope.with_only_columns(
+            func.count().filter(ticket_query.reopened_between(low, high)),
+            func.count().filter(ticket_query.came_back_between(low, high)),
+        ).select_from(Ticket)
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0), month
 
 
 def as_text(value: float | int | None) -> str:

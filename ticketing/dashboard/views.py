@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -227,10 +227,16 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
                filters: reports.Filters | None = None) -> present.Headlines:  # fmt: skip
     """The few large numbers a dashboard opens with, each linked to the list behind it.
 
-    ``scope_args`` None: the public view (no links; small counts hidden).
+    Each link is the ticket list with the dashboard's filters, the row's scope and the
+    figure's own parameter, so it lists exactly the tickets the figure counts
+    (tests/test_headline_links.py). ``scope_args`` None: the public view (no links; small
+    counts hidden).
     """
-    reopens, came_back, month = present.this_month(scope, timezone)
-    list_args = ticket_query.dashboard_args(filters) if filters is not None else {}
+    filters = filters or reports.Filters()
+    narrowed = reports.narrowed(scope, filters, timezone)
+    reopens, came_back, month = present.this_month(narrowed, timezone)
+    list_args = ticket_query.dashboard_args(filters)
+    month_arg = month.strftime("%Y-%m")
 
     def href(extra: dict[str, str]) -> str | None:
         if scope_args is None:
@@ -242,19 +248,17 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
             return present.HIDDEN
         return number
 
-    back_href = None
-    if scope_args is not None:
-        back_href = f"{url_for('dashboard.came_back')}?{urlencode(scope_args)}"
     items = [
         present.Headline("open", _("Open"), value(total.open_total), href({"open": "1"})),
         present.Headline("overdue", _("Overdue"), value(total.overdue), href({"overdue": "1"})),
         present.Headline("waiting", _("Waiting for verification"), value(total.resolved),
                          href({"state": "resolved"})),
         present.Headline("reopened", _("Reopened this month"), value(reopens),
-                         href({"reopened": "1"})),
-        present.Headline("came_back", _("Came back this month"), value(came_back), back_href),
+                         href({"reopened_in": month_arg})),
+        present.Headline("came_back", _("Came back this month"), value(came_back),
+                         href({"came_back_in": month_arg})),
     ]  # fmt: skip
-    return present.Headlines(items, charts.month_label(month, _locale()))
+    return present.Headlines(items, charts.month_label(month_arg, _locale()))
 
 
 def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: date,
@@ -536,6 +540,27 @@ def _meeting_report(code: str) -> tuple[Province, meeting.Report]:
     return province, report
 
 
+def _meeting_links(report: meeting.Report) -> dict[str, str]:
+    """The ticket list behind each headline figure of the report that a list can show: the
+    month's raised, verified, reopened and came-back tickets (and the open ones while the
+    month runs); the same tickets the figure counts (tests/test_headline_links.py)."""
+    first = report.month
+    last = meeting.next_month(first) - timedelta(days=1)
+    base = ticket_query.TicketQuery(province=report.province.code)
+    queries = {
+        "raised": replace(base, created_from=first, created_to=last),
+        "verified": replace(base, verified_from=first, verified_to=last),
+        "reopened": replace(base, reopened_in=first),
+        "came_back": replace(base, came_back_in=first),
+    }
+    if not report.complete:
+        queries["open_end"] = replace(base, open=True)
+    return {
+        name: f"{url_for('tickets.index')}?{urlencode(query.as_args())}"
+        for name, query in queries.items()
+    }
+
+
 @bp.route("/dashboard/province/<code>/meeting")
 def meeting_page(code: str) -> str:
     """The monthly meeting report: a page to read on a phone and print on A4."""
@@ -572,6 +597,7 @@ def meeting_page(code: str) -> str:
         ),
         compare_svg=compare,
         figure_names=names,
+        links=_meeting_links(report),
         can_send=permissions.can_send_meeting_report(_user(), province.code),
         send_form=SendForm(),
     )
@@ -764,7 +790,7 @@ def public_view(code: str) -> str:
             _("Open tickets by state per district"),
             public=True,
         ),
-        headlines=_headlines(table.total, scope, province.timezone, None),
+        headlines=_headlines(table.total, scope, province.timezone, None, filters),
         some_hidden=bool(hidden or hidden_categories),
         narrowed=bool(filters.as_args()),
         **_common(filters),
