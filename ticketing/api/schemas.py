@@ -371,7 +371,8 @@ class FigureRowSchema(Schema):
 
 class TrendPointSchema(Schema):
     """Raised and verified in one month (local time of the scope); in the public aggregates a
-    count of 1 to 4 is null."""
+    count of 1 to 4 is null, and so is the next smallest of its series where it is the
+    series' only one (no hidden month can be worked out from the others and the total)."""
 
     month = fields.String(required=True)
     raised = fields.Integer(allow_none=True, required=True)

@@ -30,7 +30,6 @@ def chart_data(by_group: reports.Table | None, categories: reports.Table,
 
     In the public view, the charts leave out what the tables hide (hidden_cells).
     """
-    hide_small = public
     states = None
     if by_group is not None:
         rows = by_group.rows
@@ -52,8 +51,9 @@ def chart_data(by_group: reports.Table | None, categories: reports.Table,
         _("Tickets by category"),
     )
     months = [charts.month_label(t["month"], locale) for t in trend]
-    raised = [_shown(t["raised"], hide_small) for t in trend]
-    verified = [_shown(t["verified"], hide_small) for t in trend]
+    shown = public_trend(trend) if public else trend
+    raised = [t["raised"] or 0 for t in shown]
+    verified = [t["verified"] or 0 for t in shown]
     trend_chart = charts.columns(
         [charts.month_label(t["month"], locale, short=True) for t in trend],
         [
@@ -68,19 +68,40 @@ def chart_data(by_group: reports.Table | None, categories: reports.Table,
         "trend_svg": trend_chart,
         "trend": {
             "labels": months,
-            "raised": [_text(t["raised"], hide_small) for t in trend],
-            "verified": [_text(t["verified"], hide_small) for t in trend],
+            "raised": [HIDDEN if t["raised"] is None else t["raised"] for t in shown],
+            "verified": [HIDDEN if t["verified"] is None else t["verified"] for t in shown],
         },
     }
 
 
-def _shown(value: int, hide_small: bool) -> int:
-    """What a chart may draw: a small count is drawn as nothing in the public view."""
-    return 0 if hide_small and 0 < value < SMALL_CELL else value
+TREND_SERIES = ("raised", "verified")
 
 
-def _text(value: int, hide_small: bool) -> str | int:
-    return HIDDEN if hide_small and 0 < value < SMALL_CELL else value
+def hidden_trend(trend: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(month, series) pairs of the monthly trend the public view must not show.
+
+    Primary: counts of 1 to 4. Complementary: a series' sum over the months can be known (the
+    table's total under a period filter is the raised series' sum, its "verified in the
+    period" the verified series'), so where exactly one month of a series is hidden, the next
+    smallest count of that series is hidden too: subtraction then gives only the sum of two
+    hidden months, never one of them.
+    """
+    hidden: set[tuple[str, str]] = set()
+    for name in TREND_SERIES:
+        cells = [(point["month"], name, int(point[name])) for point in trend]
+        hidden |= {(month, name) for month, _n, value in cells if 0 < value < SMALL_CELL}
+        if sum((month, name) in hidden for month, _n, _v in cells) == 1:
+            _hide_next(hidden, cells)
+    return hidden
+
+
+def public_trend(trend: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trend as the public view gives it (page, charts, API): hidden counts None."""
+    hidden = hidden_trend(trend)
+    return [
+        {**point, **{n: None if (point["month"], n) in hidden else point[n] for n in TREND_SERIES}}
+        for point in trend
+    ]
 
 
 # The small-cell rule of the public view.
