@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.factories import World
-from tests.test_browser import ARGS, CHROMIUM, _require_browser, served  # noqa: F401
+from tests.test_browser import browser, screenshots_on_failure, served  # noqa: F401  (fixtures)
 from ticketing.clock import frozen_at
 from ticketing.dashboard import present
 from ticketing.extensions import db
@@ -71,45 +71,39 @@ def test_small_cells_hidden_in_page_and_exports(app: Any, client: Any, world: Wo
 
 
 @pytest.mark.browser
-def test_public_view_signed_out_at_360px(served: Any) -> None:  # noqa: F811
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_public_view_signed_out_at_360px(served: Any, browser: Any) -> None:  # noqa: F811
     base, world, _app = served
     _fill(world)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 360, "height": 640},
-                                          device_scale_factor=2, is_mobile=True,
-                                          has_touch=True)  # fmt: skip
-            page = context.new_page()
-            statuses: dict[str, int] = {}
-            page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
-            errors: list[str] = []  # e.g. a Content-Security-Policy refusal
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"{base}/public/35")
-            assert page.url.endswith("/public/35")  # not sent to the login page
-            assert all(code == 200 for code in statuses.values()), statuses
-            assert any(url.endswith("dashboard.css") for url in statuses)
-            # Styles applied: the headline figures are a grid.
-            display = page.eval_on_selector(".headline", "e => getComputedStyle(e).display")
-            assert display == "grid"
-            # Charts drawn: inline SVG with bars.
-            assert page.locator("svg.chart-svg").count() >= 3
-            assert page.locator("#chart-states svg rect").count() >= 1
-            box = page.eval_on_selector("#chart-states svg", "e => e.getBoundingClientRect().width")
-            assert 200 < box <= 360
-            # No horizontal scroll at 360 px.
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 360, width
-            # The compact table shows; the full one is one tap away.
-            assert page.locator("#full-districts").is_hidden()
-            page.locator("a[href='#full-districts']").first.click()
-            assert page.locator("#full-districts").is_visible()
-            assert errors == []
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 360, "height": 640},
+                                  device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)  # fmt: skip
+    page = context.new_page()
+    with screenshots_on_failure("public-360", [page]):
+        statuses: dict[str, int] = {}
+        page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
+        errors: list[str] = []  # e.g. a Content-Security-Policy refusal
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{base}/public/35")
+        assert page.url.endswith("/public/35")  # not sent to the login page
+        assert all(code == 200 for code in statuses.values()), statuses
+        assert any(url.endswith("dashboard.css") for url in statuses)
+        # Styles applied: the headline figures are a grid.
+        display = page.eval_on_selector(".headline", "e => getComputedStyle(e).display")
+        assert display == "grid"
+        # Charts drawn: inline SVG with bars.
+        assert page.locator("svg.chart-svg").count() >= 3
+        assert page.locator("#chart-states svg rect").count() >= 1
+        box = page.eval_on_selector("#chart-states svg", "e => e.getBoundingClientRect().width")
+        assert 200 < box <= 360
+        # No horizontal scroll at 360 px.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, width
+        # The compact table shows; the full one is one tap away.
+        assert page.locator("#full-districts").is_hidden()
+        page.locator("a[href='#full-districts']").first.click()
+        assert page.locator("#full-districts").is_visible()
+        assert errors == []
+    context.close()
 
 
 def _trend_history(world: World) -> None:

@@ -317,6 +317,17 @@ def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: dat
     )
 
 
+def _province_asof(kind: str, scope: Select[Any], province: Province,
+                   filters: reports.Filters, day: date, **context: Any) -> str:  # fmt: skip
+    """A province's page (``kind`` "province" or "public") as of a past day, per district."""
+    public = kind == "public"
+    endpoint = "dashboard.public_view" if public else "dashboard.province"
+    return _asof_page(kind, scope, filters, day, province.timezone, Ticket.district_code,
+                      _("Open tickets by state per district"), public=public,
+                      heading=province.name, province=province,
+                      action=url_for(endpoint, code=province.code), **context)  # fmt: skip
+
+
 Figures = dashboard_figures.Figures
 
 
@@ -417,17 +428,12 @@ def province(code: str) -> BaseResponse | str:
     scope = permissions.visible_tickets(user).where(Ticket.province_code == province.code)
     day = asof.parse_day(request.args.get("asof"))
     if day is not None:
-        return _asof_page(
+        return _province_asof(
             "province",
             scope,
+            province,
             filters,
             day,
-            province.timezone,
-            Ticket.district_code,
-            _("Open tickets by state per district"),
-            heading=province.name,
-            province=province,
-            action=url_for("dashboard.province", code=province.code),
             row_link=lambda r: _drill("dashboard.district", r.key, filters),
         )
     table, categories, trend = _province_figures("province", scope, province, filters)
@@ -748,30 +754,24 @@ def export_tickets(fmt: str) -> Response:
     return _send(export)
 
 
-@bp.route("/public/<code>")
-@public
-def public_view(code: str) -> str:
-    """The province's aggregate-only dashboard: no names, no texts, no schools, no links."""
+def _public_province(code: str) -> tuple[Province, reports.Filters, Select[Any]]:
+    """The province of a public page (404 unless it made its figures public), the page's
+    filters, and the tickets its public figures count."""
     province = _province_or_404(code)
     if not province.public_dashboard:
         abort(404)
     filters = reports.Filters.from_args(request.args)
-    scope = permissions.public_dashboard_tickets(province)
+    return province, filters, permissions.public_dashboard_tickets(province)
+
+
+@bp.route("/public/<code>")
+@public
+def public_view(code: str) -> str:
+    """The province's aggregate-only dashboard: no names, no texts, no schools, no links."""
+    province, filters, scope = _public_province(code)
     day = asof.parse_day(request.args.get("asof"))
     if day is not None:
-        return _asof_page(
-            "public",
-            scope,
-            filters,
-            day,
-            province.timezone,
-            Ticket.district_code,
-            _("Open tickets by state per district"),
-            public=True,
-            heading=province.name,
-            province=province,
-            action=url_for("dashboard.public_view", code=province.code),
-        )
+        return _province_asof("public", scope, province, filters, day)
     table, categories, trend = _province_figures("public", scope, province, filters)
     table = _sorted(table)
     hidden, hidden_categories = present.hidden_cells(table), present.hidden_cells(categories)
@@ -801,11 +801,7 @@ def public_view(code: str) -> str:
 @public
 def public_export(code: str, fmt: str) -> Response:
     """The public view's district table as CSV or XLSX, with the same small cells hidden."""
-    province = _province_or_404(code)
-    if not province.public_dashboard:
-        abort(404)
-    filters = reports.Filters.from_args(request.args)
-    scope = permissions.public_dashboard_tickets(province)
+    province, filters, scope = _public_province(code)
     table, _categories, _trend = _province_figures("public", scope, province, filters)
     export = exports.export_table(
         table, _format(fmt), locale=_locale(), name=f"publik-{code}",
