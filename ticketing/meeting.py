@@ -166,7 +166,9 @@ def _month(scope: Select[Any], start: list[asof.Snap], end: list[asof.Snap], end
         figures = cell(snap.district_code, snap.category_id)
         figures["open_end"] += 1
         if snap.state in sla.SLA_STATES:
-            due = deadlines.of(snap.province_code, snap.category_id, snap.state, snap.entered_at)
+            due = deadlines.of(
+                snap.province_code, snap.category_id, snap.state, snap.entered_at, snap.due_at
+            )
             figures["overdue"] += due < end_at
     for district, category, name, n in _events(scope, low, high):
         cell(district, category)[name] += n
