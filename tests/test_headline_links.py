@@ -173,6 +173,9 @@ def test_month_parameters_in_list_export_and_api(app: Any, client: Any, world: W
         assert [r[0] for r in rows[1:]] == numbers, query
         assert answer.status_code == 200, answer.json
         assert [t["number"] for t in answer.json["items"]] == numbers, query
+    # The list says what it holds, the month in words.
+    page = client.get("/?reopened_in=2026-05&tab=all").get_data(as_text=True)
+    assert "Tickets reopened in May 2026." in page
     # A malformed month is ignored by the list (more, never an error) and refused by the API (422).
     assert client.get("/?reopened_in=2026-13&tab=all").status_code == 200
     assert call(api, "GET", "/api/v1/tickets?reopened_in=May", secret).status_code == 422
