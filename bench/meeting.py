@@ -57,22 +57,12 @@ def add_recurrences(url: str) -> int:
 READ_ONLY = {"options": "-c default_transaction_read_only=on"}
 
 
-def revision(url: str) -> str:
-    """The database's Alembic revision (read only)."""
+def _scalar(url: str, sql: str) -> object:
+    """One value from the database, in a read-only transaction."""
     engine = sa.create_engine(url, connect_args=READ_ONLY)
     try:
         with engine.connect() as conn:
-            return str(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar())
-    finally:
-        engine.dispose()
-
-
-def count_links(url: str) -> int:
-    """The recurrence links already in the database (read only)."""
-    engine = sa.create_engine(url, connect_args=READ_ONLY)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(sa.text("SELECT count(*) FROM ticket_links")).scalar_one())
+            return conn.execute(sa.text(sql)).scalar()
     finally:
         engine.dispose()
 
@@ -136,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.database_url:
             parser.error("--read-only needs --database-url")
         url = args.database_url
-        print(f"read only; database {url.split('@')[-1]} at revision {revision(url)}; "
-              f"{_ticket_count(url):,} tickets, {count_links(url):,} links")  # fmt: skip
+        at = _scalar(url, "SELECT version_num FROM alembic_version")
+        links = int(str(_scalar(url, "SELECT count(*) FROM ticket_links")))
+        print(f"read only; database {url.split('@')[-1]} at revision {at}; "
+              f"{_ticket_count(url):,} tickets, {links:,} links")  # fmt: skip
         for what, cold, warm in measure(url, args.runs, read_only=True):
             warm_text = f", warm median {warm:.0f} ms" if warm else ""
             print(f"  {what}: cold {cold:.0f} ms{warm_text}")

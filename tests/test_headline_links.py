@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from tests.api_support import call, token_for
 from tests.factories import World, login
+from tests.test_ticket_query import _list_numbers
 from ticketing.clock import frozen_at
 from ticketing.extensions import db
 from ticketing.models import RECURRENCE, Province, Ticket
@@ -31,9 +32,6 @@ FIGURE = re.compile(
     r'<(a|div) class="figure figure-(\w+)"(?: href="([^"]*)")?>\s*'
     r'<span class="figure-value" data-figure="\w+">([^<]*)</span>'
 )
-NUMBER = re.compile(r'<span class="ticket-number">([^<]+)</span>')
-NEXT = re.compile(r'rel="next" href="([^"]+)"')
-EXPORT = re.compile(r'href="([^"]*/dashboard/export/tickets\.csv[^"]*)"')
 
 
 def _history(world: World) -> None:
@@ -89,21 +87,8 @@ def _figures(text: str) -> dict[str, tuple[str, str | None]]:
 
 
 def _listed(client: Any, href: str) -> tuple[list[str], str | None]:
-    """The ticket numbers of a list over all its pages, and its export link."""
-    url: str | None = href
-    numbers: list[str] = []
-    export = None
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200, url
-        text = response.get_data(as_text=True)
-        listed = text[text.index('id="tickets"') :]
-        numbers += NUMBER.findall(listed[: listed.index("</ul>")])
-        if export is None and (found := EXPORT.search(text)):
-            export = html_lib.unescape(found.group(1))
-        more = NEXT.search(text)
-        url = html_lib.unescape(more.group(1)) if more else None
-    return numbers, export
+    """The ticket numbers of a list (``/?...``) over all its pages, and its export link."""
+    return _list_numbers(client, urlsplit(href).query)
 
 
 def _check_page(client: Any, path: str, expected: dict[str, int]) -> None:
