@@ -28,13 +28,8 @@ _EVENTS = {"raise": "raised", "resolve": "resolved", "verify": "verified", "reop
 
 
 def parse_month(value: Any, today: date) -> date:
-    """'2023-01' -> date(2023, 1, 1); anything else: the current month."""
-    try:
-        year, month = (int(p) for p in str(value).split("-", 1))
-        first = date(year, month, 1)
-    except (TypeError, ValueError):
-        return today.replace(day=1)
-    return first if date(2000, 1, 1) <= first <= date(2099, 12, 1) else today.replace(day=1)
+    """'2023-01' -> date(2023, 1, 1) (reports.parse_month); anything else: this month."""
+    return reports.parse_month(value) or today.replace(day=1)
 
 
 def next_month(first: date) -> date:
