@@ -6,6 +6,11 @@ the same school linked to it), then times ``meeting.build`` for the last complet
 and the running month, and the XLSX file, each cold (first call) and warm (median).
 
     python bench/meeting.py --tickets 100000 [--postgres | --database-url URL] [--reuse]
+    python bench/meeting.py --database-url URL --read-only    # someone else's database
+
+``--read-only`` measures a database another engineer filled without changing it: no fill, no
+links added, no migrations (it says which revision the database is at), and every session of
+the run is a read-only transaction (PostgreSQL refuses any write).
 """
 
 from __future__ import annotations
@@ -49,19 +54,36 @@ def add_recurrences(url: str) -> int:
         engine.dispose()
 
 
-def measure(url: str, runs: int) -> list[tuple[str, float, float]]:
+READ_ONLY = {"options": "-c default_transaction_read_only=on"}
+
+
+def _scalar(url: str, sql: str) -> object:
+    """One value from the database, in a read-only transaction."""
+    engine = sa.create_engine(url, connect_args=READ_ONLY)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+def measure(url: str, runs: int, read_only: bool = False) -> list[tuple[str, float, float]]:
     """(what, cold ms, warm median ms) for the report's month and the running month."""
     from ticketing import create_app, meeting
     from ticketing.clock import utcnow
     from ticketing.extensions import db
     from ticketing.models import Province, Ticket
 
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    options: dict[str, object] = {"SQLALCHEMY_DATABASE_URI": url}
+    if read_only:
+        options["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": READ_ONLY}
+    app = create_app("testing", **options)
     out = []
     with app.app_context():
-        from flask_migrate import upgrade
+        if not read_only:
+            from flask_migrate import upgrade
 
-        upgrade()  # a reused database may predate the newest migrations
+            upgrade()  # a reused database may predate the newest migrations
         province = db.session.get(Province, BENCH_PROVINCE)
         assert province is not None
         scope = sa.select(Ticket)
@@ -97,7 +119,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--read-only", action="store_true",
+                        help="measure a database as it is: no fill, links or migrations")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.read_only:
+        if not args.database_url:
+            parser.error("--read-only needs --database-url")
+        url = args.database_url
+        at = _scalar(url, "SELECT version_num FROM alembic_version")
+        links = int(str(_scalar(url, "SELECT count(*) FROM ticket_links")))
+        print(f"read only; database {url.split('@')[-1]} at revision {at}; "
+              f"{_ticket_count(url):,} tickets, {links:,} links")  # fmt: skip
+        for what, cold, warm in measure(url, args.runs, read_only=True):
+            warm_text = f", warm median {warm:.0f} ms" if warm else ""
+            print(f"  {what}: cold {cold:.0f} ms{warm_text}")
+        return 0
     throwaway = None
     url = args.database_url
     if url is None and args.postgres:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from tests.api_support import call, token_for
 from tests.factories import login
 from ticketing import permissions, reports
+from ticketing.clock import utcnow
 from ticketing.dashboard import figures as dashboard_figures
 from ticketing.extensions import db
 from ticketing.models import Attachment, Province, Ticket
@@ -144,7 +145,8 @@ def test_problems_speak_the_requests_language(client: FlaskClient, world) -> Non
 
 LIST_QUERIES = ["", "state=", "tab=all", "state=raised", "tab=todo", "state=open&sort=age",
                 "q=listrik", "mine=1", "overdue=1", "escalated=1", "category={category}",
-                "school={school}", "district=35.01", "tab=all&sort=school"]  # fmt: skip
+                "school={school}", "district=35.01", "tab=all&sort=school",
+                "reopened_in={month}", "came_back_in={month}&tab=all"]  # fmt: skip
 
 
 @pytest.mark.parametrize("who", ["facilitator_a", "officer_a", "province", "admin", "national"])
@@ -157,6 +159,7 @@ def test_list_page_and_api_return_the_same_tickets(app: Flask, world, who: str) 
             ticket_service.fire(ticket, "escalate", actor=world.officer_a, note="berat")
         if i >= 3:
             ticket_service.fire(ticket, "resolve", actor=world.province, note="beres")
+            ticket_service.fire(ticket, "reopen", actor=world.facilitator_a, note="belum")
     world.raise_ticket(world.facilitator_b, world.school_b, title="Guru kurang")
     db.session.commit()
     user = getattr(world, who)
@@ -165,7 +168,8 @@ def test_list_page_and_api_return_the_same_tickets(app: Flask, world, who: str) 
     login(web, user)
     api = app.test_client()
     for raw in LIST_QUERIES:
-        query = raw.format(category=world.category.id, school=world.school_a.id)
+        month = utcnow().strftime("%Y-%m")  # the month of the reopen (list and API alike)
+        query = raw.format(category=world.category.id, school=world.school_a.id, month=month)
         page = web.get(f"/?{query}").get_data(as_text=True)
         listed = page.split('id="tickets"', 1)[1].split("</ul>", 1)[0]
         numbers = re.findall(r'class="ticket-number">([^<]+)<', listed)

@@ -135,3 +135,49 @@ def test_recurrence_rate_matches_the_recorded_history(world: World, client: Any)
     for ticket_id in history.came_back:
         if history.district[ticket_id] == "35.01":
             assert db.session.get(Ticket, ticket_id).number in listing
+
+
+def test_as_of_means_the_district_raised_in_and_the_deadline_then(
+    world: World, client: Any
+) -> None:
+    """docs/dashboard.md, "Figures as of a date": a ticket stays in the district it was raised
+    in; overdue as of a day uses the deadline stored when the ticket entered its state if it
+    has not moved since, else today's settings counted from its entry into that state."""
+    from ticketing.services import schools as school_service
+    from ticketing.services import sla_settings
+
+    officer = world.officer_a
+    with frozen_at(datetime(2026, 1, 5, 3)):  # Monday: assigned, 5 working days
+        stays = world.raise_ticket(title="Tetap")
+        moves_on = world.raise_ticket(title="Berpindah")
+        for ticket in (stays, moves_on):
+            ticket_service.fire(ticket, "assign", actor=officer, assignee=officer)
+    first_due = stays.due_at
+    with frozen_at(datetime(2026, 1, 6, 3)):  # later: 30 working days for new deadlines
+        sla_settings.set_policy(world.admin, "35", "assigned", 30)
+    with frozen_at(datetime(2026, 1, 7, 3)):  # the school moves to another district
+        school = world.school_a
+        school_service.update_school(
+            world.admin, school, name=school.name, level=school.level, status=school.status,
+            cohort=school.cohort, district_code="35.02",
+        )  # fmt: skip
+    with frozen_at(datetime(2026, 1, 26, 3)):
+        ticket_service.fire(moves_on, "escalate", actor=officer, note="Berat")
+    db.session.commit()
+    assert first_due is not None and first_due < asof.moment_of(date(2026, 1, 20), WIB)
+    scope = visible_tickets(world.province)
+    moment = asof.moment_of(date(2026, 1, 20), WIB)
+    with frozen_at(datetime(2026, 2, 2, 3)):
+        # Both open on 20 January in 35.01, where they were raised, though the school moved.
+        assert asof.open_by(scope, moment, Ticket.district_code) == {
+            "35.01": {**dict.fromkeys(OPEN_STATES, 0), "assigned": 2}
+        }
+        # The one still assigned: its stored deadline (5 days, the setting then) had passed.
+        # The one escalated since: its assigned deadline counted again with today's 30 days.
+        assert asof.overdue_by(scope, moment, Ticket.district_code) == {"35.01": 1}
+        # The meeting report's "overdue at the end of January" and the live dashboard agree.
+        login(client, world.province)
+        page = client.get("/dashboard/province/35/meeting?month=2026-01").get_data(as_text=True)
+        assert 'data-figure="overdue">1<' in page
+        live = client.get("/dashboard/province/35").get_data(as_text=True)
+        assert 'data-figure="overdue">1<' in live

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from tests.factories import assign, login
 from ticketing.clock import frozen_at
 from ticketing.extensions import db
-from ticketing.models import STATES
+from ticketing.models import RECURRENCE, STATES
+from ticketing.services import links
 from ticketing.services import tickets as svc
 from ticketing.ticket_query import SORTS, TABS, TicketQuery
 
@@ -52,6 +53,9 @@ def build(world: Any) -> None:
         svc.fire(prov, "escalate", actor=world.officer_b, note="Berat")
         svc.fire(prov, "resolve", actor=world.province, note="Provinsi selesai")
         world.raise_ticket(world.facilitator_c, world.school_c, title="Provinsi lain")
+        # The same problem as January's, back at school A: a recurrence linked in March.
+        back = world.raise_ticket(title="Padam lagi")
+        links.link(back, old, kind=RECURRENCE, actor=world.officer_a)
     db.session.commit()
 
 
@@ -88,6 +92,7 @@ def _values(world: Any) -> dict[str, st.SearchStrategy[str]]:
     ids = [str(world.school_a.id), str(world.school_b.id), str(world.school_c.id), "x", "-1"]
     days = ["2026-01-01", "2026-02-10", "2026-02-28", "2026-12-31", "nope", "2026-13-01"]
     flag = st.sampled_from(["1", "0", ""])
+    months = st.sampled_from(["2026-02", "2026-03", "2026-01", "2026-13", "Mei", ""])
     return {
         "tab": st.sampled_from([*TABS, "bogus", ""]),
         "state": st.sampled_from([*STATES, "open", "bogus", ""]),
@@ -111,6 +116,8 @@ def _values(world: Any) -> dict[str, st.SearchStrategy[str]]:
         "sla": st.sampled_from(["met", "missed", "x"]),
         "q": st.sampled_from(["Listrik", "jadwal", "2050000", "ESK-2026-0000", "%", "_", ""]),
         "sort": st.sampled_from([*SORTS, "bogus"]),
+        "reopened_in": months,
+        "came_back_in": months,
     }
 
 

@@ -11,9 +11,13 @@ ticket: state and when it entered it), ``open_by`` (open tickets per group and s
 ``overdue_by``. Rollup tables (issue 15) may later answer ``open_by`` for whole days
 without changing its callers.
 
-Limits, written down in docs/dashboard.md: the district is the ticket's current one (a
-school that moved district counts where it is now), and "overdue as of" uses today's
-deadline settings and calendar.
+What the figures mean, written down in docs/dashboard.md: a ticket belongs to the district
+it was raised in (``tickets.district_code`` is set when it is raised and never changes, so a
+school that moves later leaves its old tickets where they were). "Overdue as of T" uses the
+deadline stored on the ticket when it entered the state it was in at T, if it has not changed
+state since (the deadline then, whatever the settings now: exact); for a ticket that moved on
+since T, the deadline of its state at T is counted again from when it entered that state,
+with today's deadline settings and days off (exact unless those changed in between).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ticketing import sla
@@ -88,6 +92,18 @@ def states_at(scope: Select[Any], moment: datetime) -> Any:
     )
 
 
+def stored_due(moment: datetime) -> Any:
+    """The ticket's stored deadline when it has not changed state since ``moment`` (then it
+    is the deadline set when it entered its state at ``moment``), else NULL."""
+    event = aliased(TicketEvent)
+    later = (
+        exists()
+        .where(event.ticket_id == Ticket.id, event.created_at >= moment, _changes_state(event))
+        .correlate(Ticket)
+    )
+    return case((~later, Ticket.due_at), else_=None)
+
+
 def candidates(scope: Select[Any], moment: datetime) -> Select[Any]:
     """The scope narrowed to tickets that can have been open at ``moment``: raised before it
     and not closed by then. Verified and withdrawn are final and ``closed_at`` is written with
@@ -108,6 +124,7 @@ class Snap:
     school_id: int
     state: str
     entered_at: datetime
+    due_at: datetime | None  # stored_due: the deadline then, when known exactly
 
 
 def open_at(scope: Select[Any], moment: datetime) -> list[Snap]:
@@ -122,6 +139,7 @@ def open_at(scope: Select[Any], moment: datetime) -> list[Snap]:
             Ticket.school_id,
             at.c.state,
             at.c.entered_at,
+            stored_due(moment),
         )
         .select_from(at)
         .join(Ticket, Ticket.id == at.c.ticket_id)
@@ -158,9 +176,13 @@ class Deadlines:
         self.days: dict[tuple[str, int, str], int] = {}
         self.due: dict[tuple[str, int, date], datetime] = {}
 
-    def of(self, province_code: str, category_id: int, state: str,
-           entered_at: datetime) -> datetime:  # fmt: skip
-        """When the ticket's time in ``state`` ran out, having entered it at ``entered_at``."""
+    def of(self, province_code: str, category_id: int, state: str, entered_at: datetime,
+           stored: datetime | None = None) -> datetime:  # fmt: skip
+        """When the ticket's time in ``state`` ran out, having entered it at ``entered_at``:
+        the ``stored`` deadline when known (asof.stored_due), else counted with today's
+        settings."""
+        if stored is not None:
+            return stored
         key = (province_code, category_id, state)
         if key not in self.days:
             self.days[key] = sla.deadline_days(*key)
@@ -176,14 +198,20 @@ def overdue_by(scope: Select[Any], moment: datetime, group: Any,
                deadlines: Deadlines | None = None) -> dict[str, int]:  # fmt: skip
     """Tickets open and past the deadline of their state at ``moment``, per group.
 
-    The deadline is the state's working days (today's settings) counted from when the
-    ticket entered that state, in its province's calendar, as sla.deadline_for does.
+    The deadline is the one stored when the ticket entered its state, if it has not moved
+    since; else the state's working days (today's settings) counted from when the ticket
+    entered that state, in its province's calendar, as sla.deadline_for does.
     """
     deadlines = deadlines or Deadlines()
     at = states_at(candidates(scope, moment), moment)
     query = (
         select(
-            group.label("k"), at.c.state, at.c.entered_at, Ticket.province_code, Ticket.category_id
+            group.label("k"),
+            at.c.state,
+            at.c.entered_at,
+            Ticket.province_code,
+            Ticket.category_id,
+            stored_due(moment).label("stored"),
         )
         .select_from(at)
         .join(Ticket, Ticket.id == at.c.ticket_id)
@@ -191,7 +219,9 @@ def overdue_by(scope: Select[Any], moment: datetime, group: Any,
     )
     out: dict[str, int] = defaultdict(int)
     for row in db.session.execute(query):
-        due = deadlines.of(row.province_code, row.category_id, row.state, row.entered_at)
+        due = deadlines.of(
+            row.province_code, row.category_id, row.state, row.entered_at, row.stored
+        )
         if due < moment:
             out[str(row.k)] += 1
     return dict(out)

@@ -95,6 +95,11 @@ def format_day(moment: datetime | None, timezone: str | None = None) -> str:
     return format_date(local.date(), "d MMMM y", locale=str(get_locale() or "id"))
 
 
+def format_month(day: Any) -> str:
+    """A month (its first day) as 'Mei 2026' in the interface language."""
+    return format_date(day, "MMMM y", locale=str(get_locale() or "id"))
+
+
 def format_longdate(day: Any) -> str:
     """A calendar day as '16 Januari 2023' in the interface language."""
     return format_date(day, "d MMMM y", locale=str(get_locale() or "id"))
@@ -117,7 +122,8 @@ def template_globals() -> dict[str, Any]:
 
 def template_filters() -> dict[str, Any]:
     """Filters every template can use."""
-    return {"when": format_when, "day": format_day, "longdate": format_longdate}
+    return {"when": format_when, "day": format_day, "longdate": format_longdate,
+            "month": format_month}  # fmt: skip
 
 
 @lru_cache(maxsize=8192)

@@ -110,6 +110,26 @@ def day_bounds(
     return low, high
 
 
+def parse_month(value: Any) -> date | None:
+    """A month from a query string ('2026-05' -> date(2026, 5, 1)); None if malformed."""
+    text = str(value or "").strip()
+    if len(text) != 7 or text[4] != "-":
+        return None
+    try:
+        first = date(int(text[:4]), int(text[5:]), 1)
+    except ValueError:
+        return None
+    return first if date(2000, 1, 1) <= first <= date(2099, 12, 1) else None
+
+
+def month_bounds(first: date, timezone: str) -> tuple[datetime, datetime]:
+    """The local month starting on ``first`` as naive UTC [low, high)."""
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    low, high = day_bounds(first, last, timezone)
+    assert low is not None and high is not None
+    return low, high
+
+
 @dataclass(frozen=True)
 class Filters:
     """The dashboard's filters: period (local days), category, school level, cohort."""

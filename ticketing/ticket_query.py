@@ -51,6 +51,7 @@ _FILTER_PARAMS = (
     "tab", "state", "open", "category", "school", "district", "province", "level", "cohort",
     "mine", "overdue", "waiting", "escalated", "referred", "reopened", "resolved_by",
     "created_from", "created_to", "verified_from", "verified_to", "sla", "q", "holder", "linked",
+    "reopened_in", "came_back_in",
 )  # fmt: skip
 
 
@@ -121,6 +122,9 @@ class TicketQuery:
     q: str = ""
     holder: int | None = None
     linked: int | None = None  # a ticket: it and the tickets linked to it (a group)
+    # A local month (first day): reopened in it (audit trail) / linked as a recurrence in it.
+    reopened_in: date | None = None
+    came_back_in: date | None = None
     sort: str = ""
     before: int | None = None
     page: int = 1
@@ -162,6 +166,8 @@ class TicketQuery:
             q=str(args.get("q") or "").strip()[:Q_MAX],
             holder=reports.parse_int(args.get("holder")),
             linked=reports.parse_int(args.get("linked")),
+            reopened_in=reports.parse_month(args.get("reopened_in")),
+            came_back_in=reports.parse_month(args.get("came_back_in")),
             sort=_choice(args.get("sort"), SORTS) or "",
             before=reports.parse_int(args.get("before")),
             page=min(max(page or 1, 1), MAX_PAGE),
@@ -188,6 +194,8 @@ class TicketQuery:
             elif isinstance(value, bool):
                 if value:
                     args[name] = "1"
+            elif name in _MONTH_PARAMS and isinstance(value, date):
+                args[name] = value.strftime("%Y-%m")
             elif isinstance(value, date):
                 args[name] = value.isoformat()
             elif value not in (None, ""):
@@ -212,7 +220,7 @@ class TicketQuery:
     def conditions(self, user: Any, now: datetime | None = None) -> list[ColumnElement[bool]]:
         """The WHERE clauses of every filter but the tab (the tab counts need them apart)."""
         now = now or utcnow()
-        timezone = _timezone(user)
+        timezone = self.timezone(user)
         out: list[ColumnElement[bool]] = []
         if self.state == "open" or self.open:
             out.append(Ticket.state.in_(OPEN_STATES))
@@ -246,6 +254,10 @@ class TicketQuery:
             out.append(Ticket.referral_count > 0)
         if self.reopened:
             out.append(Ticket.reopen_count > 0)
+        if self.reopened_in is not None:
+            out.append(reopened_between(*reports.month_bounds(self.reopened_in, timezone)))
+        if self.came_back_in is not None:
+            out.append(came_back_between(*reports.month_bounds(self.came_back_in, timezone)))
         if self.sla == "met":
             out.append(sla.within_deadline_condition(now))
         elif self.sla == "missed":
@@ -271,6 +283,19 @@ class TicketQuery:
         if self.q:
             out.append(_search(self.q))
         return out
+
+    def timezone(self, user: Any) -> str:
+        """The zone of the local days and months asked for: the province's named by
+        ``province`` (or ``district``), else the user's (docs/dashboard.md)."""
+        from ticketing.models import District, Province
+
+        place = None
+        if self.province is not None:
+            place = db.session.get(Province, self.province)
+        elif self.district is not None:
+            district = db.session.get(District, self.district)
+            place = district.province if district is not None else None
+        return place.timezone if place is not None else _timezone(user)
 
     def select(self, user: Any, now: datetime | None = None) -> Select[Any]:
         """The user's visible tickets narrowed by every parameter (no order, no page)."""
@@ -314,6 +339,31 @@ def tab_condition(tab: str, user: Any) -> ColumnElement[bool]:
     if tab == "done":
         return Ticket.state.in_(FINAL_STATES)
     return true()
+
+
+_MONTH_PARAMS = ("reopened_in", "came_back_in")
+
+
+def reopened_between(low: datetime, high: datetime) -> ColumnElement[bool]:
+    """The ticket was reopened (a ``reopen`` audit row) in [low, high)."""
+    return exists().where(
+        TicketEvent.ticket_id == Ticket.id,
+        TicketEvent.event == "reopen",
+        TicketEvent.created_at >= low,
+        TicketEvent.created_at < high,
+    )
+
+
+def came_back_between(low: datetime, high: datetime) -> ColumnElement[bool]:
+    """The ticket was linked, in [low, high), as a recurrence of an earlier closed one."""
+    from ticketing.models import RECURRENCE, TicketLink
+
+    return exists().where(
+        TicketLink.ticket_id == Ticket.id,
+        TicketLink.kind == RECURRENCE,
+        TicketLink.created_at >= low,
+        TicketLink.created_at < high,
+    )
 
 
 def _user_id(user: Any) -> int:

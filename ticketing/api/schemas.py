@@ -227,6 +227,14 @@ class TicketListArgs(Schema):
     created_to = fields.Date()
     verified_from = fields.Date()
     verified_to = fields.Date()
+    reopened_in = fields.String(
+        validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"),
+        metadata={"description": "YYYY-MM: reopened in this month (the province's local time)"},
+    )
+    came_back_in = fields.String(
+        validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"),
+        metadata={"description": "YYYY-MM: linked in this month as a recurrence of a closed one"},
+    )
     q = fields.String(validate=validate.Length(max=100), metadata={"description": "Search"})
     holder = fields.Integer(
         validate=validate.Range(1, 2**31 - 1),
@@ -363,7 +371,8 @@ class FigureRowSchema(Schema):
 
 class TrendPointSchema(Schema):
     """Raised and verified in one month (local time of the scope); in the public aggregates a
-    count of 1 to 4 is null."""
+    count of 1 to 4 is null, and so is the next smallest of its series where it is the
+    series' only one (no hidden month can be worked out from the others and the total)."""
 
     month = fields.String(required=True)
     raised = fields.Integer(allow_none=True, required=True)

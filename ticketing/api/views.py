@@ -503,14 +503,7 @@ def _dashboard(
             "rows": _suppressed(table, table.rows),
             "total": _suppressed(table, [table.total])[0],
             "categories": _suppressed(categories_table, categories_table.rows),
-            "trend": [
-                {
-                    "month": point["month"],
-                    "raised": _small(point["raised"]),
-                    "verified": _small(point["verified"]),
-                }
-                for point in trend
-            ],
+            "trend": present.public_trend(trend),
         }
     return {
         "scope": kind,
@@ -521,11 +514,6 @@ def _dashboard(
         "categories": categories_table.rows,
         "trend": trend,
     }
-
-
-def _small(count: int) -> int | None:
-    """A count the public view would hide (1 to 4) as null."""
-    return None if 0 < count < present.SMALL_CELL else count
 
 
 def _suppressed(table: reports.Table, rows: list[reports.Row]) -> list[dict[str, Any]]:

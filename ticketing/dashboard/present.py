@@ -6,17 +6,17 @@ through reports.py, recurrence.py and asof.py; the views stay thin.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import Select
 
-from ticketing import asof, charts, reports
+from ticketing import charts, reports, ticket_query
 from ticketing.clock import utcnow
 from ticketing.i18n import STATE_LABELS
-from ticketing.models import OPEN_STATES, RECURRENCE, Ticket, TicketLink
+from ticketing.models import OPEN_STATES, Ticket
 
 # The public view shows no figure that counts fewer tickets than this (but zero).
 SMALL_CELL = 5
@@ -30,7 +30,6 @@ def chart_data(by_group: reports.Table | None, categories: reports.Table,
 
     In the public view, the charts leave out what the tables hide (hidden_cells).
     """
-    hide_small = public
     states = None
     if by_group is not None:
         rows = by_group.rows
@@ -52,8 +51,9 @@ def chart_data(by_group: reports.Table | None, categories: reports.Table,
         _("Tickets by category"),
     )
     months = [charts.month_label(t["month"], locale) for t in trend]
-    raised = [_shown(t["raised"], hide_small) for t in trend]
-    verified = [_shown(t["verified"], hide_small) for t in trend]
+    shown = public_trend(trend) if public else trend
+    raised = [t["raised"] or 0 for t in shown]
+    verified = [t["verified"] or 0 for t in shown]
     trend_chart = charts.columns(
         [charts.month_label(t["month"], locale, short=True) for t in trend],
         [
@@ -68,19 +68,40 @@ def chart_data(by_group: reports.Table | None, categories: reports.Table,
         "trend_svg": trend_chart,
         "trend": {
             "labels": months,
-            "raised": [_text(t["raised"], hide_small) for t in trend],
-            "verified": [_text(t["verified"], hide_small) for t in trend],
+            "raised": [HIDDEN if t["raised"] is None else t["raised"] for t in shown],
+            "verified": [HIDDEN if t["verified"] is None else t["verified"] for t in shown],
         },
     }
 
 
-def _shown(value: int, hide_small: bool) -> int:
-    """What a chart may draw: a small count is drawn as nothing in the public view."""
-    return 0 if hide_small and 0 < value < SMALL_CELL else value
+TREND_SERIES = ("raised", "verified")
 
 
-def _text(value: int, hide_small: bool) -> str | int:
-    return HIDDEN if hide_small and 0 < value < SMALL_CELL else value
+def hidden_trend(trend: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(month, series) pairs of the monthly trend the public view must not show.
+
+    Primary: counts of 1 to 4. Complementary: a series' sum over the months can be known (the
+    table's total under a period filter is the raised series' sum, its "verified in the
+    period" the verified series'), so where exactly one month of a series is hidden, the next
+    smallest count of that series is hidden too: subtraction then gives only the sum of two
+    hidden months, never one of them.
+    """
+    hidden: set[tuple[str, str]] = set()
+    for name in TREND_SERIES:
+        cells = [(point["month"], name, int(point[name])) for point in trend]
+        hidden |= {(month, name) for month, _n, value in cells if 0 < value < SMALL_CELL}
+        if sum((month, name) in hidden for month, _n, _v in cells) == 1:
+            _hide_next(hidden, cells)
+    return hidden
+
+
+def public_trend(trend: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trend as the public view gives it (page, charts, API): hidden counts None."""
+    hidden = hidden_trend(trend)
+    return [
+        {**point, **{n: None if (point["month"], n) in hidden else point[n] for n in TREND_SERIES}}
+        for point in trend
+    ]
 
 
 # The small-cell rule of the public view.
@@ -172,39 +193,25 @@ class Headlines:
     month: str = ""
 
 
-def month_bounds(today: date, timezone: str) -> tuple[datetime, datetime]:
-    """The current local month as naive UTC [low, high)."""
-    first = today.replace(day=1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return asof.moment_of(first - timedelta(days=1), timezone), asof.moment_of(
-        nxt - timedelta(days=1), timezone
-    )
-
-
 def this_month(scope: Select[Any], timezone: str, now: datetime | None = None,
-               ) -> tuple[int, int, str]:  # fmt: skip
-    """(reopen events, recurrence links made) this local month in the scope, and its key."""
-    from sqlalchemy import func, select
+               ) -> tuple[int, int, date]:  # fmt: skip
+    """(tickets reopened, tickets that came back) this local month in the scope, and the
+    month's first day: the same conditions as the list's ``reopened_in`` and ``came_back_in``
+    (ticket_query.py), so a headline's link lists exactly the tickets it counts."""
+    from sqlalchemy import func
 
     from ticketing.extensions import db
 
     now = now or utcnow()
-    today = (now + reports.zone_offset(timezone)).date()
-    low, high = month_bounds(today, timezone)
-    reopened = asof.events_between(scope, low, high, Ticket.province_code, ["reopen"])
-    reopens = sum(v["reopen"] for v in reopened.values())
-    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
-    came_back = db.session.scalar(
-        select(func.count())
-        .select_from(TicketLink)
-        .where(
-            TicketLink.kind == RECURRENCE,
-            TicketLink.ticket_id.in_(ids),
-            TicketLink.created_at >= low,
-            TicketLink.created_at < high,
-        )
-    )
-    return reopens, int(came_back or 0), today.strftime("%Y-%m")
+    month = (now + reports.zone_offset(timezone)).date().replace(day=1)
+    low, high = reports.month_bounds(month, timezone)
+    row = db.session.execute(
+        scope.with_only_columns(
+            func.count().filter(ticket_query.reopened_between(low, high)),
+            func.count().filter(ticket_query.came_back_between(low, high)),
+        ).select_from(Ticket)
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0), month
 
 
 def as_text(value: float | int | None) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -227,10 +227,16 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
                filters: reports.Filters | None = None) -> present.Headlines:  # fmt: skip
     """The few large numbers a dashboard opens with, each linked to the list behind it.
 
-    ``scope_args`` None: the public view (no links; small counts hidden).
+    Each link is the ticket list with the dashboard's filters, the row's scope and the
+    figure's own parameter, so it lists exactly the tickets the figure counts
+    (tests/test_headline_links.py). ``scope_args`` None: the public view (no links; small
+    counts hidden).
     """
-    reopens, came_back, month = present.this_month(scope, timezone)
-    list_args = ticket_query.dashboard_args(filters) if filters is not None else {}
+    filters = filters or reports.Filters()
+    narrowed = reports.narrowed(scope, filters, timezone)
+    reopens, came_back, month = present.this_month(narrowed, timezone)
+    list_args = ticket_query.dashboard_args(filters)
+    month_arg = month.strftime("%Y-%m")
 
     def href(extra: dict[str, str]) -> str | None:
         if scope_args is None:
@@ -242,19 +248,17 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
             return present.HIDDEN
         return number
 
-    back_href = None
-    if scope_args is not None:
-        back_href = f"{url_for('dashboard.came_back')}?{urlencode(scope_args)}"
     items = [
         present.Headline("open", _("Open"), value(total.open_total), href({"open": "1"})),
         present.Headline("overdue", _("Overdue"), value(total.overdue), href({"overdue": "1"})),
         present.Headline("waiting", _("Waiting for verification"), value(total.resolved),
                          href({"state": "resolved"})),
         present.Headline("reopened", _("Reopened this month"), value(reopens),
-                         href({"reopened": "1"})),
-        present.Headline("came_back", _("Came back this month"), value(came_back), back_href),
+                         href({"reopened_in": month_arg})),
+        present.Headline("came_back", _("Came back this month"), value(came_back),
+                         href({"came_back_in": month_arg})),
     ]  # fmt: skip
-    return present.Headlines(items, charts.month_label(month, _locale()))
+    return present.Headlines(items, charts.month_label(month_arg, _locale()))
 
 
 def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: date,
@@ -311,6 +315,17 @@ def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: dat
         filter_args=filters.as_args(),
         **context,
     )
+
+
+def _province_asof(kind: str, scope: Select[Any], province: Province,
+                   filters: reports.Filters, day: date, **context: Any) -> str:  # fmt: skip
+    """A province's page (``kind`` "province" or "public") as of a past day, per district."""
+    public = kind == "public"
+    endpoint = "dashboard.public_view" if public else "dashboard.province"
+    return _asof_page(kind, scope, filters, day, province.timezone, Ticket.district_code,
+                      _("Open tickets by state per district"), public=public,
+                      heading=province.name, province=province,
+                      action=url_for(endpoint, code=province.code), **context)  # fmt: skip
 
 
 Figures = dashboard_figures.Figures
@@ -413,17 +428,12 @@ def province(code: str) -> BaseResponse | str:
     scope = permissions.visible_tickets(user).where(Ticket.province_code == province.code)
     day = asof.parse_day(request.args.get("asof"))
     if day is not None:
-        return _asof_page(
+        return _province_asof(
             "province",
             scope,
+            province,
             filters,
             day,
-            province.timezone,
-            Ticket.district_code,
-            _("Open tickets by state per district"),
-            heading=province.name,
-            province=province,
-            action=url_for("dashboard.province", code=province.code),
             row_link=lambda r: _drill("dashboard.district", r.key, filters),
         )
     table, categories, trend = _province_figures("province", scope, province, filters)
@@ -536,6 +546,27 @@ def _meeting_report(code: str) -> tuple[Province, meeting.Report]:
     return province, report
 
 
+def _meeting_links(report: meeting.Report) -> dict[str, str]:
+    """The ticket list behind each headline figure of the report that a list can show: the
+    month's raised, verified, reopened and came-back tickets (and the open ones while the
+    month runs); the same tickets the figure counts (tests/test_headline_links.py)."""
+    first = report.month
+    last = meeting.next_month(first) - timedelta(days=1)
+    base = ticket_query.TicketQuery(province=report.province.code)
+    queries = {
+        "raised": replace(base, created_from=first, created_to=last),
+        "verified": replace(base, verified_from=first, verified_to=last),
+        "reopened": replace(base, reopened_in=first),
+        "came_back": replace(base, came_back_in=first),
+    }
+    if not report.complete:
+        queries["open_end"] = replace(base, open=True)
+    return {
+        name: f"{url_for('tickets.index')}?{urlencode(query.as_args())}"
+        for name, query in queries.items()
+    }
+
+
 @bp.route("/dashboard/province/<code>/meeting")
 def meeting_page(code: str) -> str:
     """The monthly meeting report: a page to read on a phone and print on A4."""
@@ -572,6 +603,7 @@ def meeting_page(code: str) -> str:
         ),
         compare_svg=compare,
         figure_names=names,
+        links=_meeting_links(report),
         can_send=permissions.can_send_meeting_report(_user(), province.code),
         send_form=SendForm(),
     )
@@ -722,30 +754,24 @@ def export_tickets(fmt: str) -> Response:
     return _send(export)
 
 
-@bp.route("/public/<code>")
-@public
-def public_view(code: str) -> str:
-    """The province's aggregate-only dashboard: no names, no texts, no schools, no links."""
+def _public_province(code: str) -> tuple[Province, reports.Filters, Select[Any]]:
+    """The province of a public page (404 unless it made its figures public), the page's
+    filters, and the tickets its public figures count."""
     province = _province_or_404(code)
     if not province.public_dashboard:
         abort(404)
     filters = reports.Filters.from_args(request.args)
-    scope = permissions.public_dashboard_tickets(province)
+    return province, filters, permissions.public_dashboard_tickets(province)
+
+
+@bp.route("/public/<code>")
+@public
+def public_view(code: str) -> str:
+    """The province's aggregate-only dashboard: no names, no texts, no schools, no links."""
+    province, filters, scope = _public_province(code)
     day = asof.parse_day(request.args.get("asof"))
     if day is not None:
-        return _asof_page(
-            "public",
-            scope,
-            filters,
-            day,
-            province.timezone,
-            Ticket.district_code,
-            _("Open tickets by state per district"),
-            public=True,
-            heading=province.name,
-            province=province,
-            action=url_for("dashboard.public_view", code=province.code),
-        )
+        return _province_asof("public", scope, province, filters, day)
     table, categories, trend = _province_figures("public", scope, province, filters)
     table = _sorted(table)
     hidden, hidden_categories = present.hidden_cells(table), present.hidden_cells(categories)
@@ -764,7 +790,7 @@ def public_view(code: str) -> str:
             _("Open tickets by state per district"),
             public=True,
         ),
-        headlines=_headlines(table.total, scope, province.timezone, None),
+        headlines=_headlines(table.total, scope, province.timezone, None, filters),
         some_hidden=bool(hidden or hidden_categories),
         narrowed=bool(filters.as_args()),
         **_common(filters),
@@ -775,11 +801,7 @@ def public_view(code: str) -> str:
 @public
 def public_export(code: str, fmt: str) -> Response:
     """The public view's district table as CSV or XLSX, with the same small cells hidden."""
-    province = _province_or_404(code)
-    if not province.public_dashboard:
-        abort(404)
-    filters = reports.Filters.from_args(request.args)
-    scope = permissions.public_dashboard_tickets(province)
+    province, filters, scope = _public_province(code)
     table, _categories, _trend = _province_figures("public", scope, province, filters)
     export = exports.export_table(
         table, _format(fmt), locale=_locale(), name=f"publik-{code}",
