@@ -83,3 +83,43 @@ def _included_columns(connection: sa.Connection) -> dict[str, list[str]] | None:
         for index in inspector.get_indexes(table)
         if index["name"]
     }
+
+
+def test_recent_migrations_keep_a_database_with_tickets(empty_url, tmp_path):
+    """Down to 16 and up again with tickets, events, comments and files in the database.
+
+    SQLite rebuilds a table to alter it (batch mode); with foreign keys enforced, dropping the
+    old tickets table under comments and events fails unless the migration run turns them off.
+    An empty database never shows it: a `make run` user's instance/ database does.
+    """
+    from sqlalchemy import func, select
+
+    from tests.conftest import migrate_and_load
+    from tests.factories import build_world
+    from ticketing.models import Comment, Ticket, TicketEvent
+    from ticketing.services import tickets as ticket_service
+
+    migrate_and_load(empty_url, tmp_path)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_url, UPLOAD_FOLDER=str(tmp_path))
+    with app.app_context():
+        world = build_world()
+        for title in ("Atap bocor", "Listrik padam"):
+            ticket = world.raise_ticket(title=title)
+            ticket_service.fire(ticket, "assign", actor=world.officer_a, assignee=world.officer_a)
+            ticket_service.add_comment(ticket, actor=world.officer_a, body="Sedang ditangani.")
+        db.session.commit()
+        counts = [db.session.scalar(select(func.count()).select_from(model))
+                  for model in (Ticket, TicketEvent, Comment)]  # fmt: skip
+        raiser = world.facilitator_a.id
+        db.session.remove()
+        downgrade(revision="16_rollup_referred")
+        upgrade()
+        assert [db.session.scalar(select(func.count()).select_from(model))
+                for model in (Ticket, TicketEvent, Comment)] == counts  # fmt: skip
+        raisers = db.session.scalars(select(Ticket.raised_by_id)).all()
+        assert raisers == [raiser] * 2
+        with db.engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        db.session.remove()
+        db.engine.dispose()
