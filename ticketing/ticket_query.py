@@ -403,13 +403,17 @@ class Page:
 
 def page(user: Any, query: TicketQuery, size: int, now: datetime | None = None) -> Page:
     """One page of the list: ``size`` tickets in the list's order."""
-    stmt = query.select(user, now)
+    chosen = query.select(user, now)
     if query.keyset and query.before is not None:
-        stmt = stmt.where(Ticket.id < query.before)
-    stmt = query.ordered(stmt, now).add_columns(auto_escalated().label("auto"))
+        chosen = chosen.where(Ticket.id < query.before)
+    chosen = query.ordered(chosen, now).with_only_columns(Ticket.id).limit(size + 1)
     if not query.keyset:
-        stmt = stmt.offset((query.page - 1) * size)
-    result = db.session.execute(with_display(stmt).limit(size + 1)).unique()
+        chosen = chosen.offset((query.page - 1) * size)
+    # The page's ids first, then what the rows show for those ids only: joined before the
+    # LIMIT, PostgreSQL hashed every school of the country to show 25 tickets (70 ms at 1M).
+    stmt = query.ordered(select(Ticket).where(Ticket.id.in_(chosen)), now)
+    stmt = stmt.add_columns(auto_escalated().label("auto"))
+    result = db.session.execute(with_display(stmt)).unique()
     rows = [Row(ticket, bool(auto)) for ticket, auto in result]
     more = len(rows) > size
     rows = rows[:size]

@@ -71,7 +71,7 @@ def upgrade():
             ["province_code", "due_at"],
             unique=False,
             postgresql_include=["district_code", "school_id", "category_id", "state",
-                                "sla_breaches", "created_at"],  # fmt: skip
+                                "sla_breaches", "created_at"],
             postgresql_where=sa.text("closed_at IS NULL"),
             sqlite_where=sa.text("closed_at IS NULL"),
         )

@@ -97,8 +97,14 @@ class Ticket(db.Model):  # type: ignore[name-defined]
             "ix_tickets_open_due",
             "province_code",
             "due_at",
-            postgresql_include=["district_code", "school_id", "category_id", "state",
-                                "sla_breaches", "created_at"],  # fmt: skip
+            postgresql_include=[
+                "district_code",
+                "school_id",
+                "category_id",
+                "state",
+                "sla_breaches",
+                "created_at",
+            ],
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
