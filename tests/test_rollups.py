@@ -63,6 +63,27 @@ def test_rollups_follow_every_change(app, world):
     assert table.total.total == 5 and table.total.reopens == 1 and table.total.verified == 1
 
 
+def test_a_fix_that_came_back_moves_the_rollups(app, world):
+    """Linking a recurrence to a verified ticket (and removing the link) moves the rollups."""
+    from ticketing import recurrence
+    from ticketing.services import links
+
+    tickets = _walk(world)
+    verified = tickets[3]
+    again = world.raise_ticket()
+    row = links.link(again, verified, kind="recurrence", actor=world.officer_a)
+    db.session.commit()
+    assert_rollups_agree()
+    scope = select(Ticket).where(Ticket.province_code == "35")
+    counts = recurrence.counts_by(scope, reports.Filters(), "Asia/Jakarta", Ticket.district_code)
+    assert counts == {verified.district_code: (1, 1)}
+    links.unlink(row, actor=world.officer_a)
+    db.session.commit()
+    assert_rollups_agree()
+    counts = recurrence.counts_by(scope, reports.Filters(), "Asia/Jakarta", Ticket.district_code)
+    assert counts == {verified.district_code: (1, 0)}
+
+
 def test_a_refused_change_leaves_the_rollups_alone(app, world):
     ticket = world.raise_ticket()
     db.session.commit()
@@ -97,7 +118,8 @@ def test_rollups_serve_whole_months_and_refuse_partial_ones(app, world):
 PLANTED = {
     "ticket_rollups": "UPDATE ticket_rollups SET reopens = reopens + 1 WHERE state = 'verified'",
     "school_rollups": "UPDATE school_rollups SET tickets = tickets + 1 WHERE state = 'raised'",
-    "school_verify_rollups": "UPDATE school_verify_rollups SET tickets = tickets + 2",
+    "school_verify_rollups": "UPDATE school_verify_rollups SET came_back = came_back + 1",
+    "verify_rollups": "UPDATE verify_rollups SET tickets = tickets + 2",
     "open_rollups": "UPDATE open_rollups SET tickets = tickets - 1 WHERE dim = 'school'",
 }
 

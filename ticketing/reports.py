@@ -717,6 +717,36 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     ]  # fmt: skip
 
 
+def recurrence_from_rollups(scope: Select[Any], filters: Filters, timezone: str, group: Any,
+                            now: datetime | None = None,
+                            ) -> dict[str, tuple[int, int]] | None:  # fmt: skip
+    """recurrence.counts_by from verify_rollups (fixes, of them came back), or None."""
+    if not current_app.config.get("DASHBOARD_ROLLUPS", True):
+        return None
+    if filters.level or filters.cohort is not None:
+        return None
+    place = _scope_place(scope)
+    if place is None:
+        return None
+    name = str(getattr(group, "key", ""))
+    if name not in (ROLLUP_GROUPS if place.district is None else SCHOOL_GROUPS):
+        return None
+    months = _months(filters, timezone, place.provinces, now or utcnow())
+    if months is None:
+        return None
+    V: Any = VerifyRollup if place.district is None else SchoolVerifyRollup
+    query = (
+        select(getattr(V, name), func.sum(V.tickets), func.sum(V.came_back))
+        .where(*_rollup_where(V, place, months, filters), V.days != ALL_DAYS)
+        .group_by(getattr(V, name))
+    )
+    return {
+        str(key): (int(fixes), int(came_back or 0))
+        for key, fixes, came_back in db.session.execute(query)
+        if fixes
+    }
+
+
 # open_rollups' dim per table group, at a province (or the nation) and at a district; a
 # national table per province groups the province-level rows by their place.
 _PROVINCE_DIMS = {"district_code": "district", "category_id": "category",

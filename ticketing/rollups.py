@@ -32,12 +32,14 @@ from ticketing.models import (
     ALL_TIME,
     OPEN_DIMS,
     OPEN_STATES,
+    RECURRENCE,
     WHOLE_MONTH,
     OpenRollup,
     Province,
     SchoolRollup,
     SchoolVerifyRollup,
     Ticket,
+    TicketLink,
     TicketRollup,
     VerifyRollup,
 )
@@ -49,7 +51,8 @@ TICKET_MEASURES = (
     "tickets", "escalated", "referred", "resolved_district", "reopens", "unbreached"
 )  # fmt: skip
 VERIFY_KEY = ("province_code", "period", "district_code", "category_id", "days")
-VERIFY_MEASURES = ("tickets",)
+VERIFY_MEASURES = ("tickets", "came_back")
+OPEN_MEASURES = ("tickets",)
 SCHOOL_KEY = ("district_code", "period", "school_id", "category_id", "state")
 SCHOOL_VERIFY_KEY = ("district_code", "period", "school_id", "category_id", "days")
 OPEN_KEY = ("place", "dim", "period", "day", "group_key")
@@ -58,7 +61,7 @@ TABLES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
     "verify_rollups": (VerifyRollup, VERIFY_KEY, VERIFY_MEASURES),
     "school_rollups": (SchoolRollup, SCHOOL_KEY, TICKET_MEASURES),
     "school_verify_rollups": (SchoolVerifyRollup, SCHOOL_VERIFY_KEY, VERIFY_MEASURES),
-    "open_rollups": (OpenRollup, OPEN_KEY, VERIFY_MEASURES),
+    "open_rollups": (OpenRollup, OPEN_KEY, OPEN_MEASURES),
 }
 # The place of each dim of open_rollups: the ticket's province or its district.
 OPEN_PLACE = {"district": "province_code", "category": "province_code",
@@ -121,10 +124,11 @@ def facts(ticket: Ticket) -> Facts:
     if ticket.state == "verified" and ticket.closed_at is not None:
         days = took_days(ticket.created_at, ticket.closed_at)
         month = local_month(ticket.closed_at, hours)
+        fix = {"tickets": 1, "came_back": int(_came_back(ticket))}
         for period, bucket in ((ALL_TIME, days), (month, days), (month, ALL_DAYS)):
-            out[("verify_rollups", (province, period, *rest, bucket))] = {"tickets": 1}
+            out[("verify_rollups", (province, period, *rest, bucket))] = fix
             key = (district, period, school, ticket.category_id, bucket)
-            out[("school_verify_rollups", key)] = {"tickets": 1}
+            out[("school_verify_rollups", key)] = fix
     if ticket.state in OPEN_STATES:
         raised = local_day(ticket.created_at, hours)
         month = raised.replace(day=1)
@@ -134,6 +138,22 @@ def facts(ticket: Ticket) -> Facts:
             for day in (WHOLE_MONTH, raised.day):
                 out[("open_rollups", (where, dim, month, day, group))] = {"tickets": 1}
     return out
+
+
+def _came_back(ticket: Ticket) -> bool:
+    """Whether a later ticket was linked to this one as a recurrence (ticketing/recurrence.py)."""
+    if ticket.id is None:
+        return False
+    from ticketing.extensions import db
+
+    linked = sa.exists().where(
+        TicketLink.other_ticket_id == ticket.id, TicketLink.kind == RECURRENCE
+    )
+    return bool(db.session.scalar(select(linked)))
+
+
+def _came_back_sql() -> Any:
+    return sa.exists().where(TicketLink.other_ticket_id == Ticket.id, TicketLink.kind == RECURRENCE)
 
 
 def _deltas(before: Facts, after: Facts) -> dict[str, list[dict[str, Any]]]:
@@ -262,7 +282,14 @@ def computed(conn: Connection) -> dict[str, list[sa.Select[Any]]]:
             period = _period(month).label("period")
             grouped = [bucket] if bucket is days else []
             selects[verifies].append(
-                select(*head, period, *tail, bucket, func.count().label("tickets"))
+                select(
+                    *head,
+                    period,
+                    *tail,
+                    bucket,
+                    func.count().label("tickets"),
+                    func.count().filter(_came_back_sql()).label("came_back"),
+                )
                 .where(verified)
                 .group_by(*_grouped(month), *head, *tail, *grouped)
             )

@@ -1,4 +1,4 @@
-"""open_rollups (median age of open tickets), school rollups (district dashboard), ix_tickets_open_due
+"""open_rollups (median age of open tickets), school rollups (district dashboard), came_back (recurrence), ix_tickets_open_due
 
 Revision ID: 17_i15_open_rollups
 Revises: 16_rollup_referred
@@ -39,6 +39,7 @@ def upgrade():
         sa.Column("category_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("days", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("tickets", sa.Integer(), nullable=False),
+        sa.Column("came_back", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint(
             "district_code", "period", "school_id", "category_id", "days",
             name=op.f("pk_school_verify_rollups"),
@@ -56,6 +57,10 @@ def upgrade():
             "place", "dim", "period", "day", "group_key", name=op.f("pk_open_rollups")
         ),
     )
+    with op.batch_alter_table("verify_rollups", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("came_back", sa.Integer(), server_default="0", nullable=False)
+        )
     with op.batch_alter_table("open_rollups", schema=None) as batch_op:
         batch_op.create_index(
             "ix_open_rollups_months",
@@ -88,5 +93,7 @@ def downgrade():
     with op.batch_alter_table("open_rollups", schema=None) as batch_op:
         batch_op.drop_index("ix_open_rollups_months")
     op.drop_table("open_rollups")
+    with op.batch_alter_table("verify_rollups", schema=None) as batch_op:
+        batch_op.drop_column("came_back")
     op.drop_table("school_verify_rollups")
     op.drop_table("school_rollups")

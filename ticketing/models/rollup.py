@@ -68,6 +68,8 @@ class VerifyRollup(db.Model):  # type: ignore[name-defined]
     category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     tickets: Mapped[int] = mapped_column(Integer, default=0)
+    # Of them, fixes that came back: a later ticket linked to them as a recurrence.
+    came_back: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SchoolRollup(db.Model):  # type: ignore[name-defined]
@@ -100,6 +102,8 @@ class SchoolVerifyRollup(db.Model):  # type: ignore[name-defined]
     category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     tickets: Mapped[int] = mapped_column(Integer, default=0)
+    # Of them, fixes that came back: a later ticket linked to them as a recurrence.
+    came_back: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # ``dim`` of open_rollups: which table's groups a row counts, at which ``place``.
