@@ -45,6 +45,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import operators
@@ -634,39 +635,45 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     per: list[dict[str, Row]] = [{} for _ in groups]
     total = Row(key="")
 
+    def row_in(i: int, key: str) -> Row:
+        found = per[i].get(key)
+        if found is None:
+            found = per[i][key] = Row(key=key)
+        return found
+
     def rows_of(result: Any) -> list[Row]:
-        keys = [_key(result[i]) for i in range(len(groups))]
-        return [total, *(per[i].setdefault(k, Row(key=k)) for i, k in enumerate(keys))]
+        return [total, *(row_in(i, _key(result[i])) for i in range(len(groups)))]
 
     R, V = (TicketRollup, VerifyRollup) if place.district is None else (
         SchoolRollup, SchoolVerifyRollup)  # fmt: skip
     unbreached: dict[int, int] = defaultdict(int)  # id(row) -> count
-    counts = (
-        select(*[getattr(R, n) for n in names], R.state, func.sum(R.tickets),
-               func.sum(R.escalated), func.sum(R.referred), func.sum(R.resolved_district),
-               func.sum(R.reopens), func.sum(R.unbreached))
-        .where(*_rollup_where(R, place, months, filters))
-        .group_by(*[getattr(R, n) for n in names], R.state)
-    )  # fmt: skip
-    n = len(names)
-    for result in db.session.execute(counts):
-        state = result[n]
-        tickets, escalated, referred, fixed_by_district, reopens, clean = (
-            int(v or 0) for v in result[n + 1 :]
-        )
-        # Past a PMO deadline now is counted below; take those states' clean tickets away.
-        clean_now = 0 if state in sla.PMO_STATES else clean
-        for row in rows_of(result):
-            row.total += tickets
-            if state in row.by_state:
-                row.by_state[state] += tickets
-            if state in RESOLVED_STATES:
-                row.resolved_count += tickets
-            row.escalated_count += escalated
-            row.referred_count += referred
-            row.resolved_district += fixed_by_district
-            row.reopens += reopens
-            unbreached[id(row)] += clean_now
+    # Per table's group and state (SQL adds the combinations up); the total is the first
+    # table's rows added up.
+    for i, name in enumerate(names):
+        counts = (
+            select(getattr(R, name), R.state, func.sum(R.tickets), func.sum(R.escalated),
+                   func.sum(R.referred), func.sum(R.resolved_district), func.sum(R.reopens),
+                   func.sum(R.unbreached))
+            .where(*_rollup_where(R, place, months, filters))
+            .group_by(getattr(R, name), R.state)
+        )  # fmt: skip
+        for key, state, *measures in db.session.execute(counts):
+            tickets, escalated, referred, fixed_by_district, reopens, clean = (
+                int(v or 0) for v in measures
+            )
+            # Past a PMO deadline now is counted below; take those states' clean tickets away.
+            clean_now = 0 if state in sla.PMO_STATES else clean
+            for row in (row_in(i, _key(key)), total) if i == 0 else (row_in(i, _key(key)),):
+                row.total += tickets
+                if state in row.by_state:
+                    row.by_state[state] += tickets
+                if state in RESOLVED_STATES:
+                    row.resolved_count += tickets
+                row.escalated_count += escalated
+                row.referred_count += referred
+                row.resolved_district += fixed_by_district
+                row.reopens += reopens
+                unbreached[id(row)] += clean_now
     took: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     # The distribution per table's group (not per combination: that is ten times the rows);
     # the total's is the first table's added up.
@@ -677,7 +684,7 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
             .group_by(getattr(V, name), V.days)
         )
         for key, days, tickets in db.session.execute(verified):
-            targets = [per[i].setdefault(_key(key), Row(key=_key(key)))]
+            targets = [row_in(i, _key(key))]
             if i == 0:
                 targets.append(total)
             for row in targets:
@@ -802,11 +809,16 @@ def _open_ages(place: _Place, names: list[str], months: tuple[date | None, date 
                 seen += by_month[month]
             wanted[key] = spots
         needed = {m for spots in wanted.values() for m, _r in spots}
+        # Each group's rows of its middle months; the first table's rows make the total too:
+        # all of its rows of those months (one index range per month; an OR of both kinds of
+        # condition made PostgreSQL scan them all).
+        pairs = sorted({(k, m) for k, spots in wanted.items() for m, _r in spots if k})
         days: dict[tuple[str | None, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
         if needed:
             day_rows = (
                 select(group, OR.period, OR.day, func.sum(OR.tickets))
                 .where(*where, OR.dim == dim, OR.day != WHOLE_MONTH, OR.period.in_(needed))
+                .where(*([] if i == 0 else [tuple_(group, OR.period).in_(pairs)]))
                 .group_by(group, OR.period, OR.day)
             )
             for found_key, period, day, tickets in db.session.execute(day_rows):
