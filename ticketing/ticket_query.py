@@ -426,21 +426,12 @@ def page(user: Any, query: TicketQuery, size: int, now: datetime | None = None) 
 
 def tab_counts(user: Any, query: TicketQuery, now: datetime | None = None) -> dict[str, int]:
     """How many tickets each tab holds under the other filters (one query)."""
-    scope = permissions.visible_tickets(user).where(*query.conditions(user, now)).subquery()
-    columns = []
-    for tab in TABS:
-        condition = tab_condition(tab, user)
-        columns.append(func.count().filter(_on(condition, scope)).label(tab))
-    row = db.session.execute(select(*columns).select_from(scope)).one()
+    # The conditions filter the tickets table itself (no subquery: re-pointing each tab's
+    # condition at a subquery's columns cost more Python than the count cost the database).
+    scope = permissions.visible_tickets(user).where(*query.conditions(user, now))
+    columns = [func.count().filter(tab_condition(tab, user)).label(tab) for tab in TABS]
+    row = db.session.execute(scope.with_only_columns(*columns).select_from(Ticket)).one()
     return {tab: int(row._mapping[tab] or 0) for tab in TABS}
-
-
-def _on(condition: ColumnElement[bool], scope: Any) -> ColumnElement[bool]:
-    """A condition written on Ticket, re-pointed at the same columns of a subquery."""
-    from sqlalchemy.sql.util import ClauseAdapter
-
-    adapted: ColumnElement[bool] = ClauseAdapter(scope).traverse(condition)
-    return adapted
 
 
 def tickets_for(user: User, args: Mapping[str, Any]) -> Select[Any]:
