@@ -14,7 +14,7 @@ from ticketing import reports, rollups
 from ticketing.clock import frozen_at, utcnow
 from ticketing.errors import ServiceError
 from ticketing.extensions import db
-from ticketing.models import ALL_TIME, Ticket, TicketRollup, User
+from ticketing.models import ALL_TIME, School, Ticket, TicketRollup, User
 from ticketing.services import tickets as svc
 
 
@@ -113,6 +113,11 @@ def test_rollups_serve_whole_months_and_refuse_partial_ones(app, world):
     # A scope narrower still (a facilitator's) never reads them.
     own = narrow.where(Ticket.facilitator_id == world.facilitator_a.id)
     assert reports._from_rollups(own, reports.Filters(), "Asia/Jakarta", schools, now) is None
+    # Nor a scope that joins another table (its rows could be narrower or repeated).
+    joined = narrow.join(School, School.id == Ticket.school_id).where(School.level == "SD")
+    assert reports._from_rollups(joined, reports.Filters(), "Asia/Jakarta", schools, now) is None
+    chosen = select(Ticket).select_from(School).where(Ticket.province_code == "35")
+    assert reports._from_rollups(chosen, reports.Filters(), "Asia/Jakarta", groups, now) is None
 
 
 PLANTED = {

@@ -517,7 +517,11 @@ def _scope_place(scope: Select[Any]) -> _Place | None:
     optionally with ``district_code == Y`` ones, can be answered from the rollups; anything
     narrower (a facilitator, an expert) reads tickets.
     """
-    froms = scope.get_final_froms()
+    # The FROMs of the selected columns, and no join or select_from (get_final_froms would
+    # say the same but compiles the statement: 3-7 ms, four times per dashboard request).
+    froms = scope.columns_clause_froms
+    if scope._setup_joins or scope._from_obj:
+        return None
     if len(froms) != 1 or not froms[0].compare(Ticket.__table__):
         return None
     clause = scope.whereclause
