@@ -193,15 +193,15 @@ def this_month(scope: Select[Any], timezone: str, now: datetime | None = None,
     low, high = month_bounds(today, timezone)
     reopened = asof.events_between(scope, low, high, Ticket.province_code, ["reopen"])
     reopens = sum(v["reopen"] for v in reopened.values())
-    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
     came_back = db.session.scalar(
         select(func.count())
         .select_from(TicketLink)
+        .join(Ticket, Ticket.id == TicketLink.ticket_id)
         .where(
             TicketLink.kind == RECURRENCE,
-            TicketLink.ticket_id.in_(ids),
             TicketLink.created_at >= low,
             TicketLink.created_at < high,
+            *asof.scope_on_joined_tickets(scope),
         )
     )
     return reopens, int(came_back or 0), today.strftime("%Y-%m")
