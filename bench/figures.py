@@ -1,8 +1,8 @@
-"""Side by side: the province page's figures from the rollups and from a pass over the tickets.
+"""Side by side: the dashboards' figures from the rollups and from a pass over the tickets.
 
-Calls ``reports.province_tables`` and ``reports.monthly_trend`` (what the province dashboard
-computes, without rendering) alternately with the rollups on and off, so that the load of a
-shared machine weighs on both alike; prints p50/p95 of each and their ratio.
+Calls what the province and district dashboards compute, without rendering (their tables,
+recurrence counts and monthly trend), alternately with the rollups on and off, so that the
+load of a shared machine weighs on both alike; prints p50/p95 of each and their ratios.
 
     python -m bench.figures --database-url postgresql+psycopg://.../bench --runs 20
 """
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from ticketing import create_app, reports
+    from ticketing.dashboard import figures as dashboard_figures
     from ticketing.extensions import db
     from ticketing.models import District, Province, Ticket
 
@@ -39,17 +40,18 @@ def main(argv: list[str] | None = None) -> int:
         scope = sa.select(Ticket).where(Ticket.province_code == province.code)
         filters = reports.Filters()
 
+        local = reports.district_scope(scope, district)
+
         def province_page() -> Any:
-            tables = reports.province_tables(scope, province, filters, "id")
-            return tables, reports.monthly_trend(scope, filters, province.timezone)
+            return dashboard_figures.province("province", scope, province, filters, "id")
 
         def district_page() -> Any:
-            local = reports.district_scope(scope, district)
-            return reports.district_tables(local, district, filters, "id")
+            return dashboard_figures.district(local, district, filters, "id")
 
         cases = {"province, rollups": (province_page, True),
                  "province, tickets": (province_page, False),
-                 "district (tickets)": (district_page, True)}  # fmt: skip
+                 "district, rollups": (district_page, True),
+                 "district, tickets": (district_page, False)}  # fmt: skip
         for run in range(args.runs + 2):
             for name, (call, rollups) in cases.items():
                 app.config["DASHBOARD_ROLLUPS"] = rollups
@@ -62,10 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, values in samples.items():
         print(f"  {name:<22} p50 {statistics.median(values):7.1f} ms"
               f"   p95 {percentile(values, 95):7.1f} ms")  # fmt: skip
-    ratio = statistics.median(samples["province, tickets"]) / statistics.median(
-        samples["province, rollups"]
-    )
-    print(f"  province: tickets / rollups = {ratio:.1f}x (p50)")
+    for page in ("province", "district"):
+        ratio = statistics.median(samples[f"{page}, tickets"]) / statistics.median(
+            samples[f"{page}, rollups"]
+        )
+        print(f"  {page}: tickets / rollups = {ratio:.1f}x (p50)")
     return 0
 
 

@@ -55,18 +55,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def timed(fn: Callable[[], Any], runs: int, warmup: int) -> tuple[float, float]:
-    """p50 and p95 in milliseconds of ``fn`` over ``runs`` calls after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples), percentile(samples, 95)
-
-
 def _create_pg() -> str:
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -214,7 +202,12 @@ class Bench:
 
 
 def measure(url: str, runs: int, warmup: int) -> list[tuple[str, float, float]]:
-    """p50/p95 of each measured operation."""
+    """p50/p95 of each measured operation, the operations interleaved (one call of each in turn).
+
+    Interleaved, a burst of other work on a shared machine weighs on every operation alike,
+    so that the ratios between them (e.g. the inbox and the signed-in /help page, computed and
+    cached dashboards) mean something even when the absolute figures do not.
+    """
     bench = Bench(url)
     province = bench.client("province")
     officer = bench.client("officer")
@@ -232,11 +225,21 @@ def measure(url: str, runs: int, warmup: int) -> list[tuple[str, float, float]]:
         ("district inbox, first page", bench.get(officer, "/")),
         ("district inbox, deep page", bench.get(officer, f"/?before={bench.deep_before}")),
         ("ticket page, 20 events", bench.get(officer, f"/tickets/{bench.long_ticket}")),
+        ("signed-in /help (the trivial page)", bench.get(officer, "/help")),
         ("transition + audit row", bench.transition()),
     ]
+    for _ in range(warmup):
+        for _name, call in cases:
+            call()
+    samples: dict[str, list[float]] = {name: [] for name, _call in cases}
+    for _ in range(runs):
+        for name, call in cases:
+            start = time.perf_counter()
+            call()
+            samples[name].append((time.perf_counter() - start) * 1000)
     results = []
-    for name, call in cases:
-        p50, p95 = timed(call, runs, warmup)
+    for name, _call in cases:
+        p50, p95 = statistics.median(samples[name]), percentile(samples[name], 95)
         results.append((name, p50, p95))
         print(f"  {name:<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms", flush=True)
     return results

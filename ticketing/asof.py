@@ -239,10 +239,24 @@ def state_counts(scope: Select[Any], moment: datetime) -> dict[str, int]:
     return {state: int(n) for state, n in db.session.execute(query)}
 
 
+def scope_on_joined_tickets(scope: Select[Any]) -> list[Any]:
+    """The scope's conditions for a query that already joins the tickets table.
+
+    A plain scope (conditions on the tickets only) gives its WHERE clause, which lets the
+    database start from the other table's index (SQLite drove ``ticket_id IN (the scope's
+    ids)`` from the 74,000 ids of a province: 300 ms at 1M). Otherwise ``id IN (scope)``.
+    """
+    plain = not (scope._setup_joins or scope._from_obj) and all(
+        f.compare(Ticket.__table__) for f in scope.columns_clause_froms
+    )
+    if plain:
+        return [] if scope.whereclause is None else [scope.whereclause]
+    return [Ticket.id.in_(scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery())]
+
+
 def events_between(scope: Select[Any], low: datetime, high: datetime, group: Any,
                    events: Sequence[str]) -> dict[str, dict[str, int]]:  # fmt: skip
     """How many audit rows of each event were written in [low, high), per group."""
-    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
     query = (
         select(group.label("k"), TicketEvent.event, func.count().label("n"))
         .select_from(TicketEvent)
@@ -250,7 +264,7 @@ def events_between(scope: Select[Any], low: datetime, high: datetime, group: Any
         .where(
             and_(TicketEvent.created_at >= low, TicketEvent.created_at < high),
             TicketEvent.event.in_(list(events)),
-            TicketEvent.ticket_id.in_(ids),
+            *scope_on_joined_tickets(scope),
         )
         .group_by(group, TicketEvent.event)
     )

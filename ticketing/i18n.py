@@ -136,6 +136,10 @@ def local_day(moment: datetime, timezone: str) -> date:
     return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).date()
 
 
+# A ticket id no real URL contains elsewhere: ListText.url puts the real id in its place.
+_URL_ID = 987_654_321
+
+
 class ListText:
     """The words of a ticket list's rows, looked up once per request rather than once per row.
 
@@ -154,16 +158,30 @@ class ListText:
             gettext("raised"),
             gettext("officer"),
         )
+        self.province_officer, self.take = gettext("province officer"), gettext("Take")
         self.deadline, self.verify_by = gettext("Deadline"), gettext("Verify by")
         self.overdue = gettext("overdue")
+        self._select = gettext("Select %(number)s")  # no variables: the pattern itself
         self._ngettext = ngettext
         self._late: dict[int, str] = {}
         self._categories: dict[int, str] = {}
+        self._urls: dict[str, tuple[str, str]] = {}
         # Ticket links from one url_for: the path with the id as its last part.
-        from flask import url_for
+        self.show_prefix = self.url("tickets.show", 0)[:-1]
 
-        link = url_for("tickets.show", ticket_id=0)
-        self.show_prefix = link[:-1] if link.endswith("/0") else ""
+    def url(self, endpoint: str, ticket_id: int) -> str:
+        """url_for(endpoint, ticket_id=...) from one url_for per endpoint and page."""
+        if endpoint not in self._urls:
+            from flask import url_for
+
+            head, _sep, tail = url_for(endpoint, ticket_id=_URL_ID).partition(str(_URL_ID))
+            self._urls[endpoint] = (head, tail)
+        head, tail = self._urls[endpoint]
+        return f"{head}{ticket_id}{tail}"
+
+    def select(self, number: str) -> str:
+        """'Select ESK-2026-000001' (a bulk-action checkbox's label)."""
+        return str(self._select % {"number": number})
 
     def day(self, moment: datetime | None, timezone: str) -> str:
         """'16 Januari 2023' (cached per day and language)."""

@@ -37,8 +37,13 @@ def _fixes(scope: Select[Any], filters: reports.Filters, timezone: str) -> Selec
 
 def counts_by(scope: Select[Any], filters: reports.Filters, timezone: str,
               group: Any) -> dict[str, tuple[int, int]]:  # fmt: skip
-    """Per value of ``group`` (a Ticket column): (closed fixes, of them came back)."""
+    """Per value of ``group`` (a Ticket column): (closed fixes, of them came back).
 
+    From the dashboard rollups when they can answer (reports.recurrence_from_rollups).
+    """
+    from_rollups = reports.recurrence_from_rollups(scope, filters, timezone, group)
+    if from_rollups is not None:
+        return from_rollups
     came_back = _came_back()
     query = (
         _fixes(scope, filters, timezone)

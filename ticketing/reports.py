@@ -33,13 +33,19 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Integer,
     Select,
     and_,
+    case,
+    cast,
     func,
+    literal,
     literal_column,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import operators
@@ -53,10 +59,14 @@ from ticketing.models import (
     ALL_TIME,
     LEVELS,
     OPEN_STATES,
+    WHOLE_MONTH,
     Category,
     District,
+    OpenRollup,
     Province,
     School,
+    SchoolRollup,
+    SchoolVerifyRollup,
     Ticket,
     TicketRollup,
     VerifyRollup,
@@ -396,22 +406,39 @@ def _value_lists(c: _Conditions) -> list[Any]:
     (about 50-100 ms per table at 74,000 tickets); the lists add one array per group to the
     pass that counts, and Python takes the exact medians per table.
     """
-    # Days to verify are whole days (rollups.took_days), as the rollups count them.
+    # Days to verify are whole days (rollups.took_days), as the rollups count them; the age
+    # of an open ticket is counted from the local day it was raised (rollups.local_day).
     took = rollups.took_days_sql(_is_postgres())
+    raised = _raised_day_sql()
     if _is_postgres():
         return [
-            func.array_agg(_epoch(Ticket.created_at)).filter(c.opened).label("created"),
+            func.array_agg(raised).filter(c.opened).label("created"),
             func.array_agg(took).filter(c.verified).label("took"),
         ]
     return [
-        func.json_group_array(_sqlite_seconds(Ticket.created_at)).filter(c.opened)
-        .label("created"),
+        func.json_group_array(raised).filter(c.opened).label("created"),
         func.json_group_array(took).filter(c.verified).label("took"),
     ]  # fmt: skip
 
 
-def _sqlite_seconds(column: Any) -> Any:
-    return (func.julianday(column) - 2440587.5) * 86_400.0
+def _raised_day_sql() -> Any:
+    """The local day a ticket was raised (its province's zone), as days since 1970-01-01."""
+    offsets = {
+        code: rollups.offset_hours(zone)
+        for code, zone in db.session.execute(select(Province.code, Province.timezone))
+    }
+    hours = case(offsets, value=Ticket.province_code, else_=7) if offsets else literal(7)
+    if _is_postgres():
+        seconds = cast(func.floor(_epoch(Ticket.created_at)), BigInteger)
+    else:
+        seconds = cast(func.strftime("%s", Ticket.created_at), Integer)
+    return (seconds + hours * 3600) // rollups.DAY_SECONDS
+
+
+def today_number(now: datetime, timezone: str) -> int:
+    """Today in the zone, as days since 1970-01-01 (ages of open tickets count from it)."""
+    seconds = int(now.replace(tzinfo=UTC).timestamp()) + rollups.offset_hours(timezone) * 3600
+    return seconds // rollups.DAY_SECONDS
 
 
 def _values(value: Any) -> list[float]:
@@ -470,10 +497,10 @@ def figures_by(scope: Select[Any], filters: Filters, timezone: str, groups: list
             _add(rows.setdefault(key, Row(key=key)), result)
             ages[i].add(key, opened)
             took[i].add(key, verified)
-    now_epoch = now.replace(tzinfo=UTC).timestamp()
+    today = today_number(now, timezone)
 
     def age(median: float | None) -> float | None:
-        return None if median is None else (now_epoch - median) / 86_400
+        return None if median is None else today - median
 
     total.median_age_days = age(created.median(None))
     total.median_days_to_verify = took[0].median(None)
@@ -491,34 +518,57 @@ def figures_by(scope: Select[Any], filters: Filters, timezone: str, groups: list
 # Reading the rollups (ticketing/rollups.py): the same figures without a pass over the tickets.
 
 ROLLUP_GROUPS = ("province_code", "district_code", "category_id")
+# The district dashboard's groups, read from the rollups at the grain of a school.
+SCHOOL_GROUPS = ("school_id", "category_id")
 
 
-def _scope_provinces(scope: Select[Any]) -> list[str] | None:
-    """The province whose tickets the scope holds in full ([] = every province), or None.
+@dataclass(frozen=True)
+class _Place:
+    """What a scope holds in full: one province ([] = every province), or one district."""
 
-    Only a scope made of nothing but ``province_code == X`` conditions (or none: national) can
-    be answered from the rollups; anything narrower (a district, a facilitator) reads tickets.
+    provinces: list[str]
+    district: str | None = None
+
+
+def _scope_place(scope: Select[Any]) -> _Place | None:
+    """The province or district whose tickets the scope holds in full, or None.
+
+    Only a scope made of nothing but ``province_code == X`` conditions (or none: national),
+    optionally with ``district_code == Y`` ones, can be answered from the rollups; anything
+    narrower (a facilitator, an expert) reads tickets.
     """
-    froms = scope.get_final_froms()
+    # The FROMs of the selected columns, and no join or select_from (get_final_froms would
+    # say the same but compiles the statement: 3-7 ms, four times per dashboard request).
+    froms = scope.columns_clause_froms
+    if scope._setup_joins or scope._from_obj:
+        return None
     if len(froms) != 1 or not froms[0].compare(Ticket.__table__):
         return None
     clause = scope.whereclause
     if clause is None:
-        return []
+        return _Place([])
     parts = list(clause.clauses) if isinstance(clause, BooleanClauseList) else [clause]
     if isinstance(clause, BooleanClauseList) and clause.operator is not operators.and_:
         return None
-    codes = set()
+    codes: dict[str, set[str]] = {"province_code": set(), "district_code": set()}
     for part in parts:
-        if not (
-            isinstance(part, BinaryExpression)
-            and part.operator is operators.eq
-            and part.left.compare(Ticket.__table__.c.province_code)
-            and isinstance(part.right, BindParameter)
-        ):
+        if not (isinstance(part, BinaryExpression) and part.operator is operators.eq
+                and isinstance(part.right, BindParameter)):  # fmt: skip
             return None
-        codes.add(str(part.right.value))
-    return list(codes) if len(codes) == 1 else None
+        column = next((c for c in codes if part.left.compare(Ticket.__table__.c[c])), None)
+        if column is None:
+            return None
+        codes[column].add(str(part.right.value))
+    provinces, districts = codes["province_code"], codes["district_code"]
+    if len(provinces) != 1 or len(districts) > 1:
+        return None
+    return _Place(list(provinces), next(iter(districts), None))
+
+
+def _scope_provinces(scope: Select[Any]) -> list[str] | None:
+    """The province whose tickets the scope holds in full ([] = every province), or None."""
+    place = _scope_place(scope)
+    return None if place is None or place.district is not None else place.provinces
 
 
 def _months(filters: Filters, timezone: str, provinces: list[str], now: datetime,
@@ -546,16 +596,19 @@ def _months(filters: Filters, timezone: str, provinces: list[str], now: datetime
     return first, (None if last is None or last >= today else last.replace(day=1))
 
 
-def _rollup_where(model: Any, provinces: list[str], months: tuple[date | None, date | None],
+def _rollup_where(model: Any, place: _Place, months: tuple[date | None, date | None],
                   filters: Filters) -> list[Any]:  # fmt: skip
     first, last = months
+    provinces = place.provinces
     where = [model.period == ALL_TIME] if first is None and last is None else [
         model.period > ALL_TIME]  # fmt: skip
     if first is not None:
         where.append(model.period >= first)
     if last is not None:
         where.append(model.period <= last)
-    if provinces:
+    if place.district is not None:
+        where.append(model.district_code == place.district)
+    elif provinces:
         where.append(model.province_code.in_(provinces))
     if filters.category is not None:
         where.append(model.category_id.in_(_category_ids(filters.category)))
@@ -580,110 +633,264 @@ def _median_of_counts(counts: Mapping[int, int]) -> float | None:
 
 def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: list[Any],
                   now: datetime) -> list[Table] | None:  # fmt: skip
-    """figures_by from the rollups and the open tickets, or None when they cannot answer.
+    """figures_by from the rollups, or None when they cannot answer.
 
-    Counts by state, escalations, fixes, reopens and SLA breaches come from ticket_rollups,
-    verifications and their median from verify_rollups (counts per whole day); what depends on
-    the clock (overdue now, past a deadline now, the age of open tickets) from one pass over
-    the open tickets only (ix_tickets_open).
+    Counts by state, escalations, fixes, reopens and SLA breaches come from ticket_rollups
+    (school_rollups for a district), verifications and their median from verify_rollups
+    (counts per whole day), the median age of the open tickets from open_rollups. What
+    depends on the clock (overdue now, past a PMO deadline now) is the open tickets' count
+    less those whose deadline has not passed: one pass over the tickets *not yet due*
+    (ix_tickets_open_due), which the deadlines bound, not the open backlog.
     """
     if not current_app.config.get("DASHBOARD_ROLLUPS", True):
         return None  # the bench's comparison (and a switch should the rollups ever be doubted)
+    if filters.level or filters.cohort is not None:
+        return None
+    place = _scope_place(scope)
+    if place is None:
+        return None
     names = [str(getattr(g, "key", "")) for g in groups]
-    if any(n not in ROLLUP_GROUPS for n in names) or filters.level or filters.cohort is not None:
+    allowed = ROLLUP_GROUPS if place.district is None else SCHOOL_GROUPS
+    if any(n not in allowed for n in names):
         return None
-    provinces = _scope_provinces(scope)
-    if provinces is None:
-        return None
-    months = _months(filters, timezone, provinces, now)
+    months = _months(filters, timezone, place.provinces, now)
     if months is None:
         return None
     per: list[dict[str, Row]] = [{} for _ in groups]
     total = Row(key="")
 
-    def rows_of(result: Any) -> list[Row]:
-        keys = [_key(result[i]) for i in range(len(groups))]
-        return [total, *(per[i].setdefault(k, Row(key=k)) for i, k in enumerate(keys))]
+    def row_in(i: int, key: str) -> Row:
+        found = per[i].get(key)
+        if found is None:
+            found = per[i][key] = Row(key=key)
+        return found
 
-    R, V = TicketRollup, VerifyRollup
+    def rows_of(result: Any) -> list[Row]:
+        return [total, *(row_in(i, _key(result[i])) for i in range(len(groups)))]
+
+    R, V = (TicketRollup, VerifyRollup) if place.district is None else (
+        SchoolRollup, SchoolVerifyRollup)  # fmt: skip
     unbreached: dict[int, int] = defaultdict(int)  # id(row) -> count
-    counts = (
-        select(*[getattr(R, n) for n in names], R.state, func.sum(R.tickets),
-               func.sum(R.escalated), func.sum(R.referred), func.sum(R.resolved_district),
-               func.sum(R.reopens), func.sum(R.unbreached))
-        .where(*_rollup_where(R, provinces, months, filters))
-        .group_by(*[getattr(R, n) for n in names], R.state)
-    )  # fmt: skip
-    n = len(names)
-    for result in db.session.execute(counts):
-        state = result[n]
-        tickets, escalated, referred, fixed_by_district, reopens, clean = (
-            int(v or 0) for v in result[n + 1 :]
-        )
-        for row in rows_of(result):
-            row.total += tickets
-            if state in row.by_state:
-                row.by_state[state] += tickets
-            if state in RESOLVED_STATES:
-                row.resolved_count += tickets
-            row.escalated_count += escalated
-            row.referred_count += referred
-            row.resolved_district += fixed_by_district
-            row.reopens += reopens
-            unbreached[id(row)] += clean
+    # Per table's group and state (SQL adds the combinations up); the total is the first
+    # table's rows added up.
+    for i, name in enumerate(names):
+        counts = (
+            select(getattr(R, name), R.state, func.sum(R.tickets), func.sum(R.escalated),
+                   func.sum(R.referred), func.sum(R.resolved_district), func.sum(R.reopens),
+                   func.sum(R.unbreached))
+            .where(*_rollup_where(R, place, months, filters))
+            .group_by(getattr(R, name), R.state)
+        )  # fmt: skip
+        for key, state, *measures in db.session.execute(counts):
+            tickets, escalated, referred, fixed_by_district, reopens, clean = (
+                int(v or 0) for v in measures
+            )
+            # Past a PMO deadline now is counted below; take those states' clean tickets away.
+            clean_now = 0 if state in sla.PMO_STATES else clean
+            for row in (row_in(i, _key(key)), total) if i == 0 else (row_in(i, _key(key)),):
+                row.total += tickets
+                if state in row.by_state:
+                    row.by_state[state] += tickets
+                if state in RESOLVED_STATES:
+                    row.resolved_count += tickets
+                row.escalated_count += escalated
+                row.referred_count += referred
+                row.resolved_district += fixed_by_district
+                row.reopens += reopens
+                unbreached[id(row)] += clean_now
     took: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     # The distribution per table's group (not per combination: that is ten times the rows);
     # the total's is the first table's added up.
     for i, name in enumerate(names):
         verified = (
             select(getattr(V, name), V.days, func.sum(V.tickets))
-            .where(*_rollup_where(V, provinces, months, filters), V.days != ALL_DAYS)
+            .where(*_rollup_where(V, place, months, filters), V.days != ALL_DAYS)
             .group_by(getattr(V, name), V.days)
         )
         for key, days, tickets in db.session.execute(verified):
-            targets = [per[i].setdefault(_key(key), Row(key=_key(key)))]
+            targets = [row_in(i, _key(key))]
             if i == 0:
                 targets.append(total)
             for row in targets:
                 row.verified += int(tickets)
                 took[id(row)][int(days)] += int(tickets)
-    # The clock-dependent part: open tickets only.
+    # The clock: open tickets whose deadline has not passed (or that have none).
     c = _conditions(filters, timezone, now)
     base = narrowed(scope, replace(filters, date_from=None, date_to=None), timezone, period=False)
-    base = base.where(Ticket.closed_at.is_(None))
+    base = base.where(Ticket.closed_at.is_(None), Ticket.state.in_(OPEN_STATES),
+                      or_(Ticket.due_at >= now, Ticket.due_at.is_(None)))  # fmt: skip
     if c.cohort is not None:
         base = base.where(c.cohort)
-    created = (
-        func.array_agg(_epoch(Ticket.created_at)) if _is_postgres()
-        else func.json_group_array(_sqlite_seconds(Ticket.created_at))
-    ).filter(c.is_open)  # fmt: skip
     keys = [g.label(f"k{i}") for i, g in enumerate(groups)]
-    open_pass = _columns(
-        base, *keys,
-        _count(sla.overdue_filter(now)).label("overdue"),
-        _count(Ticket.sla_breaches == 0).label("clean"),
-        _count(sla.within_deadline_condition(now)).label("within"),
-        created.label("created"),
-    ).group_by(*groups)  # fmt: skip
-    ages: dict[int, list[float]] = defaultdict(list)
-    for result in db.session.execute(open_pass):
-        values = _values(result.created)
+    clean_in_time = and_(Ticket.sla_breaches == 0, Ticket.state.in_(sla.PMO_STATES),
+                         Ticket.due_at >= now)  # fmt: skip
+    not_due = _columns(
+        base, *keys, func.count().label("waiting"), _count(clean_in_time).label("in_time")
+    ).group_by(*groups)
+    waiting: dict[int, int] = defaultdict(int)
+    for result in db.session.execute(not_due):
         for row in rows_of(result):
-            row.overdue += int(result.overdue)
-            # Closed tickets are in no PMO state: within = never breached; open ones as counted.
-            unbreached[id(row)] += int(result.within) - int(result.clean)
-            ages[id(row)].extend(values)
-    now_epoch = now.replace(tzinfo=UTC).timestamp()
+            waiting[id(row)] += int(result.waiting)
+            unbreached[id(row)] += int(result.in_time)
+    ages = _open_ages(place, names, months, filters, scope, timezone, now, c)
     for row in [total, *(r for rows in per for r in rows.values())]:
         row.within = unbreached[id(row)]
-        median = _median_of_runs(ages[id(row)])
-        row.median_age_days = None if median is None else (now_epoch - median) / 86_400
+        row.overdue = row.open_total - waiting[id(row)]
         row.median_days_to_verify = _median_of_counts(took[id(row)])
+    total.median_age_days = ages[0].get(None)
+    for i, rows in enumerate(per):
+        for key, row in rows.items():
+            row.median_age_days = ages[i].get(key)
     return [
         Table(sorted((r for r in rows.values() if r.total or r.verified), key=lambda r: r.key),
               total)
         for rows in per
     ]  # fmt: skip
+
+
+def recurrence_from_rollups(scope: Select[Any], filters: Filters, timezone: str, group: Any,
+                            now: datetime | None = None,
+                            ) -> dict[str, tuple[int, int]] | None:  # fmt: skip
+    """recurrence.counts_by from verify_rollups (fixes, of them came back), or None."""
+    if not current_app.config.get("DASHBOARD_ROLLUPS", True):
+        return None
+    if filters.level or filters.cohort is not None:
+        return None
+    place = _scope_place(scope)
+    if place is None:
+        return None
+    name = str(getattr(group, "key", ""))
+    if name not in (ROLLUP_GROUPS if place.district is None else SCHOOL_GROUPS):
+        return None
+    months = _months(filters, timezone, place.provinces, now or utcnow())
+    if months is None:
+        return None
+    V: Any = VerifyRollup if place.district is None else SchoolVerifyRollup
+    query = (
+        select(getattr(V, name), func.sum(V.tickets), func.sum(V.came_back))
+        .where(*_rollup_where(V, place, months, filters), V.days != ALL_DAYS)
+        .group_by(getattr(V, name))
+    )
+    return {
+        str(key): (int(fixes), int(came_back or 0))
+        for key, fixes, came_back in db.session.execute(query)
+        if fixes
+    }
+
+
+# open_rollups' dim per table group, at a province (or the nation) and at a district; a
+# national table per province groups the province-level rows by their place.
+_PROVINCE_DIMS = {"district_code": "district", "category_id": "category",
+                  "province_code": "district"}  # fmt: skip
+_DISTRICT_DIMS = {"school_id": "school", "category_id": "dcategory"}
+
+
+def _open_ages(place: _Place, names: list[str], months: tuple[date | None, date | None],
+               filters: Filters, scope: Select[Any], timezone: str, now: datetime,
+               c: _Conditions) -> list[dict[str | None, float | None]]:  # fmt: skip
+    """Per table, the median age in days of the open tickets per group (key None: total).
+
+    From open_rollups: each group's month rows locate the month of its middle ticket(s), then
+    that month's day rows the day. With a category filter the province's and district's
+    distributions (which do not split by category) cannot answer: the open tickets are read.
+    """
+    today = today_number(now, timezone)
+    if filters.category is not None:
+        return _open_ages_from_tickets(names, filters, scope, timezone, today, c)
+    OR = OpenRollup
+    dims = _PROVINCE_DIMS if place.district is None else _DISTRICT_DIMS
+    where: list[Any] = [OR.place == place.district] if place.district is not None else (
+        [OR.place.in_(place.provinces)] if place.provinces else [])  # fmt: skip
+    first, last = months
+    if first is not None:
+        where.append(OR.period >= first)
+    if last is not None:
+        where.append(OR.period <= last)
+    out: list[dict[str | None, float | None]] = []
+    for i, name in enumerate(names):
+        dim = dims[name]
+        group = OR.place if name == "province_code" else OR.group_key
+        counts: dict[str | None, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+        month_rows = (
+            select(group, OR.period, func.sum(OR.tickets))
+            .where(*where, OR.dim == dim, OR.day == WHOLE_MONTH)
+            .group_by(group, OR.period)
+        )
+        for found_key, period, tickets in db.session.execute(month_rows):
+            counts[str(found_key)][period] += int(tickets)
+            if i == 0:
+                counts[None][period] += int(tickets)
+        # The ranks of the middle ticket(s) of each group, and the months that hold them.
+        wanted: dict[str | None, list[tuple[date, int]]] = {}
+        for key, by_month in counts.items():
+            size = sum(by_month.values())
+            ranks, spots = sorted({(size - 1) // 2, size // 2}), []
+            seen = 0
+            for month in sorted(by_month):
+                for rank in ranks:
+                    if seen <= rank < seen + by_month[month]:
+                        spots.append((month, rank - seen))
+                seen += by_month[month]
+            wanted[key] = spots
+        needed = {m for spots in wanted.values() for m, _r in spots}
+        # Each group's rows of its middle months; the first table's rows make the total too:
+        # all of its rows of those months (one index range per month; an OR of both kinds of
+        # condition made PostgreSQL scan them all).
+        pairs = sorted({(k, m) for k, spots in wanted.items() for m, _r in spots if k})
+        days: dict[tuple[str | None, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        if needed:
+            day_rows = (
+                select(group, OR.period, OR.day, func.sum(OR.tickets))
+                .where(*where, OR.dim == dim, OR.day != WHOLE_MONTH, OR.period.in_(needed))
+                .where(*([] if i == 0 else [tuple_(group, OR.period).in_(pairs)]))
+                .group_by(group, OR.period, OR.day)
+            )
+            for found_key, period, day, tickets in db.session.execute(day_rows):
+                days[(str(found_key), period)][int(day)] += int(tickets)
+                if i == 0:
+                    days[(None, period)][int(day)] += int(tickets)
+        medians: dict[str | None, float | None] = {}
+        for key, spots in wanted.items():
+            found = []
+            for month, rank in spots:
+                seen = 0
+                for day in sorted(days[(key, month)]):
+                    seen += days[(key, month)][day]
+                    if rank < seen:
+                        found.append((month.replace(day=day) - rollups.EPOCH).days)
+                        break
+            medians[key] = today - sum(found) / len(found) if found else None
+        out.append(medians)
+    return out
+
+
+def _open_ages_from_tickets(names: list[str], filters: Filters, scope: Select[Any],
+                            timezone: str, today: int,
+                            c: _Conditions) -> list[dict[str | None, float | None]]:  # fmt: skip
+    """_open_ages from a pass over the open tickets (a category filter)."""
+    base = narrowed(scope, replace(filters, date_from=None, date_to=None), timezone, period=False)
+    base = base.where(Ticket.closed_at.is_(None), Ticket.state.in_(OPEN_STATES))
+    if c.cohort is not None:
+        base = base.where(c.cohort)
+    raised = _raised_day_sql()
+    values = func.array_agg(raised) if _is_postgres() else func.json_group_array(raised)
+    groups = [getattr(Ticket, n) for n in names]
+    keys = [g.label(f"k{i}") for i, g in enumerate(groups)]
+    query = _columns(base, *keys, values.label("created")).group_by(*groups)
+    lists: list[dict[str | None, list[float]]] = [defaultdict(list) for _ in names]
+    for result in db.session.execute(query):
+        opened = _values(result.created)
+        lists[0][None].extend(opened)
+        for i in range(len(names)):
+            lists[i][_key(result[i])].extend(opened)
+    out = []
+    for by_key in lists:
+        medians: dict[str | None, float | None] = {}
+        for key, found in by_key.items():
+            median = _median_of_runs(found)
+            medians[key] = None if median is None else today - median
+        out.append(medians)
+    return out
 
 
 def figures(scope: Select[Any], filters: Filters, timezone: str,
@@ -886,19 +1093,21 @@ def monthly_trend(scope: Select[Any], filters: Filters, timezone: str,
 def _trend_from_rollups(scope: Select[Any], window: Filters, timezone: str, now: datetime,
                         ) -> list[dict[str, Any]] | None:  # fmt: skip
     """monthly_trend from the month rows of the rollups, or None when they cannot answer."""
-    provinces = _scope_provinces(scope)
+    place = _scope_place(scope)
     if not current_app.config.get("DASHBOARD_ROLLUPS", True):
         return None
-    if provinces is None or window.level or window.cohort is not None:
+    if place is None or window.level or window.cohort is not None:
         return None
-    months = _months(window, timezone, provinces, now)
+    months = _months(window, timezone, place.provinces, now)
     if months is None or months[0] is None:
         return None
     series: dict[str, dict[str, int]] = {"raised": defaultdict(int), "verified": defaultdict(int)}
-    for name, model in (("raised", TicketRollup), ("verified", VerifyRollup)):
-        where = _rollup_where(model, provinces, months, window)
-        if model is VerifyRollup:
-            where.append(VerifyRollup.days == ALL_DAYS)  # one row per month and place
+    models: tuple[Any, Any] = (TicketRollup, VerifyRollup) if place.district is None else (
+        SchoolRollup, SchoolVerifyRollup)  # fmt: skip
+    for name, model in zip(("raised", "verified"), models, strict=True):
+        where = _rollup_where(model, place, months, window)
+        if name == "verified":
+            where.append(model.days == ALL_DAYS)  # one row per month and place
         query = select(model.period, func.sum(model.tickets)).where(*where).group_by(model.period)
         for period, tickets in db.session.execute(query):
             series[name][_month_text(period)] += int(tickets or 0)

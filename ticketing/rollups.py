@@ -27,7 +27,22 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from ticketing.models import ALL_DAYS, ALL_TIME, Province, Ticket, TicketRollup, VerifyRollup
+from ticketing.models import (
+    ALL_DAYS,
+    ALL_TIME,
+    OPEN_DIMS,
+    OPEN_STATES,
+    RECURRENCE,
+    WHOLE_MONTH,
+    OpenRollup,
+    Province,
+    SchoolRollup,
+    SchoolVerifyRollup,
+    Ticket,
+    TicketLink,
+    TicketRollup,
+    VerifyRollup,
+)
 
 RESOLVED_STATES = ("resolved", "verified")
 DAY_SECONDS = 86_400
@@ -36,11 +51,22 @@ TICKET_MEASURES = (
     "tickets", "escalated", "referred", "resolved_district", "reopens", "unbreached"
 )  # fmt: skip
 VERIFY_KEY = ("province_code", "period", "district_code", "category_id", "days")
-VERIFY_MEASURES = ("tickets",)
+VERIFY_MEASURES = ("tickets", "came_back")
+OPEN_MEASURES = ("tickets",)
+SCHOOL_KEY = ("district_code", "period", "school_id", "category_id", "state")
+SCHOOL_VERIFY_KEY = ("district_code", "period", "school_id", "category_id", "days")
+OPEN_KEY = ("place", "dim", "period", "day", "group_key")
 TABLES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
     "ticket_rollups": (TicketRollup, TICKET_KEY, TICKET_MEASURES),
     "verify_rollups": (VerifyRollup, VERIFY_KEY, VERIFY_MEASURES),
+    "school_rollups": (SchoolRollup, SCHOOL_KEY, TICKET_MEASURES),
+    "school_verify_rollups": (SchoolVerifyRollup, SCHOOL_VERIFY_KEY, VERIFY_MEASURES),
+    "open_rollups": (OpenRollup, OPEN_KEY, OPEN_MEASURES),
 }
+# The place of each dim of open_rollups: the ticket's province or its district.
+OPEN_PLACE = {"district": "province_code", "category": "province_code",
+              "school": "district_code", "dcategory": "district_code"}  # fmt: skip
+EPOCH = date(1970, 1, 1)
 
 # (table, key) -> measures
 Facts = dict[tuple[str, tuple[Any, ...]], dict[str, int]]
@@ -56,6 +82,12 @@ def local_month(moment: datetime, hours: int) -> date:
     """The first day of the local month of a naive UTC moment."""
     local = moment + timedelta(hours=hours)
     return date(local.year, local.month, 1)
+
+
+def local_day(moment: datetime, hours: int) -> date:
+    """The local day of a naive UTC moment, on whole seconds (as the SQL of :func:`computed`)."""
+    seconds = int(moment.replace(tzinfo=UTC).timestamp()) + hours * 3600
+    return EPOCH + timedelta(days=seconds // DAY_SECONDS)
 
 
 def took_days(created: datetime, closed: datetime) -> int:
@@ -82,15 +114,46 @@ def facts(ticket: Ticket) -> Facts:
         "unbreached": int((ticket.sla_breaches or 0) == 0),
     }
     province, rest = place[0], place[1:]
+    district, school = ticket.district_code, ticket.school_id
     out: Facts = {}
     for period in (ALL_TIME, local_month(ticket.created_at, hours)):
         out[("ticket_rollups", (province, period, *rest, ticket.state))] = measures
+        out[("school_rollups", (district, period, school, ticket.category_id, ticket.state))] = (
+            measures
+        )
     if ticket.state == "verified" and ticket.closed_at is not None:
         days = took_days(ticket.created_at, ticket.closed_at)
         month = local_month(ticket.closed_at, hours)
+        fix = {"tickets": 1, "came_back": int(_came_back(ticket))}
         for period, bucket in ((ALL_TIME, days), (month, days), (month, ALL_DAYS)):
-            out[("verify_rollups", (province, period, *rest, bucket))] = {"tickets": 1}
+            out[("verify_rollups", (province, period, *rest, bucket))] = fix
+            key = (district, period, school, ticket.category_id, bucket)
+            out[("school_verify_rollups", key)] = fix
+    if ticket.state in OPEN_STATES:
+        raised = local_day(ticket.created_at, hours)
+        month = raised.replace(day=1)
+        for dim, column in OPEN_DIMS.items():
+            where = getattr(ticket, OPEN_PLACE[dim])
+            group = str(getattr(ticket, column))
+            for day in (WHOLE_MONTH, raised.day):
+                out[("open_rollups", (where, dim, month, day, group))] = {"tickets": 1}
     return out
+
+
+def _came_back(ticket: Ticket) -> bool:
+    """Whether a later ticket was linked to this one as a recurrence (ticketing/recurrence.py)."""
+    if ticket.id is None:
+        return False
+    from ticketing.extensions import db
+
+    linked = sa.exists().where(
+        TicketLink.other_ticket_id == ticket.id, TicketLink.kind == RECURRENCE
+    )
+    return bool(db.session.scalar(select(linked)))
+
+
+def _came_back_sql() -> Any:
+    return sa.exists().where(TicketLink.other_ticket_id == Ticket.id, TicketLink.kind == RECURRENCE)
 
 
 def _deltas(before: Facts, after: Facts) -> dict[str, list[dict[str, Any]]]:
@@ -153,7 +216,9 @@ def took_days_sql(postgres: bool) -> Any:
         def seconds(column: Any) -> Any:
             return cast(func.strftime("%s", column), sa.Integer)
 
-    return cast((seconds(Ticket.closed_at) - seconds(Ticket.created_at)) / DAY_SECONDS, sa.Integer)
+    # Floor division of integers (``/`` would divide as NUMERIC, and PostgreSQL rounds a
+    # NUMERIC cast to an integer: 1.6 days became 2 here and 1 in Python).
+    return (seconds(Ticket.closed_at) - seconds(Ticket.created_at)) // DAY_SECONDS
 
 
 def _period(value: Any) -> Any:
@@ -165,48 +230,82 @@ def _grouped(month: Any) -> list[Any]:
     return [] if month is None else [month]
 
 
+def _local_sql(offsets: Mapping[str, int], postgres: bool) -> tuple[Any, Any]:
+    """(first day of the local month, day of the month) of tickets.created_at, in SQL."""
+    if postgres:
+        hours = case(offsets, value=Ticket.province_code, else_=7) if offsets else literal(7)
+        shifted = Ticket.created_at + hours * literal_column("interval '1 hour'")
+        month = cast(func.date_trunc(literal_column("'month'"), shifted), Date)
+        day = cast(func.date_part(literal_column("'day'"), shifted), sa.Integer)
+        return month, day
+    names = {code: f"{h:+d} hours" for code, h in offsets.items()}
+    modifier = case(names, value=Ticket.province_code, else_="+7 hours") if names else "+7 hours"
+    sqlite_month: Any = func.date(Ticket.created_at, modifier, "start of month")
+    day = cast(func.strftime("%d", Ticket.created_at, modifier), sa.Integer)
+    return sqlite_month, day
+
+
 def computed(conn: Connection) -> dict[str, list[sa.Select[Any]]]:
     """Per table, SELECTs that recompute its rows from the tickets (all time, and per month)."""
     postgres = conn.dialect.name == "postgresql"
     offsets = _offsets(conn)
-    place = (Ticket.province_code, Ticket.district_code, Ticket.category_id)
-    selects: dict[str, list[sa.Select[Any]]] = {"ticket_rollups": [], "verify_rollups": []}
+    selects: dict[str, list[Any]] = {name: [] for name in TABLES}
     resolved_district = sa.and_(
         Ticket.state.in_(RESOLVED_STATES), Ticket.resolved_tier == "district"
     )
-    for month in (None, _month_sql(Ticket.created_at, offsets, postgres)):
-        period = _period(month).label("period")
-        selects["ticket_rollups"].append(
-            select(
-                Ticket.province_code, period, Ticket.district_code, Ticket.category_id,
-                Ticket.state,
-                func.count().label("tickets"),
-                func.count().filter(Ticket.escalation_count > 0).label("escalated"),
-                func.count().filter(Ticket.referral_count > 0).label("referred"),
-                func.count().filter(resolved_district).label("resolved_district"),
-                func.coalesce(func.sum(Ticket.reopen_count), 0).label("reopens"),
-                func.count().filter(Ticket.sla_breaches == 0).label("unbreached"),
-            ).group_by(*_grouped(month), *place, Ticket.state)
-        )  # fmt: skip
-    days = took_days_sql(postgres).label("days")
-    verified = sa.and_(Ticket.state == "verified", Ticket.closed_at.is_not(None))
-    closed_month = _month_sql(Ticket.closed_at, offsets, postgres)
-    for month, bucket in ((None, days), (closed_month, days),
-                          (closed_month, literal(ALL_DAYS).label("days"))):  # fmt: skip
-        period = _period(month).label("period")
-        grouped = [bucket] if bucket is days else []
-        selects["verify_rollups"].append(
-            select(
-                Ticket.province_code,
-                period,
-                Ticket.district_code,
-                Ticket.category_id,
-                bucket,
-                func.count().label("tickets"),
+    # (table, columns before the period, columns after it): provinces' and districts' grain.
+    grains = (
+        ("ticket_rollups", "verify_rollups", [Ticket.province_code],
+         [Ticket.district_code, Ticket.category_id]),
+        ("school_rollups", "school_verify_rollups", [Ticket.district_code],
+         [Ticket.school_id, Ticket.category_id]),
+    )  # fmt: skip
+    for counts, verifies, head, tail in grains:
+        for month in (None, _month_sql(Ticket.created_at, offsets, postgres)):
+            period = _period(month).label("period")
+            selects[counts].append(
+                select(
+                    *head, period, *tail, Ticket.state,
+                    func.count().label("tickets"),
+                    func.count().filter(Ticket.escalation_count > 0).label("escalated"),
+                    func.count().filter(Ticket.referral_count > 0).label("referred"),
+                    func.count().filter(resolved_district).label("resolved_district"),
+                    func.coalesce(func.sum(Ticket.reopen_count), 0).label("reopens"),
+                    func.count().filter(Ticket.sla_breaches == 0).label("unbreached"),
+                ).group_by(*_grouped(month), *head, *tail, Ticket.state)
+            )  # fmt: skip
+        days = took_days_sql(postgres).label("days")
+        verified = sa.and_(Ticket.state == "verified", Ticket.closed_at.is_not(None))
+        closed_month = _month_sql(Ticket.closed_at, offsets, postgres)
+        for month, bucket in ((None, days), (closed_month, days),
+                              (closed_month, literal(ALL_DAYS).label("days"))):  # fmt: skip
+            period = _period(month).label("period")
+            grouped = [bucket] if bucket is days else []
+            selects[verifies].append(
+                select(
+                    *head,
+                    period,
+                    *tail,
+                    bucket,
+                    func.count().label("tickets"),
+                    func.count().filter(_came_back_sql()).label("came_back"),
+                )
+                .where(verified)
+                .group_by(*_grouped(month), *head, *tail, *grouped)
             )
-            .where(verified)
-            .group_by(*_grouped(month), *place, *grouped)
-        )
+    month, day = _local_sql(offsets, postgres)
+    for dim, column in OPEN_DIMS.items():
+        place = getattr(Ticket, OPEN_PLACE[dim])
+        group = cast(getattr(Ticket, column), sa.String(12))
+        for bucket in (literal(WHOLE_MONTH), day):
+            selects["open_rollups"].append(
+                select(
+                    place.label("place"), literal(dim).label("dim"), month.label("period"),
+                    bucket.label("day"), group.label("group_key"), func.count().label("tickets"),
+                )
+                .where(Ticket.state.in_(OPEN_STATES))
+                .group_by(place, month, *([] if bucket is not day else [day]), group)
+            )  # fmt: skip
     return selects
 
 

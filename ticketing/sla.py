@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -191,9 +192,28 @@ def working_days_between(a_utc: datetime, b_utc: datetime, province_code: str) -
 
 
 def deadline_days(province_code: str, category_id: int | None, state: str) -> int:
-    """Working days for a state: category, else parent category, else province, else default."""
+    """Working days for a state: category, else parent category, else province, else default.
+
+    Within one sweep the answers are kept (two queries per escalation otherwise).
+    """
     if state not in DEFAULT_DAYS:
         raise ValueError(f"no deadline for state {state!r}")
+    kept = _sweep_deadlines.get()
+    if kept is None:
+        return _deadline_days(province_code, category_id, state)
+    key = (province_code, category_id, state)
+    if key not in kept:
+        kept[key] = _deadline_days(province_code, category_id, state)
+    return kept[key]
+
+
+# The deadline days looked up during the current sweep (None outside a sweep).
+_sweep_deadlines: ContextVar[dict[tuple[str, int | None, str], int] | None] = ContextVar(
+    "sweep_deadlines", default=None
+)
+
+
+def _deadline_days(province_code: str, category_id: int | None, state: str) -> int:
     parent_id = None
     if category_id is not None:
         parent_id = db.session.execute(
@@ -224,7 +244,12 @@ def deadline_for(ticket: Ticket, state: str, start_utc: datetime) -> datetime:
 
 def _set_quietly(ticket: Ticket, **values: Any) -> None:
     """Update bookkeeping columns without bumping the ticket's version (no false conflicts)."""
-    db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values))
+    # No session synchronisation: the values are set on the object just below. (The default
+    # evaluated the criteria against every object in the session: quadratic in a sweep batch.)
+    db.session.execute(
+        update(Ticket).where(Ticket.id == ticket.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
     for name, value in values.items():
         set_committed_value(ticket, name, value)
 
@@ -493,10 +518,14 @@ def sweep(now: datetime | None = None, batch_size: int = 200) -> SweepResult:
     """
     now = now or utcnow()
     result = SweepResult()
-    _escalate_overdue(now, batch_size, result)
-    _remind_overdue_province(now, batch_size, result)
-    _remind_verification(now, batch_size, result)
-    _remind_consultations(now, batch_size, result)
+    token = _sweep_deadlines.set({})
+    try:
+        _escalate_overdue(now, batch_size, result)
+        _remind_overdue_province(now, batch_size, result)
+        _remind_verification(now, batch_size, result)
+        _remind_consultations(now, batch_size, result)
+    finally:
+        _sweep_deadlines.reset(token)
     return result
 
 

@@ -453,13 +453,17 @@ class Page:
 
 def page(user: Any, query: TicketQuery, size: int, now: datetime | None = None) -> Page:
     """One page of the list: ``size`` tickets in the list's order."""
-    stmt = query.select(user, now)
+    chosen = query.select(user, now)
     if query.keyset and query.before is not None:
-        stmt = stmt.where(Ticket.id < query.before)
-    stmt = query.ordered(stmt, now).add_columns(auto_escalated().label("auto"))
+        chosen = chosen.where(Ticket.id < query.before)
+    chosen = query.ordered(chosen, now).with_only_columns(Ticket.id).limit(size + 1)
     if not query.keyset:
-        stmt = stmt.offset((query.page - 1) * size)
-    result = db.session.execute(with_display(stmt).limit(size + 1)).unique()
+        chosen = chosen.offset((query.page - 1) * size)
+    # The page's ids first, then what the rows show for those ids only: joined before the
+    # LIMIT, PostgreSQL hashed every school of the country to show 25 tickets (70 ms at 1M).
+    stmt = query.ordered(select(Ticket).where(Ticket.id.in_(chosen)), now)
+    stmt = stmt.add_columns(auto_escalated().label("auto"))
+    result = db.session.execute(with_display(stmt)).unique()
     rows = [Row(ticket, bool(auto)) for ticket, auto in result]
     more = len(rows) > size
     rows = rows[:size]
@@ -472,21 +476,12 @@ def page(user: Any, query: TicketQuery, size: int, now: datetime | None = None) 
 
 def tab_counts(user: Any, query: TicketQuery, now: datetime | None = None) -> dict[str, int]:
     """How many tickets each tab holds under the other filters (one query)."""
-    scope = permissions.visible_tickets(user).where(*query.conditions(user, now)).subquery()
-    columns = []
-    for tab in TABS:
-        condition = tab_condition(tab, user)
-        columns.append(func.count().filter(_on(condition, scope)).label(tab))
-    row = db.session.execute(select(*columns).select_from(scope)).one()
+    # The conditions filter the tickets table itself (no subquery: re-pointing each tab's
+    # condition at a subquery's columns cost more Python than the count cost the database).
+    scope = permissions.visible_tickets(user).where(*query.conditions(user, now))
+    columns = [func.count().filter(tab_condition(tab, user)).label(tab) for tab in TABS]
+    row = db.session.execute(scope.with_only_columns(*columns).select_from(Ticket)).one()
     return {tab: int(row._mapping[tab] or 0) for tab in TABS}
-
-
-def _on(condition: ColumnElement[bool], scope: Any) -> ColumnElement[bool]:
-    """A condition written on Ticket, re-pointed at the same columns of a subquery."""
-    from sqlalchemy.sql.util import ClauseAdapter
-
-    adapted: ColumnElement[bool] = ClauseAdapter(scope).traverse(condition)
-    return adapted
 
 
 def tickets_for(user: User, args: Mapping[str, Any]) -> Select[Any]:

@@ -75,7 +75,7 @@ def upgrade():
             postgresql_where=sa.text("closed_at IS NULL"),
             sqlite_where=sa.text("closed_at IS NULL"),
         )
-    # Existing tickets are counted into the rollups by 16_rollup_referred, the last revision
+    # Existing tickets are counted into the rollups by 17_i15_open_rollups, the last revision
     # that changes their columns (the rebuild uses today's code, so it must run at the end).
 
 

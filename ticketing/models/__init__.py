@@ -13,7 +13,17 @@ from ticketing.models.link import (
 )
 from ticketing.models.notification import Notification, OutboxMessage
 from ticketing.models.region import District, Province
-from ticketing.models.rollup import ALL_DAYS, ALL_TIME, TicketRollup, VerifyRollup
+from ticketing.models.rollup import (
+    ALL_DAYS,
+    ALL_TIME,
+    OPEN_DIMS,
+    WHOLE_MONTH,
+    OpenRollup,
+    SchoolRollup,
+    SchoolVerifyRollup,
+    TicketRollup,
+    VerifyRollup,
+)
 from ticketing.models.school import LEVELS, School, SchoolAssignment
 from ticketing.models.session import UserSession
 from ticketing.models.sla import DayOff, SlaPolicy
@@ -42,12 +52,14 @@ __all__ = [
     "LEVELS",
     "LINK_KINDS",
     "NON_ACADEMIC",
+    "OPEN_DIMS",
     "OPEN_STATES",
     "PROVINCE_PMO",
     "RECURRENCE",
     "RELATED",
     "ROLES",
     "STATES",
+    "WHOLE_MONTH",
     "AdminLogEntry",
     "ApiToken",
     "Attachment",
@@ -60,12 +72,15 @@ __all__ = [
     "ExpertField",
     "FormStash",
     "Notification",
+    "OpenRollup",
     "OutboxMessage",
     "Province",
     "ReplyTemplate",
     "SavedView",
     "School",
     "SchoolAssignment",
+    "SchoolRollup",
+    "SchoolVerifyRollup",
     "SlaPolicy",
     "Ticket",
     "TicketCounter",

@@ -68,3 +68,84 @@ class VerifyRollup(db.Model):  # type: ignore[name-defined]
     category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     tickets: Mapped[int] = mapped_column(Integer, default=0)
+    # Of them, fixes that came back: a later ticket linked to them as a recurrence.
+    came_back: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SchoolRollup(db.Model):  # type: ignore[name-defined]
+    """ticket_rollups at the grain of a school: the district dashboard's rows per school."""
+
+    __tablename__ = "school_rollups"
+
+    # Key order: a district's rows for a period are one index range.
+    district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    school_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(12), primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    referred: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_district: Mapped[int] = mapped_column(Integer, default=0)
+    reopens: Mapped[int] = mapped_column(Integer, default=0)
+    unbreached: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SchoolVerifyRollup(db.Model):  # type: ignore[name-defined]
+    """verify_rollups at the grain of a school (the district dashboard)."""
+
+    __tablename__ = "school_verify_rollups"
+
+    district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    school_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    # Of them, fixes that came back: a later ticket linked to them as a recurrence.
+    came_back: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# ``dim`` of open_rollups: which table's groups a row counts, at which ``place``.
+OPEN_DIMS = {
+    # place = a province code
+    "district": "district_code",
+    "category": "category_id",
+    # place = a district code
+    "school": "school_id",
+    "dcategory": "category_id",
+}
+# ``day`` of the open_rollups rows that count a whole month.
+WHOLE_MONTH = 0
+
+
+class OpenRollup(db.Model):  # type: ignore[name-defined]
+    """Open tickets by the local day they were raised: the median age of the open tickets.
+
+    One distribution per table of the dashboards (not per combination of groups, which would
+    be as many rows as open tickets): per district and per category of a province, per school
+    and per category of a district. Each month has a row (``day = WHOLE_MONTH``) and a row
+    per day of the month, so a median is found in the month rows first and then in the days
+    of one month: rows read are bounded by the calendar, not by the open backlog.
+    """
+
+    __tablename__ = "open_rollups"
+    __table_args__ = (
+        # The month rows, read first (the day rows are read for a median's month only).
+        Index(
+            "ix_open_rollups_months",
+            "place",
+            "dim",
+            "period",
+            postgresql_include=["group_key", "tickets"],
+            postgresql_where=text("day = 0"),
+            sqlite_where=text("day = 0"),
+        ),
+    )
+
+    place: Mapped[str] = mapped_column(String(5), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(10), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    group_key: Mapped[str] = mapped_column(String(12), primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)

@@ -93,6 +93,23 @@ class Ticket(db.Model):  # type: ignore[name-defined]
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
+        # Overdue now = open tickets less those not yet due: the dashboards read only the open
+        # tickets whose deadline is still ahead (bounded by the deadlines, not the backlog).
+        Index(
+            "ix_tickets_open_due",
+            "province_code",
+            "due_at",
+            postgresql_include=[
+                "district_code",
+                "school_id",
+                "category_id",
+                "state",
+                "sla_breaches",
+                "created_at",
+            ],
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

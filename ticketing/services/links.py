@@ -13,7 +13,7 @@ from difflib import SequenceMatcher
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
-from ticketing import permissions
+from ticketing import permissions, rollups
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput, NotFound, PermissionDenied
 from ticketing.extensions import db
@@ -87,10 +87,13 @@ def link(ticket: Ticket, other: Ticket, *, kind: str, actor: User) -> TicketLink
             )
     if _existing(ticket, other, kind) is not None:
         raise InvalidInput(_l("These tickets are already linked."), field="number")
+    counted = rollups.facts(other)
     row = TicketLink(ticket=ticket, other=other, kind=kind, created_by=actor, created_at=utcnow())
     db.session.add(row)
     _audit(ticket, other, f"link_{kind}", actor)
     db.session.flush()
+    # A fix that came back counts in the dashboard rollups (same transaction).
+    rollups.apply(db.session, counted, rollups.facts(other))
     return row
 
 
@@ -102,8 +105,10 @@ def unlink(row: TicketLink, *, actor: User) -> None:
     if not permissions.can_unlink(actor, ticket, other, row.kind):
         raise PermissionDenied(_l("You may not remove this link."))
     _audit(ticket, other, f"unlink_{row.kind}", actor)
+    counted = rollups.facts(other)
     db.session.delete(row)
     db.session.flush()
+    rollups.apply(db.session, counted, rollups.facts(other))
 
 
 def get_link(ticket: Ticket, link_id: int) -> TicketLink:

@@ -87,4 +87,5 @@ def mark_kind_read(user: User, kind: str) -> int:
         )
         .values(read_at=utcnow())
     )
+    forget_unread()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

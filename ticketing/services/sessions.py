@@ -6,15 +6,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from ticketing.clock import utcnow
 from ticketing.errors import NotFound
 from ticketing.extensions import db
-from ticketing.models import User, UserSession
+from ticketing.models import Notification, User, UserSession
 from ticketing.models.session import hash_token, new_device_token
 
 # A session unused this long is over, whatever its cookie says (the remember cookie lasts
@@ -48,8 +49,14 @@ def load(token: str) -> User | None:
     if not token or len(token) > 200:
         return None
     now = utcnow()
+    # The unread notifications (the header's badge on every page) come in the same round trip.
+    unread = (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
     found = db.session.execute(
-        select(User, UserSession.id, UserSession.last_used_at)
+        select(User, UserSession.id, UserSession.last_used_at, unread)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.token_hash == hash_token(token))
         .where(UserSession.last_used_at > now - IDLE_LIMIT)
@@ -57,9 +64,11 @@ def load(token: str) -> User | None:
     ).first()
     if found is None:
         return None
-    user, session_id, last_used = found
+    user, session_id, last_used, unread_count = found
     if not user.active:
         return None
+    if has_request_context():
+        g.unread_notifications = (user.id, int(unread_count or 0))  # notifications.unread_count
     user.device_token = token
     user.device_session_id = session_id
     if now - last_used > TOUCH_EVERY:
