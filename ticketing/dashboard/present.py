@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import Select
 
-from ticketing import charts, reports, ticket_query
+from ticketing import charts, reports
 from ticketing.clock import utcnow
 from ticketing.i18n import STATE_LABELS
 from ticketing.models import OPEN_STATES, Ticket
@@ -196,21 +196,34 @@ class Headlines:
 def this_month(scope: Select[Any], timezone: str, now: datetime | None = None,
                ) -> tuple[int, int, date]:  # fmt: skip
     """(tickets reopened, tickets that came back) this local month in the scope, and the
-    month's first day: the same conditions as the list's ``reopened_in`` and ``came_back_in``
-    (ticket_query.py), so a headline's link lists exactly the tickets it counts."""
-    from sqlalchemy import func
+    month's first day: the same tickets as the list's ``reopened_in`` and ``came_back_in``
+    conditions (ticket_query.py), so a headline's link lists exactly the tickets it counts."""
+    from sqlalchemy import func, select
 
+    from ticketing.asof import scope_on_joined_tickets
     from ticketing.extensions import db
+    from ticketing.models import RECURRENCE, TicketEvent, TicketLink
 
     now = now or utcnow()
     month = (now + reports.zone_offset(timezone)).date().replace(day=1)
     low, high = reports.month_bounds(month, timezone)
-    row = db.session.execute(
-        scope.with_only_columns(
-            func.count().filter(ticket_query.reopened_between(low, high)),
-            func.count().filter(ticket_query.came_back_between(low, high)),
-        ).select_from(Ticket)
-    ).one()
+    in_scope = scope_on_joined_tickets(scope)
+    # Driven by the month's audit rows and links, not by the scope's tickets: as an EXISTS per
+    # ticket inside an aggregate, PostgreSQL probed the events once per ticket of the province
+    # (74,000 probes, 4 s at 1M tickets).
+    reopened = (
+        select(func.count(TicketEvent.ticket_id.distinct()))
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(TicketEvent.event == "reopen", TicketEvent.created_at >= low,
+               TicketEvent.created_at < high, *in_scope)
+    )  # fmt: skip
+    came_back = (
+        select(func.count(TicketLink.ticket_id.distinct()))
+        .join(Ticket, Ticket.id == TicketLink.ticket_id)
+        .where(TicketLink.kind == RECURRENCE, TicketLink.created_at >= low,
+               TicketLink.created_at < high, *in_scope)
+    )  # fmt: skip
+    row = db.session.execute(select(reopened.scalar_subquery(), came_back.scalar_subquery())).one()
     return int(row[0] or 0), int(row[1] or 0), month
 
 
