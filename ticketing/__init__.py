@@ -35,6 +35,8 @@ def create_app(
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
             Path(app.instance_path) / "ticketing.sqlite"
         )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        _without_jit(app)
     if not app.config.get("MAX_CONTENT_LENGTH"):
         from ticketing.services.attachments import REQUEST_LIMIT
 
@@ -62,6 +64,19 @@ def create_app(
 
     security.init_app(app)
     return app
+
+
+def _without_jit(app: Flask) -> None:
+    """PostgreSQL sessions without JIT compilation, unless the configuration names options.
+
+    A page's queries take milliseconds; JIT compiled one of them for 440 ms at 1M tickets
+    because its estimated cost crossed ``jit_above_cost`` (docs/performance.md).
+    """
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("options", "-c jit=off")
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _init_extensions(app: Flask) -> None:
