@@ -36,6 +36,8 @@ from ticketing import sla
 from ticketing.extensions import db
 from ticketing.models import OPEN_STATES, Ticket, TicketEvent
 
+SETTLED_MARGIN = timedelta(seconds=1)
+
 
 def moment_of(day: date, timezone: str) -> datetime:
     """The end of the local ``day`` (next local midnight) as naive UTC: 'as of 16 January'."""
@@ -80,16 +82,30 @@ def states_at(scope: Select[Any], moment: datetime) -> Any:
         )
 
     # Two lookups per ticket and no join back to the events: a join on the event id made
-    # PostgreSQL hash the whole events table.
+    # PostgreSQL hash the whole events table. A ticket settled before the moment needs
+    # neither (CASE evaluates the lookups only for the others).
+    settled = _settled_before(moment)
     return (
         scope.with_only_columns(
             Ticket.id.label("ticket_id"),
-            last(event.to_state).label("state"),
-            last(event.created_at).label("entered_at"),
+            case((settled, Ticket.state), else_=last(event.to_state)).label("state"),
+            case((settled, Ticket.state_changed_at), else_=last(event.created_at)).label(
+                "entered_at"
+            ),
         )
         .select_from(Ticket)
         .subquery("state_at")
     )
+
+
+def _settled_before(moment: datetime) -> Any:
+    """The ticket has not changed state since before ``moment``: its state then is its state
+    now, entered at ``state_changed_at``.
+
+    The workflow writes ``state_changed_at`` and the audit row's time from one clock reading;
+    the second of margin covers rows written before it did (a few microseconds apart).
+    """
+    return Ticket.state_changed_at < moment - SETTLED_MARGIN
 
 
 def stored_due(moment: datetime) -> Any:
@@ -101,7 +117,7 @@ def stored_due(moment: datetime) -> Any:
         .where(event.ticket_id == Ticket.id, event.created_at >= moment, _changes_state(event))
         .correlate(Ticket)
     )
-    return case((~later, Ticket.due_at), else_=None)
+    return case((_settled_before(moment), Ticket.due_at), (~later, Ticket.due_at), else_=None)
 
 
 def candidates(scope: Select[Any], moment: datetime) -> Select[Any]:

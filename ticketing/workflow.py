@@ -194,6 +194,7 @@ class TicketWorkflow(StateMachine):
             actor=actor,
             note=_clean(note),
             assignee=assignee if event.id in ("assign", "return_to_district") else None,
+            at=now,  # the same reading as state_changed_at (asof.py relies on it)
         )
 
 

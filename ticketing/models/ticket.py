@@ -174,6 +174,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
         actor: User | None,
         note: str | None = None,
         assignee: User | None = None,
+        at: datetime | None = None,
     ) -> TicketEvent:
         """Add one audit row for this ticket (called by the workflow and the services)."""
         row = TicketEvent(
@@ -183,7 +184,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
             actor=actor,
             note=note,
             assignee=assignee,
-            created_at=utcnow(),
+            created_at=at or utcnow(),
         )
         self.events.add(row)
         return row

@@ -181,7 +181,7 @@ def raise_ticket(
             bind(ticket)  # sets the initial state without an audit row; the service writes it
             db.session.add(ticket)
             row = ticket.append_event(
-                event="raise", from_state=None, to_state=ticket.state, actor=actor
+                event="raise", from_state=None, to_state=ticket.state, actor=actor, at=now
             )
             db.session.flush()
     except IntegrityError:
