@@ -15,6 +15,7 @@ reports the inbox's requests per second as a ratio of each.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -283,8 +284,10 @@ LOAD_TARGETS = ("inbox", "/healthz", "signed-in /help")
 class Load:
     """Requests per second of each target in each round (rounds interleave the targets)."""
 
-    def __init__(self, rounds: list[dict[str, float]]) -> None:
+    def __init__(self, rounds: list[dict[str, float]], worker_rss_mb: list[float] | None = None,
+                 ) -> None:  # fmt: skip
         self.rounds = rounds
+        self.worker_rss_mb = worker_rss_mb or []
 
     def rps(self, target: str) -> float:
         """Median requests per second of a target over the rounds."""
@@ -366,7 +369,7 @@ def load_test(url: str, seconds: int) -> Load:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
-    load = Load(rounds)
+    load = Load(rounds, [int(k) / 1024 for k in rss])
     print(f"  {load.summary()}")
     return load
 
@@ -406,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-wrk", action="store_true", help="skip the gunicorn/wrk load test")
     parser.add_argument("--wrk-seconds", type=int, default=15, help="per target, all rounds")
     parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
+    parser.add_argument("--json", help="also write the run's figures to this JSON file "
+                        "(bench/table.py makes the document's table from several)")  # fmt: skip
     args = parser.parse_args(argv)
 
     throwaway = None
@@ -425,11 +430,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"filling {args.tickets:,} tickets into {database}")
             facts = fill(url, args.tickets)
         print("measuring")
+        load_before = os.getloadavg()[0]
         results = measure(url, args.runs, args.warmup)
         load = None
         if not args.no_wrk:
             load = load_test(url, args.wrk_seconds)
         write_report(Path(args.output), database, args.tickets, facts, results, load)
+        if args.json:
+            record = {
+                "database": database, "tickets": args.tickets, "runs": args.runs,
+                "when": datetime.now(UTC).isoformat(timespec="minutes"),
+                "load_average": [load_before, os.getloadavg()[0]],
+                "operations": {name: {"p50": p50, "p95": p95} for name, p50, p95 in results},
+                "wrk": None if load is None else {
+                    "rounds": load.rounds,
+                    "ratios": {t: load.ratios(t) for t in LOAD_TARGETS[1:]},
+                    "worker_rss_mb": load.worker_rss_mb,
+                },
+            }  # fmt: skip
+            Path(args.json).write_text(json.dumps(record, indent=1), encoding="utf-8")
         print(f"written to {args.output}")
     finally:
         if throwaway and not args.keep:

@@ -8,20 +8,32 @@ from typing import Any
 from bench.run import main
 
 
-def test_tiny_bench_run(tmp_path: Path) -> None:
+def test_tiny_bench_run(tmp_path: Path, capsys: Any) -> None:
     output = tmp_path / "performance.md"
     url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
+    figures = tmp_path / "run.json"
     args = ["--tickets", "300", "--database-url", url, "--runs", "2", "--warmup", "1",
-            "--no-wrk", "--output", str(output)]  # fmt: skip
+            "--no-wrk", "--output", str(output), "--json", str(figures)]  # fmt: skip
     assert main(args) == 0
     text = output.read_text()
     assert "SQLite, 300 tickets" in text
-    for name in (
+    names = (
         "province dashboard (35), computed",
+        "province dashboard as of a day 90 days ago, computed",
+        "province monthly report (last month), computed",
         "district inbox, deep page",
         "transition + audit row",
-    ):
+    )
+    for name in names:
         assert f"| {name}" in text
+    # The document's table is made from such runs (bench/table.py).
+    from bench.table import main as table_main
+
+    assert table_main([str(figures), str(figures)]) == 0
+    printed = capsys.readouterr().out
+    assert "| p95 ms (range of runs) / p50 | SQLite 300 |" in printed
+    for name in names:
+        assert f"| {name} | " in printed
 
 
 def test_load_ratios_are_medians_of_interleaved_rounds() -> None:
