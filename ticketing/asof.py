@@ -393,44 +393,95 @@ def oldest_open(scope: Select[Any], moment: datetime, limit: int = 10) -> list[T
     return list(db.session.scalars(query)) if ids else []
 
 
+# Reopened most is counted from the reopens since the moment unless there are at least this
+# many of them (nationally) and fewer before it (an early moment): the side with fewer rows.
+REOPENS_SINCE_LIMIT = 20_000
+
+
 def reopened_most(scope: Select[Any], moment: datetime, limit: int = 10,
                   ) -> list[tuple[Ticket, int]]:  # fmt: skip
     """The tickets reopened most often before ``moment``, with how often.
 
     A ticket's ``reopen_count`` counts its reopen audit rows (the workflow writes both), so
     reopens before ``moment`` are that count less the reopens since, which only the tickets
-    reopened since have (few: the audit rows since ``moment``). The first ``limit`` by
-    ``reopen_count`` plus as many as were reopened since hold the first ``limit`` by reopens
-    before ``moment``: each ticket reopened since can push at most one other out.
+    reopened since have: for a recent moment, few. The first ``limit`` by ``reopen_count``
+    (ix_tickets_reopened) plus those reopened since hold the first ``limit`` by reopens
+    before ``moment``: each ticket reopened since can push at most one other out. For an
+    early moment the reopens before it are the fewer, and they are counted instead.
     """
+    if _reopens_beyond(TicketEvent.created_at >= moment) and not _reopens_beyond(
+        TicketEvent.created_at < moment
+    ):
+        return _reopened_before(scope, moment, limit)
+    # A ticket reopened since changed state since: its id is in ix_tickets_changed.
+    changed = changed_since(scope, moment).with_only_columns(Ticket.id).select_from(Ticket)
     since = (
         select(TicketEvent.ticket_id, func.count().label("n"))
-        .select_from(TicketEvent)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .where(
             TicketEvent.event == "reopen",
             TicketEvent.created_at >= moment,
-            *scope_on_joined_tickets(scope),
+            TicketEvent.ticket_id.in_(changed),
         )
         .group_by(TicketEvent.ticket_id)
     )
     later: dict[int, int] = {ticket_id: int(n) for ticket_id, n in db.session.execute(since)}
+    columns = (Ticket.id, Ticket.reopen_count, Ticket.created_at)
     top = (
-        scope.with_only_columns(Ticket.id)
+        scope.with_only_columns(*columns)
         .select_from(Ticket)
         .where(Ticket.reopen_count > 0)
         .order_by(Ticket.reopen_count.desc(), Ticket.created_at, Ticket.id)
         .limit(limit + len(later))
     )
-    ids = set(db.session.scalars(top)) | set(later)
-    if not ids:
+    rows = {row.id: row for row in db.session.execute(top)}
+    if later:
+        extra = select(*columns).where(Ticket.id.in_([i for i in later if i not in rows]))
+        rows.update({row.id: row for row in db.session.execute(extra)})
+    counted = [(row.id, (row.reopen_count or 0) - later.get(row.id, 0), row.created_at)
+               for row in rows.values()]  # fmt: skip
+    first = sorted((-n, created, i) for i, n, created in counted if n > 0)[:limit]
+    return _with_tickets([(i, -n) for n, _created, i in first])
+
+
+def _reopens_beyond(when: Any) -> bool:
+    """Whether there are REOPENS_SINCE_LIMIT reopen audit rows or more at ``when`` (counted
+    no further, on the index of events by kind and time)."""
+    rows = select(TicketEvent.created_at).where(TicketEvent.event == "reopen", when)
+    counted = select(func.count()).select_from(rows.limit(REOPENS_SINCE_LIMIT).subquery("rows"))
+    return (db.session.scalar(counted) or 0) >= REOPENS_SINCE_LIMIT
+
+
+def _with_tickets(counts: list[tuple[int, int]]) -> list[tuple[Ticket, int]]:
+    """(ticket id, count) -> (loaded ticket with its district and school, count), in order."""
+    if not counts:
         return []
     query = (
         select(Ticket)
-        .where(Ticket.id.in_(ids))
+        .where(Ticket.id.in_([i for i, _n in counts]))
         .options(joinedload(Ticket.district), joinedload(Ticket.school))
     )
-    counted = [(t, (t.reopen_count or 0) - later.get(t.id, 0)) for t in db.session.scalars(query)]
-    counted = [(t, n) for t, n in counted if n > 0]
-    counted.sort(key=lambda tn: (-tn[1], tn[0].created_at, tn[0].id))
-    return counted[:limit]
+    tickets = {t.id: t for t in db.session.scalars(query)}
+    return [(tickets[i], n) for i, n in counts]
+
+
+def _reopened_before(scope: Select[Any], moment: datetime, limit: int,
+                     ) -> list[tuple[Ticket, int]]:  # fmt: skip
+    """reopened_most from the reopen audit rows before ``moment`` (an early moment)."""
+    ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
+    counts = (
+        select(TicketEvent.ticket_id, func.count().label("n"))
+        .where(
+            TicketEvent.event == "reopen",
+            TicketEvent.created_at < moment,
+            TicketEvent.ticket_id.in_(ids),
+        )
+        .group_by(TicketEvent.ticket_id)
+        .subquery("reopens")
+    )
+    query = (
+        select(Ticket.id, counts.c.n)
+        .join(counts, counts.c.ticket_id == Ticket.id)
+        .order_by(counts.c.n.desc(), Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return _with_tickets([(i, int(n)) for i, n in db.session.execute(query)])
