@@ -151,3 +151,29 @@ def test_fast_paths_equal_the_replay_of_the_audit_rows(world: World) -> None:
                 events = {e for e in meeting._events(scope, low, high) if e[2] != "came_back"}
                 assert events == _events_replayed(scope, low, high), (name, low, high)
     assert any(c.overdue for c in asof.open_counts(scopes["national"], moments, GROUPS))
+
+
+def test_deadline_days_for_many_keys_follow_the_rule_of_deadline_days(world: World) -> None:
+    """sla.DeadlineDays (two queries per report) answers as sla.deadline_days (per key)."""
+    from ticketing.models import Category, Province
+    from ticketing.services import sla_settings
+
+    parent = world.category
+    child = Category(code="test-child", kind=parent.kind, name_id="Anak", name_en="Child",
+                     parent_id=parent.id)  # fmt: skip
+    db.session.add(child)
+    db.session.flush()
+    assert child.parent_id is not None
+    sla_settings.set_policy(world.admin, "35", "assigned", 7)
+    sla_settings.set_policy(world.admin, "35", "assigned", 9, category_id=child.parent_id)
+    sla_settings.set_policy(world.admin, "35", "escalated", 4, category_id=child.id)
+    sla_settings.set_policy(world.admin, "35", "raised", 2, category_id=child.parent_id)
+    db.session.commit()
+    book = sla.DeadlineDays()
+    categories = [None, *db.session.scalars(select(Category.id))]
+    for province in db.session.scalars(select(Province.code)):
+        for category in categories:
+            for state in sla.SLA_STATES:
+                want = sla.deadline_days(province, category, state)
+                assert book(province, category, state) == want, (province, category, state)
+    assert book("35", child.id, "assigned") == 9 and book("35", child.id, "escalated") == 4
