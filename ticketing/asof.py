@@ -7,9 +7,14 @@ what was open on 16 January, whatever happened since.
 
 The interface is a few functions over a scope (a Select of tickets, as in reports.py):
 ``moment_of`` (a local day -> the UTC moment at its end), ``states_at`` (one row per
-ticket: state and when it entered it), ``open_by`` (open tickets per group and state) and
-``overdue_by``. Rollup tables (issue 15) may later answer ``open_by`` for whole days
-without changing its callers.
+ticket: state and when it entered it), ``open_counts`` (open and overdue tickets per group
+and state, at one or more moments), ``open_by`` and ``overdue_by`` (the same for one moment).
+
+What they read (issue 15): a ticket open at T either has not changed state since T (it is
+open now, with the state, entry time and deadline of its own row: read from the open
+tickets' index ``ix_tickets_open``, bounded by the open backlog) or changed state since T
+(found through ``ix_tickets_changed``, bounded by the time since T; only these replay their
+audit rows). Neither reads the closed history.
 
 What the figures mean, written down in docs/dashboard.md: a ticket belongs to the district
 it was raised in (``tickets.district_code`` is set when it is raised and never changes, so a
@@ -120,6 +125,39 @@ def stored_due(moment: datetime) -> Any:
     return case((_settled_before(moment), Ticket.due_at), (~later, Ticket.due_at), else_=None)
 
 
+def _settled_open(scope: Select[Any], moment: datetime) -> Select[Any]:
+    """The scope narrowed to tickets open now that have not changed state since ``moment``:
+    their state, entry time and deadline then are those of their row.
+
+    Open now means ``closed_at IS NULL`` as well as an open state (the workflow sets
+    ``closed_at`` entering a final state, which is never left; the dashboards' open-ticket
+    index and rollups rely on it too), so PostgreSQL reads the partial index ix_tickets_open.
+    """
+    return scope.where(
+        Ticket.closed_at.is_(None),
+        Ticket.state.in_(OPEN_STATES),
+        _settled_before(moment),
+        Ticket.created_at < moment,
+    )
+
+
+def _moved_since(scope: Select[Any], moment: datetime) -> Select[Any]:
+    """The candidates (open at ``moment`` maybe) that changed state since: the audit rows
+    say what they were then. With :func:`_settled_open`, every ticket open at ``moment``."""
+    moved = changed_since(candidates(scope, moment), moment)
+    # The ids first, from the index ix_tickets_changed alone: read as one query, PostgreSQL
+    # read the rows of every ticket changed since (6,671 in 2,889 pages for 543 candidates).
+    ids = moved.with_only_columns(Ticket.id).select_from(Ticket)
+    return scope.where(Ticket.id.in_(ids))
+
+
+def changed_since(scope: Select[Any], moment: datetime) -> Select[Any]:
+    """The scope narrowed to tickets that may have changed state at or after ``moment``:
+    every ticket with a state-changing audit row since then (and a few from the second
+    before), read through ix_tickets_changed."""
+    return scope.where(~_settled_before(moment))
+
+
 def candidates(scope: Select[Any], moment: datetime) -> Select[Any]:
     """The scope narrowed to tickets that can have been open at ``moment``: raised before it
     and not closed by then. Verified and withdrawn are final and ``closed_at`` is written with
@@ -127,57 +165,6 @@ def candidates(scope: Select[Any], moment: datetime) -> Select[Any]:
     return scope.where(
         Ticket.created_at < moment, or_(Ticket.closed_at.is_(None), Ticket.closed_at >= moment)
     )
-
-
-@dataclass(frozen=True)
-class Snap:
-    """A ticket open at a moment: where it belongs, its state then and since when."""
-
-    ticket_id: int
-    province_code: str
-    district_code: str
-    category_id: int
-    school_id: int
-    state: str
-    entered_at: datetime
-    due_at: datetime | None  # stored_due: the deadline then, when known exactly
-
-
-def open_at(scope: Select[Any], moment: datetime) -> list[Snap]:
-    """Every ticket of the scope open at ``moment``, in one query (group them as you need)."""
-    at = states_at(candidates(scope, moment), moment)
-    query = (
-        select(
-            at.c.ticket_id,
-            Ticket.province_code,
-            Ticket.district_code,
-            Ticket.category_id,
-            Ticket.school_id,
-            at.c.state,
-            at.c.entered_at,
-            stored_due(moment),
-        )
-        .select_from(at)
-        .join(Ticket, Ticket.id == at.c.ticket_id)
-        .where(at.c.state.in_(OPEN_STATES))
-    )
-    return [Snap(*row) for row in db.session.execute(query)]
-
-
-def open_by(scope: Select[Any], moment: datetime, group: Any) -> dict[str, dict[str, int]]:
-    """Open tickets at ``moment`` per value of ``group`` (a Ticket column) and state."""
-    at = states_at(candidates(scope, moment), moment)
-    query = (
-        select(group.label("k"), at.c.state, func.count().label("n"))
-        .select_from(at)
-        .join(Ticket, Ticket.id == at.c.ticket_id)
-        .where(at.c.state.in_(OPEN_STATES))
-        .group_by(group, at.c.state)
-    )
-    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OPEN_STATES, 0))
-    for row in db.session.execute(query):
-        out[str(row.k)][row.state] = int(row.n)
-    return dict(out)
 
 
 class Deadlines:
@@ -191,6 +178,8 @@ class Deadlines:
     def __init__(self) -> None:
         self.days: dict[tuple[str, int, str], int] = {}
         self.due: dict[tuple[str, int, date], datetime] = {}
+        self.policies = sla.DeadlineDays()  # two queries, not two per key
+        self.calendars: dict[str, sla.Calendar] = {}
 
     def of(self, province_code: str, category_id: int, state: str, entered_at: datetime,
            stored: datetime | None = None) -> datetime:  # fmt: skip
@@ -201,13 +190,120 @@ class Deadlines:
             return stored
         key = (province_code, category_id, state)
         if key not in self.days:
-            self.days[key] = sla.deadline_days(*key)
+            self.days[key] = self.policies(*key)
         days = self.days[key]
-        day = sla.calendar_for(province_code).local(entered_at).date()
-        due_key = (province_code, days, day)
+        calendar = self.calendars.get(province_code)
+        if calendar is None:
+            calendar = self.calendars[province_code] = sla.calendar_for(province_code)
+        due_key = (province_code, days, calendar.local(entered_at).date())
         if due_key not in self.due:
-            self.due[due_key] = sla.add_working_days(entered_at, days, province_code)
+            self.due[due_key] = calendar.add_working_days(entered_at, days)
         return self.due[due_key]
+
+
+Key = tuple[str, ...]
+
+
+@dataclass
+class OpenCounts:
+    """Tickets open at a moment per group (a tuple of the group columns' values as strings):
+    how many in each open state, and how many past the deadline of their state then."""
+
+    by_state: dict[Key, dict[str, int]]
+    overdue: dict[Key, int]
+
+
+def open_counts(scope: Select[Any], moments: Sequence[datetime], groups: Sequence[Any],
+                deadlines: Deadlines | None = None) -> list[OpenCounts]:  # fmt: skip
+    """Open and overdue tickets of the scope at each moment, per value of ``groups`` (Ticket
+    columns), in the order of ``moments``; a group is present only where it has tickets.
+
+    The tickets that have not changed state since a moment are counted in one grouped pass
+    over the open tickets for all the moments (their stored deadline is the one then:
+    ``due_at < moment``); only those that changed state since replay their audit rows, and
+    their deadline is counted in Python when it was not stored (:class:`Deadlines`).
+    """
+    deadlines = deadlines or Deadlines()
+    out = [OpenCounts(defaultdict(lambda: dict.fromkeys(OPEN_STATES, 0)), defaultdict(int))
+           for _moment in moments]  # fmt: skip
+    if not moments:
+        return out
+    columns = [group.label(f"g{i}") for i, group in enumerate(groups)]
+    width = len(columns)
+    in_sla = Ticket.state.in_(sla.SLA_STATES)
+    measures: list[Any] = []
+    for moment in moments:
+        settled = and_(_settled_before(moment), Ticket.created_at < moment)
+        measures += [
+            func.count().filter(settled),
+            func.count().filter(and_(settled, in_sla, Ticket.due_at < moment)),
+            # A deadline not stored (none written yet): counted in Python below.
+            func.count().filter(and_(settled, in_sla, Ticket.due_at.is_(None))),
+        ]
+    latest = max(moments)
+    query = (
+        _settled_open(scope, latest)
+        .with_only_columns(*columns, Ticket.state, *measures)
+        .select_from(Ticket)
+        .group_by(*groups, Ticket.state)
+    )
+    unstored: list[int] = []
+    for row in db.session.execute(query):
+        key = tuple(str(v) for v in row[:width])
+        state = row[width]
+        for i, counts in enumerate(out):
+            n, late, no_due = row[width + 1 + 3 * i : width + 4 + 3 * i]
+            if n:
+                counts.by_state[key][state] += int(n)
+            if late:
+                counts.overdue[key] += int(late)
+            if no_due and i not in unstored:
+                unstored.append(i)
+    for i in unstored:
+        moment = moments[i]
+        rows = _settled_open(scope, moment).where(in_sla, Ticket.due_at.is_(None))
+        _add_rows(out[i], moment, deadlines, rows.with_only_columns(
+            *columns, Ticket.state, Ticket.state_changed_at, Ticket.province_code,
+            Ticket.category_id, Ticket.due_at).select_from(Ticket))  # fmt: skip
+    for moment, counts in zip(moments, out, strict=True):
+        at = states_at(_moved_since(scope, moment), moment)
+        query = (
+            select(
+                *columns,
+                at.c.state,
+                at.c.entered_at,
+                Ticket.province_code,
+                Ticket.category_id,
+                stored_due(moment),
+            )
+            .select_from(at)
+            .join(Ticket, Ticket.id == at.c.ticket_id)
+            .where(at.c.state.in_(OPEN_STATES))
+        )
+        _add_rows(counts, moment, deadlines, query)
+    for counts in out:
+        counts.by_state = dict(counts.by_state)
+        counts.overdue = dict(counts.overdue)
+    return out
+
+
+def _add_rows(counts: OpenCounts, moment: datetime, deadlines: Deadlines,
+              query: Select[Any]) -> None:  # fmt: skip
+    """Count tickets one row each: (groups..., state, entered_at, province, category, due)."""
+    for row in db.session.execute(query):
+        *key, state, entered_at, province_code, category_id, stored = row
+        group = tuple(str(v) for v in key)
+        counts.by_state[group][state] += 1
+        if state in sla.SLA_STATES:
+            due = deadlines.of(province_code, category_id, state, entered_at, stored)
+            if due < moment:
+                counts.overdue[group] += 1
+
+
+def open_by(scope: Select[Any], moment: datetime, group: Any) -> dict[str, dict[str, int]]:
+    """Open tickets at ``moment`` per value of ``group`` (a Ticket column) and state."""
+    (counts,) = open_counts(scope, [moment], [group])
+    return {key[0]: states for key, states in counts.by_state.items()}
 
 
 def overdue_by(scope: Select[Any], moment: datetime, group: Any,
@@ -218,29 +314,8 @@ def overdue_by(scope: Select[Any], moment: datetime, group: Any,
     since; else the state's working days (today's settings) counted from when the ticket
     entered that state, in its province's calendar, as sla.deadline_for does.
     """
-    deadlines = deadlines or Deadlines()
-    at = states_at(candidates(scope, moment), moment)
-    query = (
-        select(
-            group.label("k"),
-            at.c.state,
-            at.c.entered_at,
-            Ticket.province_code,
-            Ticket.category_id,
-            stored_due(moment).label("stored"),
-        )
-        .select_from(at)
-        .join(Ticket, Ticket.id == at.c.ticket_id)
-        .where(at.c.state.in_(sla.SLA_STATES))
-    )
-    out: dict[str, int] = defaultdict(int)
-    for row in db.session.execute(query):
-        due = deadlines.of(
-            row.province_code, row.category_id, row.state, row.entered_at, row.stored
-        )
-        if due < moment:
-            out[str(row.k)] += 1
-    return dict(out)
+    (counts,) = open_counts(scope, [moment], [group], deadlines)
+    return {key[0]: n for key, n in counts.overdue.items()}
 
 
 def state_counts(scope: Select[Any], moment: datetime) -> dict[str, int]:
@@ -292,21 +367,106 @@ def events_between(scope: Select[Any], low: datetime, high: datetime, group: Any
 
 def oldest_open(scope: Select[Any], moment: datetime, limit: int = 10) -> list[Ticket]:
     """The tickets open at ``moment`` that were raised earliest."""
-    at = states_at(candidates(scope, moment), moment)
-    query = (
-        select(Ticket)
-        .join(at, at.c.ticket_id == Ticket.id)
-        .where(at.c.state.in_(OPEN_STATES))
-        .options(joinedload(Ticket.district), joinedload(Ticket.school))
+    settled = (
+        _settled_open(scope, moment)
+        .with_only_columns(Ticket.created_at, Ticket.id)
+        .select_from(Ticket)
         .order_by(Ticket.created_at, Ticket.id)
         .limit(limit)
     )
-    return list(db.session.scalars(query))
+    at = states_at(_moved_since(scope, moment), moment)
+    moved = (
+        select(Ticket.created_at, Ticket.id)
+        .join(at, at.c.ticket_id == Ticket.id)
+        .where(at.c.state.in_(OPEN_STATES))
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    first = sorted([*db.session.execute(settled), *db.session.execute(moved)])[:limit]
+    ids = [ticket_id for _created, ticket_id in first]
+    query = (
+        select(Ticket)
+        .where(Ticket.id.in_(ids))
+        .options(joinedload(Ticket.district), joinedload(Ticket.school))
+        .order_by(Ticket.created_at, Ticket.id)
+    )
+    return list(db.session.scalars(query)) if ids else []
+
+
+# Reopened most is counted from the reopens since the moment unless there are at least this
+# many of them (nationally) and fewer before it (an early moment): the side with fewer rows.
+REOPENS_SINCE_LIMIT = 20_000
 
 
 def reopened_most(scope: Select[Any], moment: datetime, limit: int = 10,
                   ) -> list[tuple[Ticket, int]]:  # fmt: skip
-    """The tickets reopened most often before ``moment``, with how often."""
+    """The tickets reopened most often before ``moment``, with how often.
+
+    A ticket's ``reopen_count`` counts its reopen audit rows (the workflow writes both), so
+    reopens before ``moment`` are that count less the reopens since, which only the tickets
+    reopened since have: for a recent moment, few. The first ``limit`` by ``reopen_count``
+    (ix_tickets_reopened) plus those reopened since hold the first ``limit`` by reopens
+    before ``moment``: each ticket reopened since can push at most one other out. For an
+    early moment the reopens before it are the fewer, and they are counted instead.
+    """
+    if _reopens_beyond(TicketEvent.created_at >= moment) and not _reopens_beyond(
+        TicketEvent.created_at < moment
+    ):
+        return _reopened_before(scope, moment, limit)
+    # A ticket reopened since changed state since: its id is in ix_tickets_changed.
+    changed = changed_since(scope, moment).with_only_columns(Ticket.id).select_from(Ticket)
+    since = (
+        select(TicketEvent.ticket_id, func.count().label("n"))
+        .where(
+            TicketEvent.event == "reopen",
+            TicketEvent.created_at >= moment,
+            TicketEvent.ticket_id.in_(changed),
+        )
+        .group_by(TicketEvent.ticket_id)
+    )
+    later: dict[int, int] = {ticket_id: int(n) for ticket_id, n in db.session.execute(since)}
+    columns = (Ticket.id, Ticket.reopen_count, Ticket.created_at)
+    top = (
+        scope.with_only_columns(*columns)
+        .select_from(Ticket)
+        .where(Ticket.reopen_count > 0)
+        .order_by(Ticket.reopen_count.desc(), Ticket.created_at, Ticket.id)
+        .limit(limit + len(later))
+    )
+    rows = {row.id: row for row in db.session.execute(top)}
+    if later:
+        extra = select(*columns).where(Ticket.id.in_([i for i in later if i not in rows]))
+        rows.update({row.id: row for row in db.session.execute(extra)})
+    counted = [(row.id, (row.reopen_count or 0) - later.get(row.id, 0), row.created_at)
+               for row in rows.values()]  # fmt: skip
+    first = sorted((-n, created, i) for i, n, created in counted if n > 0)[:limit]
+    return _with_tickets([(i, -n) for n, _created, i in first])
+
+
+def _reopens_beyond(when: Any) -> bool:
+    """Whether there are REOPENS_SINCE_LIMIT reopen audit rows or more at ``when`` (counted
+    no further, on the index of events by kind and time)."""
+    rows = select(TicketEvent.created_at).where(TicketEvent.event == "reopen", when)
+    counted = select(func.count()).select_from(rows.limit(REOPENS_SINCE_LIMIT).subquery("rows"))
+    return (db.session.scalar(counted) or 0) >= REOPENS_SINCE_LIMIT
+
+
+def _with_tickets(counts: list[tuple[int, int]]) -> list[tuple[Ticket, int]]:
+    """(ticket id, count) -> (loaded ticket with its district and school, count), in order."""
+    if not counts:
+        return []
+    query = (
+        select(Ticket)
+        .where(Ticket.id.in_([i for i, _n in counts]))
+        .options(joinedload(Ticket.district), joinedload(Ticket.school))
+    )
+    tickets = {t.id: t for t in db.session.scalars(query)}
+    return [(tickets[i], n) for i, n in counts]
+
+
+def _reopened_before(scope: Select[Any], moment: datetime, limit: int,
+                     ) -> list[tuple[Ticket, int]]:  # fmt: skip
+    """reopened_most from the reopen audit rows before ``moment`` (an early moment)."""
     ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
     counts = (
         select(TicketEvent.ticket_id, func.count().label("n"))
@@ -319,10 +479,9 @@ def reopened_most(scope: Select[Any], moment: datetime, limit: int = 10,
         .subquery("reopens")
     )
     query = (
-        select(Ticket, counts.c.n)
+        select(Ticket.id, counts.c.n)
         .join(counts, counts.c.ticket_id == Ticket.id)
-        .options(joinedload(Ticket.district), joinedload(Ticket.school))
         .order_by(counts.c.n.desc(), Ticket.created_at, Ticket.id)
         .limit(limit)
     )
-    return [(ticket, int(n)) for ticket, n in db.session.execute(query)]
+    return _with_tickets([(i, int(n)) for i, n in db.session.execute(query)])

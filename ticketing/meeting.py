@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from sqlalchemy import Select, distinct, func, select
 
-from ticketing import asof, reports, sla
+from ticketing import asof, reports
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.models import OPEN_STATES, RECURRENCE, Province, Ticket, TicketEvent, TicketLink
@@ -109,22 +109,31 @@ def _events(scope: Select[Any], low: datetime, high: datetime,
     equals the ticket list behind it (ticket_query ``reopened_in``, ``came_back_in``).
     """
     ids = scope.with_only_columns(Ticket.id).select_from(Ticket).scalar_subquery()
+    # These events change the state, so their tickets were raised before ``high`` and changed
+    # state at or after ``low``: chosen from the index ix_tickets_changed (with their district
+    # and category), not by joining the month's audit rows of every province to the tickets.
+    active = (
+        asof.changed_since(scope, low)
+        .where(Ticket.created_at < high)
+        .with_only_columns(Ticket.id, Ticket.district_code, Ticket.category_id)
+        .select_from(Ticket)
+        .subquery("active")
+    )
     events = (
         select(
-            Ticket.district_code,
-            Ticket.category_id,
+            active.c.district_code,
+            active.c.category_id,
             TicketEvent.event,
             func.count(distinct(TicketEvent.ticket_id)),
         )
         .select_from(TicketEvent)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .join(active, active.c.id == TicketEvent.ticket_id)
         .where(
             TicketEvent.created_at >= low,
             TicketEvent.created_at < high,
             TicketEvent.event.in_(list(_EVENTS)),
-            TicketEvent.ticket_id.in_(ids),
         )
-        .group_by(Ticket.district_code, Ticket.category_id, TicketEvent.event)
+        .group_by(active.c.district_code, active.c.category_id, TicketEvent.event)
     )
     out = [(d, c, _EVENTS[e], int(n)) for d, c, e, n in db.session.execute(events)]
     links = (
@@ -146,31 +155,27 @@ def _events(scope: Select[Any], low: datetime, high: datetime,
 Figures = dict[tuple[str, str], dict[str, int]]  # (district, category) -> figure -> count
 
 
-def _month(scope: Select[Any], start: list[asof.Snap], end: list[asof.Snap], end_at: datetime,
-           low: datetime, high: datetime, deadlines: asof.Deadlines) -> Figures:  # fmt: skip
-    """The month's figures per (district, category), from the open tickets at its start and
-    end (asof.open_at) and the events between."""
+def _month(scope: Select[Any], start: asof.OpenCounts, end: asof.OpenCounts, low: datetime,
+           high: datetime) -> Figures:  # fmt: skip
+    """The month's figures per (district, category), from the tickets open at its start and
+    end (asof.open_counts, grouped by district and category) and the events between."""
     out: Figures = {}
 
     def cell(district: str, category: Any) -> dict[str, int]:
         return out.setdefault((district, str(category)), dict.fromkeys(FIGURES, 0))
 
-    for snap in start:
-        cell(snap.district_code, snap.category_id)["open_start"] += 1
-    for snap in end:
-        figures = cell(snap.district_code, snap.category_id)
-        figures["open_end"] += 1
-        if snap.state in sla.SLA_STATES:
-            due = deadlines.of(
-                snap.province_code, snap.category_id, snap.state, snap.entered_at, snap.due_at
-            )
-            figures["overdue"] += due < end_at
+    for key, states in start.by_state.items():
+        cell(*key)["open_start"] += sum(states.values())
+    for key, states in end.by_state.items():
+        cell(*key)["open_end"] += sum(states.values())
+    for key, late in end.overdue.items():
+        cell(*key)["overdue"] += late
     for district, category, name, n in _events(scope, low, high):
         cell(district, category)[name] += n
     return out
 
 
-def _lines(now: Figures, before: Figures, end: list[asof.Snap], by_category: bool,
+def _lines(now: Figures, before: Figures, end: asof.OpenCounts, by_category: bool,
            labels: dict[str, str]) -> list[Line]:  # fmt: skip
     """Lines per district (or category): the cells added up."""
     lines: dict[str, Line] = {key: Line(key, name) for key, name in labels.items()}
@@ -184,8 +189,10 @@ def _lines(now: Figures, before: Figures, end: list[asof.Snap], by_category: boo
             target = getattr(line(key), attr)
             for name, n in values.items():
                 target[name] += n
-    for snap in end:
-        line((snap.district_code, str(snap.category_id))).by_state[snap.state] += 1
+    for (district, category), states in end.by_state.items():
+        target = line((district, category)).by_state
+        for state, n in states.items():
+            target[state] += n
     return [lines[k] for k in sorted(lines)]
 
 
@@ -198,10 +205,12 @@ def build(scope: Select[Any], province: Province, month: date, locale: str,
     low = asof.moment_of(month - timedelta(days=1), tz)
     high = min(asof.moment_of(next_month(month) - timedelta(days=1), tz), now)
     before_low = asof.moment_of(previous_month(month) - timedelta(days=1), tz)
-    deadlines = asof.Deadlines()
-    at_before, at_low, at_high = (asof.open_at(scoped, m) for m in (before_low, low, high))
-    now_figures = _month(scoped, at_low, at_high, high, low, high, deadlines)
-    before_figures = _month(scoped, at_before, at_low, low, before_low, low, deadlines)
+    # The open tickets at the three moments in one pass (asof.open_counts).
+    at_before, at_low, at_high = asof.open_counts(
+        scoped, (before_low, low, high), (Ticket.district_code, Ticket.category_id)
+    )
+    now_figures = _month(scoped, at_low, at_high, low, high)
+    before_figures = _month(scoped, at_before, at_low, before_low, low)
     district_labels = {d.code: d.name for d in province.districts}
     districts = _lines(now_figures, before_figures, at_high, False, district_labels)
     category_labels = reports.category_labels(locale)

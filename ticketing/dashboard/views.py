@@ -276,8 +276,10 @@ def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: dat
     cache_kind = f"{kind}:asof:{day.isoformat()}"
 
     def compute() -> Any:
-        by_state = asof.open_by(narrowed, moment, group)
-        overdue = asof.overdue_by(narrowed, moment, group)
+        # Open and overdue in one pass over the open tickets (asof.open_counts).
+        (counts,) = asof.open_counts(narrowed, [moment], [group])
+        by_state = {key[0]: states for key, states in counts.by_state.items()}
+        overdue = {key[0]: n for key, n in counts.overdue.items()}
         rows = []
         for key in sorted(set(by_state) | set(overdue)):
             row = reports.Row(key=key)

@@ -83,15 +83,43 @@ class Ticket(db.Model):  # type: ignore[name-defined]
             postgresql_include=DASHBOARD_COLUMNS,
         ),
         # The dashboards' figures that depend on the clock (overdue, median age) read only the
-        # open tickets; final states set closed_at (reports.py, ticketing/rollups.py).
+        # open tickets; final states set closed_at (reports.py, ticketing/rollups.py). The
+        # as-of figures read the open tickets that have not changed state since the moment
+        # from it too (asof.py: state_changed_at, school_id).
         Index(
             "ix_tickets_open",
             "province_code",
             "district_code",
             "created_at",
-            postgresql_include=["category_id", "state", "due_at", "sla_breaches"],
+            postgresql_include=[
+                "category_id",
+                "state",
+                "due_at",
+                "sla_breaches",
+                "state_changed_at",
+                "school_id",
+                "id",
+            ],
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
+        ),
+        # As-of figures: the tickets that changed state since a moment (bounded by the time
+        # since then, not by the history); the others are read from ix_tickets_open (asof.py).
+        # Their ids are chosen from the index alone, then only those rows are read.
+        Index(
+            "ix_tickets_changed",
+            "province_code",
+            "state_changed_at",
+            postgresql_include=["id", "district_code", "category_id", "created_at", "closed_at"],
+        ),
+        # The monthly report's "reopened most": the reopened tickets only, most reopens first.
+        Index(
+            "ix_tickets_reopened",
+            "province_code",
+            "reopen_count",
+            postgresql_include=["created_at", "id"],
+            postgresql_where=text("reopen_count > 0"),
+            sqlite_where=text("reopen_count > 0"),
         ),
         # Overdue now = open tickets less those not yet due: the dashboards read only the open
         # tickets whose deadline is still ahead (bounded by the deadlines, not the backlog).
