@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
@@ -22,7 +23,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, IntegerField
@@ -113,6 +114,8 @@ class Numbers:
 
     Babel's format_decimal parses the locale and the pattern on every call (about 0.1 ms);
     a province table has about 700 figures, so the symbols are looked up once per table.
+    The symbols are HTML-escaped in the table, so the text is ready for the page (digits,
+    the symbols, '-' and '%' only).
     """
 
     swap: dict[int, str]  # str.translate table: Python's "," and "." -> the locale's symbols
@@ -121,10 +124,10 @@ class Numbers:
     def for_locale(cls, locale: str) -> Numbers:
         """The locale's group and decimal symbols."""
         group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
-        return cls(str.maketrans({",": group, ".": decimal}))
+        return cls(str.maketrans({",": str(escape(group)), ".": str(escape(decimal))}))
 
     def __call__(self, value: Any, kind: str) -> str:
-        """One figure as text; '-' when there is none."""
+        """One figure as text (HTML-safe); '-' when there is none."""
         if value is None:
             return "-"
         if kind == "share":
@@ -136,19 +139,26 @@ class Numbers:
         return text.translate(self.swap) + suffix
 
 
-CELL, LINKED_CELL = Markup('<td class="num">'), Markup('<td class="num"><a href="')
-CELL_END, LINK_MIDDLE, LINKED_CELL_END = Markup("</td>"), Markup('">'), Markup("</a></td>")
+HIDDEN_CELL = f'<td class="num">{escape(present.HIDDEN)}</td>'
 
 
-def _cell(text: str, href: str | None) -> Markup:
-    """One figure as a table cell, linked to the ticket list behind it (if any); escaped.
+class CellRow(NamedTuple):
+    """One row of a figures table: its figures as cells, the phone's few, and its header."""
 
-    Markup + str escapes the str. Concatenated rather than ``Markup.format``: its
-    string.Formatter machinery cost about half of a district page (1,800 cells).
-    """
-    if href is None:
-        return CELL + text + CELL_END
-    return LINKED_CELL + href + LINK_MIDDLE + text + LINKED_CELL_END
+    row: reports.Row
+    cells: Markup  # every column's <td>, each figure linked to the tickets behind it
+    compact: Markup  # the COMPACT columns' <td> (the phone's table)
+    head: Markup  # the row header's content: the label, linked one level down (empty: total)
+
+
+def _query(*parts: str) -> str:
+    """Query-string parts (each already HTML-escaped) joined for an HTML attribute."""
+    return "&amp;".join(p for p in parts if p)
+
+
+def _encoded(args: dict[str, str]) -> str:
+    """A query string, HTML-escaped: urlencode leaves only '&' to escape (the separators)."""
+    return urlencode(args).replace("&", "&amp;")
 
 
 def _cells(
@@ -159,44 +169,63 @@ def _cells(
     links: bool,
     hidden: set[tuple[str, str]] | None = None,
     columns: tuple[tuple[str, Any, str, dict[str, str]], ...] = COLUMNS,
-) -> list[tuple[reports.Row, Markup, Markup]]:
+    row_link: Callable[[reports.Row], str] | None = None,
+) -> list[CellRow]:
     """Every row's figures as table cells linked to the filtered ticket list.
 
     Built here rather than in a template loop: a district table has about 1,500 figures and
-    the loop cost more than the (cached) figures themselves.
+    the loop cost more than the (cached) figures themselves. Each cell is one f-string of
+    parts escaped once per page, row or column (Markup + str per piece escaped every piece
+    again: 70% of a cached district page), and each row is marked safe once.
     """
-    base = url_for("tickets.index") if links else ""
-    came_back_base = url_for("dashboard.came_back") if links else ""
     number = Numbers.for_locale(_locale())
-    cohort_args = ticket_query.dashboard_args(filters)
-    verified_args = ticket_query.dashboard_args(filters, verified=True)
-    # The column's own parameters never repeat the filters' or the row's, so the query string
-    # is the row's part and the column's part joined (urlencode per cell was 10% of the page).
-    column_parts = [urlencode(extra) for _name, _header, _kind, extra in columns]
+    pages: list[str] = []
+    verified_column: list[bool] = []
+    column_parts: list[str] = []
+    cohort_args: dict[str, str] = {}
+    verified_args: dict[str, str] = {}
+    if links:
+        base = str(escape(url_for("tickets.index")))
+        came_back_base = str(escape(url_for("dashboard.came_back")))
+        cohort_args = ticket_query.dashboard_args(filters)
+        verified_args = ticket_query.dashboard_args(filters, verified=True)
+        # The column's own parameters never repeat the filters' or the row's, so the query
+        # string is the row's part and the column's part joined.
+        for name, _header, _kind, extra in columns:
+            pages.append(came_back_base if name == "recurrence_rate" else base)
+            verified_column.append(name in VERIFIED_COLUMNS)
+            column_parts.append(_encoded(extra))
+    compact_at = [name in COMPACT for name, _header, _kind, _extra in columns]
     out = []
     for row in [*table.rows, table.total]:
+        is_total = row is table.total
         row_args = dict(scope_args)
-        if group_param and row is not table.total:
+        if group_param and not is_total:
             row_args[group_param] = row.key
-        row_parts = {
-            False: urlencode({**cohort_args, **row_args}),
-            True: urlencode({**verified_args, **row_args}),
-        }
-        cells, compact = [], []
-        for (name, _header, kind, _extra), column_part in zip(columns, column_parts, strict=True):
-            href = None
-            if links:
-                parts = (row_parts[name in VERIFIED_COLUMNS], column_part)
-                page = came_back_base if name == "recurrence_rate" else base
-                href = f"{page}?{'&'.join(p for p in parts if p)}"
+        row_parts = (
+            (_encoded({**cohort_args, **row_args}), _encoded({**verified_args, **row_args}))
+            if links
+            else ("", "")
+        )
+        cells: list[str] = []
+        for i, (name, _header, kind, _extra) in enumerate(columns):
             if hidden and (row.key, name) in hidden:
-                cell = _cell(present.HIDDEN, None)  # the public view's small-cell rule
+                cells.append(HIDDEN_CELL)  # the public view's small-cell rule
+                continue
+            text = number(getattr(row, name), kind)
+            if links:
+                query = _query(row_parts[verified_column[i]], column_parts[i])
+                cells.append(f'<td class="num"><a href="{pages[i]}?{query}">{text}</a></td>')
             else:
-                cell = _cell(number(getattr(row, name), kind), href)
-            cells.append(cell)
-            if name in COMPACT:
-                compact.append(cell)
-        out.append((row, Markup("").join(cells), Markup("").join(compact)))
+                cells.append(f'<td class="num">{text}</td>')
+        compact = "".join(cell for cell, shown in zip(cells, compact_at, strict=True) if shown)
+        head = Markup("")
+        if not is_total:
+            head = escape(row.label)
+            if row_link is not None:
+                head = Markup('<a href="%s">%s</a>') % (row_link(row), row.label)
+        # Every piece above is escaped: numbers by Numbers, links by urlencode and _query.
+        out.append(CellRow(row, Markup("".join(cells)), Markup(compact), head))  # noqa: S704
     return out
 
 
@@ -269,6 +298,7 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
 
 def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: date,
                timezone: str, group: Any, title: str, *, public: bool = False,
+               row_link: Callable[[reports.Row], str] | None = None,
                **context: Any) -> str:  # fmt: skip
     """Any dashboard as of a past day: open tickets by state and group, from the audit trail."""
     narrowed = reports.narrowed(scope, filters, timezone, period=False)
@@ -303,7 +333,7 @@ def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: dat
         dashboard_cache.key_for(cache_kind, scope, filters.as_args(), _locale()), compute
     )
     hidden = present.hidden_cells(table) if public else set()
-    cells = _cells(table, None, {}, filters, False, hidden, ASOF_COLUMNS)
+    cells = _cells(table, None, {}, filters, False, hidden, ASOF_COLUMNS, row_link)
     chart = None
     if group.key != "school_id" or len(table.rows) <= 60:
         chart = present.chart_data(table, reports.Table([], table.total), [], _locale(), title,
@@ -388,13 +418,13 @@ def national() -> str:
     return render_template(
         "dashboard/national.html",
         consultations=reports.consultation_figures(scope, _locale()),
-        table=_cells(table, "province", {}, filters, True),
+        table=_cells(table, "province", {}, filters, True,
+                     row_link=lambda row: _drill("dashboard.province", row.key, filters)),
         categories=_cells(categories, "category", {}, filters, True),
         chart=present.chart_data(
             table, categories, trend, locale, _("Open tickets by state per province")
         ),
         headlines=_headlines(table.total, scope, "Asia/Jakarta", {}, filters),
-        row_link=lambda row: _drill("dashboard.province", row.key, filters),
         **_common(filters),
     )
 
@@ -449,7 +479,8 @@ def province(code: str) -> BaseResponse | str:
         "dashboard/province.html",
         consultations=reports.consultation_figures(scope, _locale()),
         province=province,
-        table=_cells(table, "district", {"province": province.code}, filters, True),
+        table=_cells(table, "district", {"province": province.code}, filters, True,
+                     row_link=lambda row: _drill("dashboard.district", row.key, filters)),
         categories=_cells(categories, "category", {"province": province.code}, filters, True),
         chart=present.chart_data(
             table, categories, trend, _locale(), _("Open tickets by state per district")
@@ -458,7 +489,6 @@ def province(code: str) -> BaseResponse | str:
             table.total, scope, province.timezone, {"province": province.code}, filters
         ),
         can_publish=can_publish,
-        row_link=lambda row: _drill("dashboard.district", row.key, filters),
         toggle=PublicToggleForm(enabled="0" if province.public_dashboard else "1")
         if can_publish
         else None,
