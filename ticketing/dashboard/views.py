@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -151,9 +151,41 @@ class CellRow(NamedTuple):
     head: Markup  # the row header's content: the label, linked one level down (empty: total)
 
 
-def _query(*parts: str) -> str:
-    """Query-string parts (each already HTML-escaped) joined for an HTML attribute."""
-    return "&amp;".join(p for p in parts if p)
+class CellRows(list[CellRow]):
+    """A figures table's rows, the total last, and their HTML for the two tables of
+    ``_macros.html``'s figures_table (the loop there cost a template call per row)."""
+
+    def full(self, total_label: str) -> Markup:
+        """The rows of the full table: the body's rows, then the total in the footer."""
+        total = str(escape(total_label))
+        parts = []
+        for number, (_row, cells, _compact, head) in enumerate(self, 1):
+            if number == len(self):
+                parts.append(
+                    f'\n    </tbody><tfoot>\n    <tr class="total">\n      '
+                    f'<th scope="row">{total}</th>\n      {cells}\n    </tr>\n    '
+                    "</tfoot>\n  "
+                )
+            else:
+                parts.append(
+                    f'\n    \n    <tr>\n      <th scope="row">{head}</th>\n      {cells}'
+                    "\n    </tr>\n    \n  "
+                )
+        return Markup("".join(parts))  # noqa: S704 (cells and heads are Markup, escaped)
+
+    def compact(self, total_label: str) -> Markup:
+        """The rows of the phone's table (the COMPACT columns)."""
+        total = str(escape(total_label))
+        parts = []
+        for number, (_row, _cells, compact, head) in enumerate(self, 1):
+            if number == len(self):
+                parts.append(
+                    f'\n    </tbody><tfoot>\n    <tr class="total"><th scope="row">{total}'
+                    f"</th>{compact}</tr>\n    </tfoot>\n  "
+                )
+            else:
+                parts.append(f'\n    \n    <tr><th scope="row">{head}</th>{compact}</tr>\n    \n  ')
+        return Markup("".join(parts))  # noqa: S704 (cells and heads are Markup, escaped)
 
 
 def _encoded(args: dict[str, str]) -> str:
@@ -170,7 +202,7 @@ def _cells(
     hidden: set[tuple[str, str]] | None = None,
     columns: tuple[tuple[str, Any, str, dict[str, str]], ...] = COLUMNS,
     row_link: Callable[[reports.Row], str] | None = None,
-) -> list[CellRow]:
+) -> CellRows:
     """Every row's figures as table cells linked to the filtered ticket list.
 
     Built here rather than in a template loop: a district table has about 1,500 figures and
@@ -179,9 +211,10 @@ def _cells(
     again: 70% of a cached district page), and each row is marked safe once.
     """
     number = Numbers.for_locale(_locale())
-    pages: list[str] = []
-    verified_column: list[bool] = []
-    column_parts: list[str] = []
+    # Per column: the page its links open, whether they take the verified cohort's
+    # arguments, and its own parameters (escaped; they never repeat the filters' or the
+    # row's, so a link is the row's part and the column's part joined).
+    specs: list[tuple[str, bool, str]] = []
     cohort_args: dict[str, str] = {}
     verified_args: dict[str, str] = {}
     if links:
@@ -189,42 +222,46 @@ def _cells(
         came_back_base = str(escape(url_for("dashboard.came_back")))
         cohort_args = ticket_query.dashboard_args(filters)
         verified_args = ticket_query.dashboard_args(filters, verified=True)
-        # The column's own parameters never repeat the filters' or the row's, so the query
-        # string is the row's part and the column's part joined.
-        for name, _header, _kind, extra in columns:
-            pages.append(came_back_base if name == "recurrence_rate" else base)
-            verified_column.append(name in VERIFIED_COLUMNS)
-            column_parts.append(_encoded(extra))
+        specs = [
+            (came_back_base if name == "recurrence_rate" else base, name in VERIFIED_COLUMNS,
+             _encoded(extra))
+            for name, _header, _kind, extra in columns
+        ]  # fmt: skip
     compact_at = [name in COMPACT for name, _header, _kind, _extra in columns]
-    out = []
+    out = CellRows()
     for row in [*table.rows, table.total]:
         is_total = row is table.total
-        row_args = dict(scope_args)
-        if group_param and not is_total:
-            row_args[group_param] = row.key
-        row_parts = (
-            (_encoded({**cohort_args, **row_args}), _encoded({**verified_args, **row_args}))
-            if links
-            else ("", "")
-        )
         cells: list[str] = []
-        for i, (name, _header, kind, _extra) in enumerate(columns):
-            if hidden and (row.key, name) in hidden:
-                cells.append(HIDDEN_CELL)  # the public view's small-cell rule
-                continue
-            text = number(getattr(row, name), kind)
-            if links:
-                query = _query(row_parts[verified_column[i]], column_parts[i])
-                cells.append(f'<td class="num"><a href="{pages[i]}?{query}">{text}</a></td>')
-            else:
-                cells.append(f'<td class="num">{text}</td>')
+        if links:
+            row_args = dict(scope_args)
+            if group_param and not is_total:
+                row_args[group_param] = row.key
+            row_parts = (_encoded({**cohort_args, **row_args}),
+                         _encoded({**verified_args, **row_args}))  # fmt: skip
+            for (name, _header, kind, _extra), (page, verified, column_part) in zip(
+                columns, specs, strict=True
+            ):
+                if hidden and (row.key, name) in hidden:
+                    cells.append(HIDDEN_CELL)
+                    continue
+                row_part = row_parts[verified]
+                query = f"{row_part}&amp;{column_part}" if row_part and column_part else (
+                    row_part or column_part)  # fmt: skip
+                text = number(getattr(row, name), kind)
+                cells.append(f'<td class="num"><a href="{page}?{query}">{text}</a></td>')
+        else:
+            for name, _header, kind, _extra in columns:
+                if hidden and (row.key, name) in hidden:
+                    cells.append(HIDDEN_CELL)  # the public view's small-cell rule
+                else:
+                    cells.append(f'<td class="num">{number(getattr(row, name), kind)}</td>')
         compact = "".join(cell for cell, shown in zip(cells, compact_at, strict=True) if shown)
         head = Markup("")
         if not is_total:
             head = escape(row.label)
             if row_link is not None:
                 head = Markup('<a href="%s">%s</a>') % (row_link(row), row.label)
-        # Every piece above is escaped: numbers by Numbers, links by urlencode and _query.
+        # Every piece above is escaped: numbers by Numbers, links by urlencode and _encoded.
         out.append(CellRow(row, Markup("".join(cells)), Markup(compact), head))  # noqa: S704
     return out
 
@@ -418,8 +455,14 @@ def national() -> str:
     return render_template(
         "dashboard/national.html",
         consultations=reports.consultation_figures(scope, _locale()),
-        table=_cells(table, "province", {}, filters, True,
-                     row_link=lambda row: _drill("dashboard.province", row.key, filters)),
+        table=_cells(
+            table,
+            "province",
+            {},
+            filters,
+            True,
+            row_link=lambda row: _drill("dashboard.province", row.key, filters),
+        ),
         categories=_cells(categories, "category", {}, filters, True),
         chart=present.chart_data(
             table, categories, trend, locale, _("Open tickets by state per province")
@@ -479,8 +522,14 @@ def province(code: str) -> BaseResponse | str:
         "dashboard/province.html",
         consultations=reports.consultation_figures(scope, _locale()),
         province=province,
-        table=_cells(table, "district", {"province": province.code}, filters, True,
-                     row_link=lambda row: _drill("dashboard.district", row.key, filters)),
+        table=_cells(
+            table,
+            "district",
+            {"province": province.code},
+            filters,
+            True,
+            row_link=lambda row: _drill("dashboard.district", row.key, filters),
+        ),
         categories=_cells(categories, "category", {"province": province.code}, filters, True),
         chart=present.chart_data(
             table, categories, trend, _locale(), _("Open tickets by state per district")
