@@ -8,6 +8,7 @@ are not inline styles, so the pages keep to a strict Content-Security-Policy.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,8 +32,13 @@ class Series:
     colour: str
 
 
+@functools.lru_cache(maxsize=2048)
 def month_label(month: str, locale: str, *, short: bool = False) -> str:
-    """'2026-05' -> 'Mei 2026' (or 'Mei' when short) in the locale."""
+    """'2026-05' -> 'Mei 2026' (or 'Mei' when short) in the locale.
+
+    Remembered per (month, locale, short): Babel's format_date looks the locale and the
+    pattern up on every call, and a dashboard names each month of its trend twice.
+    """
     try:
         year, number = (int(p) for p in month.split("-", 1))
         day = date(year, number, 1)

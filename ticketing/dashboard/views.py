@@ -275,7 +275,13 @@ def _sorted(table: reports.Table) -> reports.Table:
 def _filter_choices() -> dict[str, Any]:
     locale = _locale()
     labels = reports.category_labels(locale)
-    categories = db.session.scalars(db.select(Category).order_by(Category.kind, Category.position))
+    # category_labels loaded every category into the session: ordered here from the session's
+    # identity map (no second query; 'kind' is 'academic' or 'non_academic', the same order
+    # in Python as in SQL).
+    categories = sorted(
+        (db.session.get_one(Category, int(key)) for key in labels),
+        key=lambda c: (c.kind, c.position, c.id),
+    )
     return {
         "categories": [(c.id, labels[str(c.id)]) for c in categories],
         "levels": LEVELS,
@@ -310,10 +316,12 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
     list_args = ticket_query.dashboard_args(filters)
     month_arg = month.strftime("%Y-%m")
 
+    base = url_for("tickets.index")
+
     def href(extra: dict[str, str]) -> str | None:
         if scope_args is None:
             return None
-        return f"{url_for('tickets.index')}?{urlencode({**list_args, **scope_args, **extra})}"
+        return f"{base}?{urlencode({**list_args, **scope_args, **extra})}"
 
     def value(number: int) -> int | str:
         if scope_args is None and 0 < number < present.SMALL_CELL:
