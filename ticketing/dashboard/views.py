@@ -288,12 +288,21 @@ def _filter_choices() -> dict[str, Any]:
     }
 
 
+def _headed(columns: tuple[tuple[str, Any, str, dict[str, str]], ...],
+            ) -> tuple[tuple[str, Markup, str, dict[str, str]], ...]:  # fmt: skip
+    """The columns with their headers translated once per page, not at each use (a table's
+    header row and its phone twin, per table). Markup, as the lazy string gave the template
+    (flask_babel's LazyString.__html__ is its text, unescaped: the catalogue's own words)."""
+    return tuple((name, Markup(str(header)), kind, extra)  # noqa: S704
+                 for name, header, kind, extra in columns)  # fmt: skip
+
+
 def _common(filters: reports.Filters) -> dict[str, Any]:
     return {
         "filters": filters,
         "filter_args": filters.as_args(),
-        "columns": COLUMNS,
-        "compact_columns": COMPACT_COLUMNS,
+        "columns": _headed(COLUMNS),
+        "compact_columns": _headed(COMPACT_COLUMNS),
         "choices": _filter_choices(),
         "sort": request.args.get("sort"),
         "sort_dir": request.args.get("dir", "desc"),
@@ -389,7 +398,7 @@ def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: dat
         day=day,
         table=cells,
         total=table.total,
-        columns=ASOF_COLUMNS,
+        columns=_headed(ASOF_COLUMNS),
         chart=chart,
         public=public,
         some_hidden=bool(hidden),
