@@ -188,7 +188,12 @@ class CellRows(list[CellRow]):
         return Markup("".join(parts))  # noqa: S704 (cells and heads are Markup, escaped)
 
 
-def _encoded(args: dict[str, str]) -> str:
+def _query(*parts: str) -> str:
+    """Query-string parts (each already HTML-escaped) joined for an HTML attribute."""
+    return "&amp;".join(part for part in parts if part)
+
+
+def _encoded(args: dict[str, Any]) -> str:
     """A query string, HTML-escaped: urlencode leaves only '&' to escape (the separators)."""
     return urlencode(args).replace("&", "&amp;")
 
@@ -228,16 +233,25 @@ def _cells(
             for name, _header, _kind, extra in columns
         ]  # fmt: skip
     compact_at = [name in COMPACT for name, _header, _kind, _extra in columns]
+    # The rows' parts differ only in the row's own parameter: the rest is encoded once
+    # (urlencode per row was a third of the cells' time), unless that parameter is also
+    # a filter's (then the row's value replaces the filter's in place, as a dict merge does).
+    fixed = (_encoded({**cohort_args, **scope_args}), _encoded({**verified_args, **scope_args}))
+    own = bool(group_param) and not {group_param} & {*cohort_args, *verified_args, *scope_args}
     out = CellRows()
     for row in [*table.rows, table.total]:
         is_total = row is table.total
         cells: list[str] = []
         if links:
-            row_args = dict(scope_args)
-            if group_param and not is_total:
-                row_args[group_param] = row.key
-            row_parts = (_encoded({**cohort_args, **row_args}),
-                         _encoded({**verified_args, **row_args}))  # fmt: skip
+            if not group_param or is_total:
+                row_parts = fixed
+            elif own:
+                tail = _encoded({str(group_param): row.key})
+                row_parts = (_query(fixed[0], tail), _query(fixed[1], tail))
+            else:
+                row_args = {**scope_args, str(group_param): row.key}
+                row_parts = (_encoded({**cohort_args, **row_args}),
+                             _encoded({**verified_args, **row_args}))  # fmt: skip
             for (name, _header, kind, _extra), (page, verified, column_part) in zip(
                 columns, specs, strict=True
             ):
@@ -275,13 +289,7 @@ def _sorted(table: reports.Table) -> reports.Table:
 def _filter_choices() -> dict[str, Any]:
     locale = _locale()
     labels = reports.category_labels(locale)
-    # category_labels loaded every category into the session: ordered here from the session's
-    # identity map (no second query; 'kind' is 'academic' or 'non_academic', the same order
-    # in Python as in SQL).
-    categories = sorted(
-        (db.session.get_one(Category, int(key)) for key in labels),
-        key=lambda c: (c.kind, c.position, c.id),
-    )
+    categories = db.session.scalars(db.select(Category).order_by(Category.kind, Category.position))
     return {
         "categories": [(c.id, labels[str(c.id)]) for c in categories],
         "levels": LEVELS,
