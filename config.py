@@ -73,6 +73,11 @@ class Config:
     # Absolute base URL for links in e-mails and CLI output.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
+    # Brotli quality for responses (Flask-Compress; its default is 4). 5 makes the province
+    # dashboard's HTML 13 % smaller (13.1 -> 11.4 KB, under the 14.6 KB first congestion
+    # window of a new connection) for about 0.5 ms more CPU on its 157 KB.
+    COMPRESS_BR_LEVEL = 5
+
     PAGE_SIZE = 25
     # National setting: when a province misses its deadline on an escalated ticket, the sweep
     # refers it to the central PMO. Off by default: the province is reminded instead.

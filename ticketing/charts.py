@@ -8,6 +8,7 @@ are not inline styles, so the pages keep to a strict Content-Security-Policy.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,8 +32,13 @@ class Series:
     colour: str
 
 
+@functools.lru_cache(maxsize=2048)
 def month_label(month: str, locale: str, *, short: bool = False) -> str:
-    """'2026-05' -> 'Mei 2026' (or 'Mei' when short) in the locale."""
+    """'2026-05' -> 'Mei 2026' (or 'Mei' when short) in the locale.
+
+    Remembered per (month, locale, short): Babel's format_date looks the locale and the
+    pattern up on every call, and a dashboard names each month of its trend twice.
+    """
     try:
         year, number = (int(p) for p in month.split("-", 1))
         day = date(year, number, 1)
@@ -98,18 +104,20 @@ def hbars(labels: Sequence[str], series: Sequence[Series], title: str) -> Markup
         body.append(f'<line x1="{x:.1f}" y1="{axis_y:.1f}" x2="{x:.1f}" '
                     f'y2="{axis_y + 4 + row_h * len(labels):.1f}" stroke="#ddd"/>')  # fmt: skip
         body.append(_text(x, axis_y - 4, str(tick), anchor="middle", size=11))
+    names = [str(escape(s.name)) for s in series]  # escaped once, not per bar
     for i, label in enumerate(labels):
         y = axis_y + 4 + i * row_h
         short = label if len(label) <= 34 else label[:33] + "…"
         body.append(_text(label_w, y + 14, short, anchor="end"))
         x = plot_x
-        for s in series:
+        escaped = escape(label)
+        for s, name in zip(series, names, strict=True):
             value = s.values[i]
             if value:
                 w = value * scale
                 body.append(
                     f'<rect x="{x:.1f}" y="{y + 3:.1f}" width="{w:.1f}" height="{row_h - 6}" '
-                    f'fill="{s.colour}"><title>{escape(label)}: {escape(s.name)} {value}'
+                    f'fill="{s.colour}"><title>{escaped}: {name} {value}'
                     "</title></rect>"
                 )
                 x += w
@@ -137,15 +145,17 @@ def columns(labels: Sequence[str], series: Sequence[Series], title: str) -> Mark
     slot = (WIDTH - plot_x) / max(len(labels), 1)
     bar_w = max(2.0, (slot - 6) / max(len(series), 1))
     every = max(1, math.ceil(len(labels) / 12))
+    names = [str(escape(s.name)) for s in series]
     for i, label in enumerate(labels):
         x0 = plot_x + i * slot + 3
-        for j, s in enumerate(series):
+        escaped = escape(label)
+        for j, (s, name) in enumerate(zip(series, names, strict=True)):
             value = s.values[i]
             h = value * scale
             body.append(
                 f'<rect x="{x0 + j * bar_w:.1f}" y="{base_y - h:.1f}" '
                 f'width="{bar_w - 1:.1f}" height="{h:.1f}" fill="{s.colour}"><title>'
-                f"{escape(label)}: {escape(s.name)} {value}</title></rect>"
+                f"{escaped}: {name} {value}</title></rect>"
             )
         if i % every == 0:
             body.append(_text(x0 + slot / 2 - 3, base_y + 14, label, anchor="middle", size=11))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
@@ -22,7 +23,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, IntegerField
@@ -113,6 +114,8 @@ class Numbers:
 
     Babel's format_decimal parses the locale and the pattern on every call (about 0.1 ms);
     a province table has about 700 figures, so the symbols are looked up once per table.
+    The symbols are HTML-escaped in the table, so the text is ready for the page (digits,
+    the symbols, '-' and '%' only).
     """
 
     swap: dict[int, str]  # str.translate table: Python's "," and "." -> the locale's symbols
@@ -121,10 +124,10 @@ class Numbers:
     def for_locale(cls, locale: str) -> Numbers:
         """The locale's group and decimal symbols."""
         group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
-        return cls(str.maketrans({",": group, ".": decimal}))
+        return cls(str.maketrans({",": str(escape(group)), ".": str(escape(decimal))}))
 
     def __call__(self, value: Any, kind: str) -> str:
-        """One figure as text; '-' when there is none."""
+        """One figure as text (HTML-safe); '-' when there is none."""
         if value is None:
             return "-"
         if kind == "share":
@@ -136,19 +139,63 @@ class Numbers:
         return text.translate(self.swap) + suffix
 
 
-CELL, LINKED_CELL = Markup('<td class="num">'), Markup('<td class="num"><a href="')
-CELL_END, LINK_MIDDLE, LINKED_CELL_END = Markup("</td>"), Markup('">'), Markup("</a></td>")
+HIDDEN_CELL = f'<td class="num">{escape(present.HIDDEN)}</td>'
 
 
-def _cell(text: str, href: str | None) -> Markup:
-    """One figure as a table cell, linked to the ticket list behind it (if any); escaped.
+class CellRow(NamedTuple):
+    """One row of a figures table: its figures as cells, the phone's few, and its header."""
 
-    Markup + str escapes the str. Concatenated rather than ``Markup.format``: its
-    string.Formatter machinery cost about half of a district page (1,800 cells).
-    """
-    if href is None:
-        return CELL + text + CELL_END
-    return LINKED_CELL + href + LINK_MIDDLE + text + LINKED_CELL_END
+    row: reports.Row
+    cells: Markup  # every column's <td>, each figure linked to the tickets behind it
+    compact: Markup  # the COMPACT columns' <td> (the phone's table)
+    head: Markup  # the row header's content: the label, linked one level down (empty: total)
+
+
+class CellRows(list[CellRow]):
+    """A figures table's rows, the total last, and their HTML for the two tables of
+    ``_macros.html``'s figures_table (the loop there cost a template call per row)."""
+
+    def full(self, total_label: str) -> Markup:
+        """The rows of the full table: the body's rows, then the total in the footer."""
+        total = str(escape(total_label))
+        parts = []
+        for number, (_row, cells, _compact, head) in enumerate(self, 1):
+            if number == len(self):
+                parts.append(
+                    f'\n    </tbody><tfoot>\n    <tr class="total">\n      '
+                    f'<th scope="row">{total}</th>\n      {cells}\n    </tr>\n    '
+                    "</tfoot>\n  "
+                )
+            else:
+                parts.append(
+                    f'\n    \n    <tr>\n      <th scope="row">{head}</th>\n      {cells}'
+                    "\n    </tr>\n    \n  "
+                )
+        return Markup("".join(parts))  # noqa: S704 (cells and heads are Markup, escaped)
+
+    def compact(self, total_label: str) -> Markup:
+        """The rows of the phone's table (the COMPACT columns)."""
+        total = str(escape(total_label))
+        parts = []
+        for number, (_row, _cells, compact, head) in enumerate(self, 1):
+            if number == len(self):
+                parts.append(
+                    f'\n    </tbody><tfoot>\n    <tr class="total"><th scope="row">{total}'
+                    f"</th>{compact}</tr>\n    </tfoot>\n  "
+                )
+            else:
+                parts.append(f'\n    \n    <tr><th scope="row">{head}</th>{compact}</tr>\n    \n  ')
+        return Markup("".join(parts))  # noqa: S704 (cells and heads are Markup, escaped)
+
+
+def _query(*parts: str) -> str:
+    """Query-string parts (each already HTML-escaped) joined for an HTML attribute."""
+    return "&amp;".join(part for part in parts if part)
+
+
+def _encoded(args: dict[str, Any]) -> str:
+    """A query string, HTML-escaped: urlencode leaves only '&' to escape (the separators)."""
+    return urlencode(args).replace("&", "&amp;")
 
 
 def _cells(
@@ -159,44 +206,77 @@ def _cells(
     links: bool,
     hidden: set[tuple[str, str]] | None = None,
     columns: tuple[tuple[str, Any, str, dict[str, str]], ...] = COLUMNS,
-) -> list[tuple[reports.Row, Markup, Markup]]:
+    row_link: Callable[[reports.Row], str] | None = None,
+) -> CellRows:
     """Every row's figures as table cells linked to the filtered ticket list.
 
     Built here rather than in a template loop: a district table has about 1,500 figures and
-    the loop cost more than the (cached) figures themselves.
+    the loop cost more than the (cached) figures themselves. Each cell is one f-string of
+    parts escaped once per page, row or column (Markup + str per piece escaped every piece
+    again: 70% of a cached district page), and each row is marked safe once.
     """
-    base = url_for("tickets.index") if links else ""
-    came_back_base = url_for("dashboard.came_back") if links else ""
     number = Numbers.for_locale(_locale())
-    cohort_args = ticket_query.dashboard_args(filters)
-    verified_args = ticket_query.dashboard_args(filters, verified=True)
-    # The column's own parameters never repeat the filters' or the row's, so the query string
-    # is the row's part and the column's part joined (urlencode per cell was 10% of the page).
-    column_parts = [urlencode(extra) for _name, _header, _kind, extra in columns]
-    out = []
+    # Per column: the page its links open, whether they take the verified cohort's
+    # arguments, and its own parameters (escaped; they never repeat the filters' or the
+    # row's, so a link is the row's part and the column's part joined).
+    specs: list[tuple[str, bool, str]] = []
+    cohort_args: dict[str, str] = {}
+    verified_args: dict[str, str] = {}
+    if links:
+        base = str(escape(url_for("tickets.index")))
+        came_back_base = str(escape(url_for("dashboard.came_back")))
+        cohort_args = ticket_query.dashboard_args(filters)
+        verified_args = ticket_query.dashboard_args(filters, verified=True)
+        specs = [
+            (came_back_base if name == "recurrence_rate" else base, name in VERIFIED_COLUMNS,
+             _encoded(extra))
+            for name, _header, _kind, extra in columns
+        ]  # fmt: skip
+    compact_at = [name in COMPACT for name, _header, _kind, _extra in columns]
+    # The rows' parts differ only in the row's own parameter: the rest is encoded once
+    # (urlencode per row was a third of the cells' time), unless that parameter is also
+    # a filter's (then the row's value replaces the filter's in place, as a dict merge does).
+    fixed = (_encoded({**cohort_args, **scope_args}), _encoded({**verified_args, **scope_args}))
+    own = bool(group_param) and not {group_param} & {*cohort_args, *verified_args, *scope_args}
+    out = CellRows()
     for row in [*table.rows, table.total]:
-        row_args = dict(scope_args)
-        if group_param and row is not table.total:
-            row_args[group_param] = row.key
-        row_parts = {
-            False: urlencode({**cohort_args, **row_args}),
-            True: urlencode({**verified_args, **row_args}),
-        }
-        cells, compact = [], []
-        for (name, _header, kind, _extra), column_part in zip(columns, column_parts, strict=True):
-            href = None
-            if links:
-                parts = (row_parts[name in VERIFIED_COLUMNS], column_part)
-                page = came_back_base if name == "recurrence_rate" else base
-                href = f"{page}?{'&'.join(p for p in parts if p)}"
-            if hidden and (row.key, name) in hidden:
-                cell = _cell(present.HIDDEN, None)  # the public view's small-cell rule
+        is_total = row is table.total
+        cells: list[str] = []
+        if links:
+            if not group_param or is_total:
+                row_parts = fixed
+            elif own:
+                tail = _encoded({str(group_param): row.key})
+                row_parts = (_query(fixed[0], tail), _query(fixed[1], tail))
             else:
-                cell = _cell(number(getattr(row, name), kind), href)
-            cells.append(cell)
-            if name in COMPACT:
-                compact.append(cell)
-        out.append((row, Markup("").join(cells), Markup("").join(compact)))
+                row_args = {**scope_args, str(group_param): row.key}
+                row_parts = (_encoded({**cohort_args, **row_args}),
+                             _encoded({**verified_args, **row_args}))  # fmt: skip
+            for (name, _header, kind, _extra), (page, verified, column_part) in zip(
+                columns, specs, strict=True
+            ):
+                if hidden and (row.key, name) in hidden:
+                    cells.append(HIDDEN_CELL)
+                    continue
+                row_part = row_parts[verified]
+                query = f"{row_part}&amp;{column_part}" if row_part and column_part else (
+                    row_part or column_part)  # fmt: skip
+                text = number(getattr(row, name), kind)
+                cells.append(f'<td class="num"><a href="{page}?{query}">{text}</a></td>')
+        else:
+            for name, _header, kind, _extra in columns:
+                if hidden and (row.key, name) in hidden:
+                    cells.append(HIDDEN_CELL)  # the public view's small-cell rule
+                else:
+                    cells.append(f'<td class="num">{number(getattr(row, name), kind)}</td>')
+        compact = "".join(cell for cell, shown in zip(cells, compact_at, strict=True) if shown)
+        head = Markup("")
+        if not is_total:
+            head = escape(row.label)
+            if row_link is not None:
+                head = Markup('<a href="%s">%s</a>') % (row_link(row), row.label)
+        # Every piece above is escaped: numbers by Numbers, links by urlencode and _encoded.
+        out.append(CellRow(row, Markup("".join(cells)), Markup(compact), head))  # noqa: S704
     return out
 
 
@@ -216,12 +296,21 @@ def _filter_choices() -> dict[str, Any]:
     }
 
 
+def _headed(columns: tuple[tuple[str, Any, str, dict[str, str]], ...],
+            ) -> tuple[tuple[str, Markup, str, dict[str, str]], ...]:  # fmt: skip
+    """The columns with their headers translated once per page, not at each use (a table's
+    header row and its phone twin, per table). Markup, as the lazy string gave the template
+    (flask_babel's LazyString.__html__ is its text, unescaped: the catalogue's own words)."""
+    return tuple((name, Markup(str(header)), kind, extra)  # noqa: S704
+                 for name, header, kind, extra in columns)  # fmt: skip
+
+
 def _common(filters: reports.Filters) -> dict[str, Any]:
     return {
         "filters": filters,
         "filter_args": filters.as_args(),
-        "columns": COLUMNS,
-        "compact_columns": COMPACT_COLUMNS,
+        "columns": _headed(COLUMNS),
+        "compact_columns": _headed(COMPACT_COLUMNS),
         "choices": _filter_choices(),
         "sort": request.args.get("sort"),
         "sort_dir": request.args.get("dir", "desc"),
@@ -244,10 +333,12 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
     list_args = ticket_query.dashboard_args(filters)
     month_arg = month.strftime("%Y-%m")
 
+    base = url_for("tickets.index")
+
     def href(extra: dict[str, str]) -> str | None:
         if scope_args is None:
             return None
-        return f"{url_for('tickets.index')}?{urlencode({**list_args, **scope_args, **extra})}"
+        return f"{base}?{urlencode({**list_args, **scope_args, **extra})}"
 
     def value(number: int) -> int | str:
         if scope_args is None and 0 < number < present.SMALL_CELL:
@@ -269,6 +360,7 @@ def _headlines(total: reports.Row, scope: Select[Any], timezone: str,
 
 def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: date,
                timezone: str, group: Any, title: str, *, public: bool = False,
+               row_link: Callable[[reports.Row], str] | None = None,
                **context: Any) -> str:  # fmt: skip
     """Any dashboard as of a past day: open tickets by state and group, from the audit trail."""
     narrowed = reports.narrowed(scope, filters, timezone, period=False)
@@ -305,7 +397,7 @@ def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: dat
         dashboard_cache.key_for(cache_kind, scope, filters.as_args(), _locale()), compute
     )
     hidden = present.hidden_cells(table) if public else set()
-    cells = _cells(table, None, {}, filters, False, hidden, ASOF_COLUMNS)
+    cells = _cells(table, None, {}, filters, False, hidden, ASOF_COLUMNS, row_link)
     chart = None
     if group.key != "school_id" or len(table.rows) <= 60:
         chart = present.chart_data(table, reports.Table([], table.total), [], _locale(), title,
@@ -316,7 +408,7 @@ def _asof_page(kind: str, scope: Select[Any], filters: reports.Filters, day: dat
         day=day,
         table=cells,
         total=table.total,
-        columns=ASOF_COLUMNS,
+        columns=_headed(ASOF_COLUMNS),
         chart=chart,
         public=public,
         some_hidden=bool(hidden),
@@ -390,13 +482,19 @@ def national() -> str:
     return render_template(
         "dashboard/national.html",
         consultations=reports.consultation_figures(scope, _locale()),
-        table=_cells(table, "province", {}, filters, True),
+        table=_cells(
+            table,
+            "province",
+            {},
+            filters,
+            True,
+            row_link=lambda row: _drill("dashboard.province", row.key, filters),
+        ),
         categories=_cells(categories, "category", {}, filters, True),
         chart=present.chart_data(
             table, categories, trend, locale, _("Open tickets by state per province")
         ),
         headlines=_headlines(table.total, scope, "Asia/Jakarta", {}, filters),
-        row_link=lambda row: _drill("dashboard.province", row.key, filters),
         **_common(filters),
     )
 
@@ -451,7 +549,14 @@ def province(code: str) -> BaseResponse | str:
         "dashboard/province.html",
         consultations=reports.consultation_figures(scope, _locale()),
         province=province,
-        table=_cells(table, "district", {"province": province.code}, filters, True),
+        table=_cells(
+            table,
+            "district",
+            {"province": province.code},
+            filters,
+            True,
+            row_link=lambda row: _drill("dashboard.district", row.key, filters),
+        ),
         categories=_cells(categories, "category", {"province": province.code}, filters, True),
         chart=present.chart_data(
             table, categories, trend, _locale(), _("Open tickets by state per district")
@@ -460,7 +565,6 @@ def province(code: str) -> BaseResponse | str:
             table.total, scope, province.timezone, {"province": province.code}, filters
         ),
         can_publish=can_publish,
-        row_link=lambda row: _drill("dashboard.district", row.key, filters),
         toggle=PublicToggleForm(enabled="0" if province.public_dashboard else "1")
         if can_publish
         else None,
