@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,10 +36,12 @@ from flask import current_app
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Date,
     Integer,
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -602,22 +605,59 @@ def _months(filters: Filters, timezone: str, provinces: list[str], now: datetime
     return first, (None if last is None or last >= today else last.replace(day=1))
 
 
-def _rollup_where(model: Any, place: _Place, months: tuple[date | None, date | None],
-                  filters: Filters) -> list[Any]:  # fmt: skip
+@dataclass(frozen=True)
+class _Shape:
+    """What the form of a rollup statement depends on; the values are bound parameters.
+
+    The statements are built once per shape (``functools.cache``): building a statement of
+    unions and windows cost several ms of Python per request, and its compiled form is then
+    found in SQLAlchemy's cache without walking a new tree.
+    """
+
+    postgres: bool
+    names: tuple[str, ...]  # the tables' group columns
+    district: bool  # one district's rows (the school grain), else provinces or the nation
+    provinces: bool  # province_code IN :provinces (False: the nation, or a district)
+    first: bool  # period >= :first
+    last: bool  # period <= :last
+    category: bool  # category_id in :category or its subcategories
+
+
+def _shape(place: _Place, months: tuple[date | None, date | None], filters: Filters,
+           names: list[str]) -> tuple[_Shape, dict[str, Any]]:  # fmt: skip
+    """The shape of a rollup read and the values of its parameters."""
     first, last = months
-    provinces = place.provinces
-    where = [model.period == ALL_TIME] if first is None and last is None else [
-        model.period > ALL_TIME]  # fmt: skip
-    if first is not None:
-        where.append(model.period >= first)
-    if last is not None:
-        where.append(model.period <= last)
+    values: dict[str, Any] = {"first": first, "last": last, "district": place.district,
+                              "provinces": place.provinces or None,
+                              "category": filters.category}  # fmt: skip
+    shape = _Shape(
+        postgres=_is_postgres(), names=tuple(names), district=place.district is not None,
+        provinces=place.district is None and bool(place.provinces), first=first is not None,
+        last=last is not None, category=filters.category is not None,
+    )  # fmt: skip
     if place.district is not None:
-        where.append(model.district_code == place.district)
-    elif provinces:
-        where.append(model.province_code.in_(provinces))
-    if filters.category is not None:
-        where.append(model.category_id.in_(_category_ids(filters.category)))
+        values["provinces"] = None
+    return shape, {k: v for k, v in values.items() if v is not None}
+
+
+def _rollup_where(model: Any, shape: _Shape) -> list[Any]:
+    """The rows of the shape's place, period and category, with bound parameters."""
+    where = [model.period == ALL_TIME] if not (shape.first or shape.last) else [
+        model.period > ALL_TIME]  # fmt: skip
+    if shape.first:
+        where.append(model.period >= bindparam("first", type_=Date))
+    if shape.last:
+        where.append(model.period <= bindparam("last", type_=Date))
+    if shape.district:
+        where.append(model.district_code == bindparam("district", type_=String))
+    elif shape.provinces:
+        where.append(model.province_code.in_(bindparam("provinces", expanding=True)))
+    if shape.category:
+        category = bindparam("category", type_=Integer)
+        ids = select(Category.id).where(
+            or_(Category.id == category, Category.parent_id == category)
+        )
+        where.append(model.category_id.in_(ids))
     return where
 
 
@@ -674,13 +714,11 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     def rows_of(result: Any) -> list[Row]:
         return [total, *(row_in(i, _key(result[i])) for i in range(len(groups)))]
 
-    R, V = (TicketRollup, VerifyRollup) if place.district is None else (
-        SchoolRollup, SchoolVerifyRollup)  # fmt: skip
     unbreached: dict[int, int] = defaultdict(int)  # id(row) -> count
     # Per table's group and state, every table in one statement (SQL adds the combinations
     # up); the total is the first table's rows added up.
-    for i, key, state, *measures in db.session.execute(_rollup_counts(R, names, place, months,
-                                                                      filters)):  # fmt: skip
+    shape, values = _shape(place, months, filters, names)
+    for i, key, state, *measures in db.session.execute(_rollup_counts(shape), values):
         tickets, escalated, referred, fixed_by_district, reopens, clean = (
             int(v or 0) for v in measures
         )
@@ -700,7 +738,7 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     # Verifications, their median days and the recurrence counts per table's group and for
     # the total (key ''), medians located in the distributions by SQL: one row per group.
     for i, key, verified, came_back, low, high in db.session.execute(
-        _rollup_verifications(V, names, place, months, filters)
+        _rollup_verifications(shape), values
     ):
         row = total if i < 0 else row_in(i, key)
         row.verified, row.fixes, row.came_back = int(verified), int(verified), int(came_back)
@@ -743,8 +781,8 @@ def _text(column: Any) -> Any:
     return column if isinstance(column.type, String) else cast(column, String)
 
 
-def _per_table(columns: list[Any], within: list[Any], measures: list[Any], where: list[Any],
-               *, total: bool) -> Any:  # fmt: skip
+def _per_table(postgres: bool, columns: list[Any], within: list[Any], measures: list[Any],
+               where: list[Any], *, total: bool) -> Any:  # fmt: skip
     """One aggregate of a rollup table per table's group column (and for the total):
     rows (t, k, *within, *measures), t the table's index (-1: the total, whose k is '').
 
@@ -752,7 +790,7 @@ def _per_table(columns: list[Any], within: list[Any], measures: list[Any], where
     once per table, and PostgreSQL ran its parts in parallel workers (a 1 ms read took 20-40 ms
     to start two workers on a loaded machine). SQLite has no GROUPING SETS: the UNION ALL.
     """
-    if _is_postgres():
+    if postgres:
         sets = [tuple_(column, *within) for column in columns]
         if total:
             sets.append(tuple_(*within))
@@ -780,14 +818,22 @@ def _per_table(columns: list[Any], within: list[Any], measures: list[Any], where
     return union_all(*parts)
 
 
-def _rollup_counts(R: Any, names: list[str], place: _Place,
-                   months: tuple[date | None, date | None], filters: Filters) -> Any:  # fmt: skip
+def _grain(shape: _Shape) -> tuple[Any, Any]:
+    """The counts and verifications rollups of the shape's place (a district's: per school)."""
+    if shape.district:
+        return SchoolRollup, SchoolVerifyRollup
+    return TicketRollup, VerifyRollup
+
+
+@cache
+def _rollup_counts(shape: _Shape) -> Any:
     """Each table's additive rollup measures per group and state: (table, key, state, ...)."""
+    R = _grain(shape)[0]
     measures = [R.tickets, R.escalated, R.referred, R.resolved_district, R.reopens,
                 R.unbreached]  # fmt: skip
     return _per_table(
-        [getattr(R, name) for name in names], [R.state], [func.sum(m) for m in measures],
-        _rollup_where(R, place, months, filters), total=False,
+        shape.postgres, [getattr(R, name) for name in shape.names], [R.state],
+        [func.sum(m) for m in measures], _rollup_where(R, shape), total=False,
     )  # fmt: skip
 
 
@@ -796,18 +842,18 @@ def _running(column: Any, group: list[Any], order: Any | None = None) -> Any:
     return cast(func.sum(column).over(partition_by=group, order_by=order), BigInteger)
 
 
-def _rollup_verifications(V: Any, names: list[str], place: _Place,
-                          months: tuple[date | None, date | None],
-                          filters: Filters) -> Any:  # fmt: skip
+@cache
+def _rollup_verifications(shape: _Shape) -> Any:
     """Per table's group, and for the total (table -1, key ''): (table, key, verifications,
     of them came back, the days of the low and the high middle verification).
 
     The distribution by whole days of each group is summed, then counted up in day order
     (a window); a middle rank r (0-based) lies in the first day whose running count passes r.
     """
-    where = [*_rollup_where(V, place, months, filters), V.days != ALL_DAYS]
+    V = _grain(shape)[1]
+    where = [*_rollup_where(V, shape), V.days != ALL_DAYS]
     d = _per_table(
-        [getattr(V, name) for name in names], [V.days],
+        shape.postgres, [getattr(V, name) for name in shape.names], [V.days],
         [func.sum(V.tickets).label("n"), func.sum(V.came_back).label("cb")], where, total=True,
     ).subquery("d")  # fmt: skip
     group = [d.c.t, d.c.k]
@@ -839,17 +885,24 @@ def recurrence_from_rollups(scope: Select[Any], filters: Filters, timezone: str,
     months = _months(filters, timezone, place.provinces, now or utcnow())
     if months is None:
         return None
-    V: Any = VerifyRollup if place.district is None else SchoolVerifyRollup
-    query = (
-        select(getattr(V, name), func.sum(V.tickets), func.sum(V.came_back))
-        .where(*_rollup_where(V, place, months, filters), V.days != ALL_DAYS)
-        .group_by(getattr(V, name))
-    )
+    shape, values = _shape(place, months, filters, [name])
     return {
         str(key): (int(fixes), int(came_back or 0))
-        for key, fixes, came_back in db.session.execute(query)
+        for key, fixes, came_back in db.session.execute(_recurrence_counts(shape), values)
         if fixes
     }
+
+
+@cache
+def _recurrence_counts(shape: _Shape) -> Any:
+    """Fixes and of them came back per value of the shape's one group column."""
+    V = _grain(shape)[1]
+    column = getattr(V, shape.names[0])
+    return (
+        select(column, func.sum(V.tickets), func.sum(V.came_back))
+        .where(*_rollup_where(V, shape), V.days != ALL_DAYS)
+        .group_by(column)
+    )
 
 
 # open_rollups' dim per table group, at a province (or the nation) and at a district; a
@@ -874,7 +927,8 @@ def _open_ages(place: _Place, names: list[str], months: tuple[date | None, date 
         return _open_ages_from_tickets(names, filters, scope, timezone, today, c)
     out: list[dict[str | None, float | None]] = [{} for _ in names]
     found: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for i, key, period, day in db.session.execute(_open_middles(place, names, months)):
+    shape, values = _shape(place, months, filters, names)
+    for i, key, period, day in db.session.execute(_open_middles(shape), values):
         found[(i, key)].append((period.replace(day=day) - rollups.EPOCH).days)
     for (i, key), days in found.items():
         median = today - sum(days) / len(days)
@@ -885,19 +939,22 @@ def _open_ages(place: _Place, names: list[str], months: tuple[date | None, date 
     return out
 
 
-def _open_middles(place: _Place, names: list[str],
-                  months: tuple[date | None, date | None]) -> Any:  # fmt: skip
+@cache
+def _open_middles(shape: _Shape) -> Any:
     """(table, key, month, day) of the low and the high middle open ticket of each group of
     each table, and of the total (table -1, key ''), from open_rollups."""
     OR = OpenRollup
-    dims = _PROVINCE_DIMS if place.district is None else _DISTRICT_DIMS
-    where: list[Any] = [OR.place == place.district] if place.district is not None else (
-        [OR.place.in_(place.provinces)] if place.provinces else [])  # fmt: skip
-    first, last = months
-    if first is not None:
-        where.append(OR.period >= first)
-    if last is not None:
-        where.append(OR.period <= last)
+    names = shape.names
+    dims = _DISTRICT_DIMS if shape.district else _PROVINCE_DIMS
+    where: list[Any] = []
+    if shape.district:
+        where.append(OR.place == bindparam("district", type_=String))
+    elif shape.provinces:
+        where.append(OR.place.in_(bindparam("provinces", expanding=True)))
+    if shape.first:
+        where.append(OR.period >= bindparam("first", type_=Date))
+    if shape.last:
+        where.append(OR.period <= bindparam("last", type_=Date))
 
     def group_of(i: int) -> Any:
         # A national table per province groups the province-level rows by their place.
@@ -1198,20 +1255,8 @@ def _trend_from_rollups(scope: Select[Any], window: Filters, timezone: str, now:
     if months is None or months[0] is None:
         return None
     series: dict[str, dict[str, int]] = {"raised": defaultdict(int), "verified": defaultdict(int)}
-    models: tuple[Any, Any] = (TicketRollup, VerifyRollup) if place.district is None else (
-        SchoolRollup, SchoolVerifyRollup)  # fmt: skip
-    # Both series in one statement, each from its month index alone (ix_*_months).
-    parts = []
-    for name, model in zip(("raised", "verified"), models, strict=True):
-        where = _rollup_where(model, place, months, window)
-        if name == "verified":
-            where.append(model.days == ALL_DAYS)  # one row per month and place
-        parts.append(
-            select(literal(name).label("series"), model.period, func.sum(model.tickets))
-            .where(*where)
-            .group_by(model.period)
-        )
-    for name, period, tickets in db.session.execute(union_all(*parts)):
+    shape, values = _shape(place, months, window, [])
+    for name, period, tickets in db.session.execute(_trend_rows(shape), values):
         series[name][_month_text(period)] += int(tickets or 0)
     assert window.date_from is not None and window.date_to is not None
     return [
@@ -1219,6 +1264,23 @@ def _trend_from_rollups(scope: Select[Any], window: Filters, timezone: str, now:
          "verified": series["verified"].get(m, 0)}
         for m in months_between(window.date_from, window.date_to)
     ]  # fmt: skip
+
+
+@cache
+def _trend_rows(shape: _Shape) -> Any:
+    """Raised and verified per month: both series in one statement, each from its month index
+    alone (ix_*_months)."""
+    parts = []
+    for name, model in zip(("raised", "verified"), _grain(shape), strict=True):
+        where = _rollup_where(model, shape)
+        if name == "verified":
+            where.append(model.days == ALL_DAYS)  # one row per month and place
+        parts.append(
+            select(literal(name).label("series"), model.period, func.sum(model.tickets))
+            .where(*where)
+            .group_by(model.period)
+        )
+    return union_all(*parts)
 
 
 def sort_rows(rows: list[Row], key: str | None, descending: bool) -> list[Row]:
