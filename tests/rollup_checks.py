@@ -56,12 +56,16 @@ def assert_rollups_agree(now: datetime | None = None, *, full: bool = True) -> N
             assert from_rollups is None  # national figures with a period need one zone
             continue
         assert from_rollups is not None
-        for group in groups:
+        for group, table in zip(groups, from_tickets, strict=True):
             mine = recurrence.counts_by(scope, filters, "Asia/Jakarta", group)
             theirs = recurrence.counts_by(scope.where(Ticket.id > 0), filters, "Asia/Jakarta",
                                           group)  # fmt: skip
             assert mine == theirs
+            # The rollups bring the recurrence counts with the figures; the tickets' tables
+            # get them from the pass over the verified tickets (as the dashboards do).
+            recurrence.fill(table, theirs)
         for mine, theirs in zip(from_rollups, from_tickets, strict=True):
+            assert mine.with_recurrence and not theirs.with_recurrence
             assert _rows(mine) == _rows(theirs), [
                 (k, a[k], b[k])
                 for a, b in zip(_rows(mine), _rows(theirs), strict=True)

@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,9 +36,12 @@ from flask import current_app
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Date,
     Integer,
     Select,
+    String,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -46,6 +50,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import operators
@@ -249,6 +254,8 @@ class Table:
 
     rows: list[Row]
     total: Row
+    # The rows' fixes and came_back are filled (the rollups count them with the figures).
+    with_recurrence: bool = False
 
 
 # Building blocks.
@@ -583,9 +590,11 @@ def _months(filters: Filters, timezone: str, provinces: list[str], now: datetime
     if first is None and last is None:
         return None, None
     if provinces:
-        zones = db.session.scalars(select(Province.timezone).where(Province.code.in_(provinces)))
+        # From the session's identity map when the page has loaded them (no round trip).
+        found = [db.session.get(Province, code) for code in provinces]
+        zones = [p.timezone for p in found if p is not None]
     else:
-        zones = db.session.scalars(select(Province.timezone).distinct())
+        zones = list(db.session.scalars(select(Province.timezone).distinct()))
     if {rollups.offset_hours(z) for z in zones} - {rollups.offset_hours(timezone)}:
         return None
     today = (now + zone_offset(timezone)).date()
@@ -596,22 +605,59 @@ def _months(filters: Filters, timezone: str, provinces: list[str], now: datetime
     return first, (None if last is None or last >= today else last.replace(day=1))
 
 
-def _rollup_where(model: Any, place: _Place, months: tuple[date | None, date | None],
-                  filters: Filters) -> list[Any]:  # fmt: skip
+@dataclass(frozen=True)
+class _Shape:
+    """What the form of a rollup statement depends on; the values are bound parameters.
+
+    The statements are built once per shape (``functools.cache``): building a statement of
+    unions and windows cost several ms of Python per request, and its compiled form is then
+    found in SQLAlchemy's cache without walking a new tree.
+    """
+
+    postgres: bool
+    names: tuple[str, ...]  # the tables' group columns
+    district: bool  # one district's rows (the school grain), else provinces or the nation
+    provinces: bool  # province_code IN :provinces (False: the nation, or a district)
+    first: bool  # period >= :first
+    last: bool  # period <= :last
+    category: bool  # category_id in :category or its subcategories
+
+
+def _shape(place: _Place, months: tuple[date | None, date | None], filters: Filters,
+           names: list[str]) -> tuple[_Shape, dict[str, Any]]:  # fmt: skip
+    """The shape of a rollup read and the values of its parameters."""
     first, last = months
-    provinces = place.provinces
-    where = [model.period == ALL_TIME] if first is None and last is None else [
-        model.period > ALL_TIME]  # fmt: skip
-    if first is not None:
-        where.append(model.period >= first)
-    if last is not None:
-        where.append(model.period <= last)
+    values: dict[str, Any] = {"first": first, "last": last, "district": place.district,
+                              "provinces": place.provinces or None,
+                              "category": filters.category}  # fmt: skip
+    shape = _Shape(
+        postgres=_is_postgres(), names=tuple(names), district=place.district is not None,
+        provinces=place.district is None and bool(place.provinces), first=first is not None,
+        last=last is not None, category=filters.category is not None,
+    )  # fmt: skip
     if place.district is not None:
-        where.append(model.district_code == place.district)
-    elif provinces:
-        where.append(model.province_code.in_(provinces))
-    if filters.category is not None:
-        where.append(model.category_id.in_(_category_ids(filters.category)))
+        values["provinces"] = None
+    return shape, {k: v for k, v in values.items() if v is not None}
+
+
+def _rollup_where(model: Any, shape: _Shape) -> list[Any]:
+    """The rows of the shape's place, period and category, with bound parameters."""
+    where = [model.period == ALL_TIME] if not (shape.first or shape.last) else [
+        model.period > ALL_TIME]  # fmt: skip
+    if shape.first:
+        where.append(model.period >= bindparam("first", type_=Date))
+    if shape.last:
+        where.append(model.period <= bindparam("last", type_=Date))
+    if shape.district:
+        where.append(model.district_code == bindparam("district", type_=String))
+    elif shape.provinces:
+        where.append(model.province_code.in_(bindparam("provinces", expanding=True)))
+    if shape.category:
+        category = bindparam("category", type_=Integer)
+        ids = select(Category.id).where(
+            or_(Category.id == category, Category.parent_id == category)
+        )
+        where.append(model.category_id.in_(ids))
     return where
 
 
@@ -668,67 +714,57 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     def rows_of(result: Any) -> list[Row]:
         return [total, *(row_in(i, _key(result[i])) for i in range(len(groups)))]
 
-    R, V = (TicketRollup, VerifyRollup) if place.district is None else (
-        SchoolRollup, SchoolVerifyRollup)  # fmt: skip
     unbreached: dict[int, int] = defaultdict(int)  # id(row) -> count
-    # Per table's group and state (SQL adds the combinations up); the total is the first
-    # table's rows added up.
-    for i, name in enumerate(names):
-        counts = (
-            select(getattr(R, name), R.state, func.sum(R.tickets), func.sum(R.escalated),
-                   func.sum(R.referred), func.sum(R.resolved_district), func.sum(R.reopens),
-                   func.sum(R.unbreached))
-            .where(*_rollup_where(R, place, months, filters))
-            .group_by(getattr(R, name), R.state)
-        )  # fmt: skip
-        for key, state, *measures in db.session.execute(counts):
-            tickets, escalated, referred, fixed_by_district, reopens, clean = (
-                int(v or 0) for v in measures
-            )
-            # Past a PMO deadline now is counted below; take those states' clean tickets away.
-            clean_now = 0 if state in sla.PMO_STATES else clean
-            for row in (row_in(i, _key(key)), total) if i == 0 else (row_in(i, _key(key)),):
-                row.total += tickets
-                if state in row.by_state:
-                    row.by_state[state] += tickets
-                if state in RESOLVED_STATES:
-                    row.resolved_count += tickets
-                row.escalated_count += escalated
-                row.referred_count += referred
-                row.resolved_district += fixed_by_district
-                row.reopens += reopens
-                unbreached[id(row)] += clean_now
-    took: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    # The distribution per table's group (not per combination: that is ten times the rows);
-    # the total's is the first table's added up.
-    for i, name in enumerate(names):
-        verified = (
-            select(getattr(V, name), V.days, func.sum(V.tickets))
-            .where(*_rollup_where(V, place, months, filters), V.days != ALL_DAYS)
-            .group_by(getattr(V, name), V.days)
+    # Per table's group and state, every table in one statement (SQL adds the combinations
+    # up); the total is the first table's rows added up.
+    shape, values = _shape(place, months, filters, names)
+    for i, key, state, *measures in db.session.execute(_rollup_counts(shape), values):
+        tickets, escalated, referred, fixed_by_district, reopens, clean = (
+            int(v or 0) for v in measures
         )
-        for key, days, tickets in db.session.execute(verified):
-            targets = [row_in(i, _key(key))]
-            if i == 0:
-                targets.append(total)
-            for row in targets:
-                row.verified += int(tickets)
-                took[id(row)][int(days)] += int(tickets)
+        # Past a PMO deadline now is counted below; take those states' clean tickets away.
+        clean_now = 0 if state in sla.PMO_STATES else clean
+        for row in (row_in(i, key), total) if i == 0 else (row_in(i, key),):
+            row.total += tickets
+            if state in row.by_state:
+                row.by_state[state] += tickets
+            if state in RESOLVED_STATES:
+                row.resolved_count += tickets
+            row.escalated_count += escalated
+            row.referred_count += referred
+            row.resolved_district += fixed_by_district
+            row.reopens += reopens
+            unbreached[id(row)] += clean_now
+    # Verifications, their median days and the recurrence counts per table's group and for
+    # the total (key ''), medians located in the distributions by SQL: one row per group.
+    for i, key, verified, came_back, low, high in db.session.execute(
+        _rollup_verifications(shape), values
+    ):
+        row = total if i < 0 else row_in(i, key)
+        row.verified, row.fixes, row.came_back = int(verified), int(verified), int(came_back)
+        row.median_days_to_verify = (low + high) / 2
     # The clock: open tickets whose deadline has not passed (or that have none).
     c = _conditions(filters, timezone, now)
     base = narrowed(scope, replace(filters, date_from=None, date_to=None), timezone, period=False)
-    base = base.where(Ticket.closed_at.is_(None), Ticket.state.in_(OPEN_STATES),
-                      or_(Ticket.due_at >= now, Ticket.due_at.is_(None)))  # fmt: skip
+    base = base.where(Ticket.closed_at.is_(None), Ticket.state.in_(OPEN_STATES))
     if c.cohort is not None:
         base = base.where(c.cohort)
     keys = [g.label(f"k{i}") for i, g in enumerate(groups)]
     clean_in_time = and_(Ticket.sla_breaches == 0, Ticket.state.in_(sla.PMO_STATES),
                          Ticket.due_at >= now)  # fmt: skip
-    not_due = _columns(
-        base, *keys, func.count().label("waiting"), _count(clean_in_time).label("in_time")
-    ).group_by(*groups)
+
+    def not_due(condition: ColumnElement[bool]) -> Select[Any]:
+        return _columns(
+            base.where(condition), *keys, func.count().label("waiting"),
+            _count(clean_in_time).label("in_time"),
+        ).group_by(*groups)  # fmt: skip
+
+    # Two ranges of ix_tickets_open_due (deadline ahead; no deadline), added up below: with
+    # "due_at >= now OR due_at IS NULL" PostgreSQL read the province's whole open backlog
+    # (23,000 index entries at 1M for 650 tickets).
     waiting: dict[int, int] = defaultdict(int)
-    for result in db.session.execute(not_due):
+    both = union_all(not_due(Ticket.due_at >= now), not_due(Ticket.due_at.is_(None)))
+    for result in db.session.execute(both):
         for row in rows_of(result):
             waiting[id(row)] += int(result.waiting)
             unbreached[id(row)] += int(result.in_time)
@@ -736,16 +772,107 @@ def _from_rollups(scope: Select[Any], filters: Filters, timezone: str, groups: l
     for row in [total, *(r for rows in per for r in rows.values())]:
         row.within = unbreached[id(row)]
         row.overdue = row.open_total - waiting[id(row)]
-        row.median_days_to_verify = _median_of_counts(took[id(row)])
     total.median_age_days = ages[0].get(None)
     for i, rows in enumerate(per):
         for key, row in rows.items():
             row.median_age_days = ages[i].get(key)
     return [
         Table(sorted((r for r in rows.values() if r.total or r.verified), key=lambda r: r.key),
-              total)
+              total, with_recurrence=True)
         for rows in per
     ]  # fmt: skip
+
+
+def _text(column: Any) -> Any:
+    """A group column as text (the tables' keys are strings; one column serves every table)."""
+    return column if isinstance(column.type, String) else cast(column, String)
+
+
+def _per_table(postgres: bool, columns: list[Any], within: list[Any], measures: list[Any],
+               where: list[Any], *, total: bool) -> Any:  # fmt: skip
+    """One aggregate of a rollup table per table's group column (and for the total):
+    rows (t, k, *within, *measures), t the table's index (-1: the total, whose k is '').
+
+    PostgreSQL: GROUPING SETS, one scan. A UNION ALL of one GROUP BY per table scans the rows
+    once per table, and PostgreSQL ran its parts in parallel workers (a 1 ms read took 20-40 ms
+    to start two workers on a loaded machine). SQLite has no GROUPING SETS: the UNION ALL.
+    """
+    if postgres:
+        sets = [tuple_(column, *within) for column in columns]
+        if total:
+            sets.append(tuple_(*within))
+        table = case(
+            *[(func.grouping(column) == 0, i) for i, column in enumerate(columns)], else_=-1
+        )
+        key = func.coalesce(*[_text(column) for column in columns], "")
+        return (
+            select(table.label("t"), key.label("k"), *within, *measures)
+            .where(*where)
+            .group_by(func.grouping_sets(*sets))
+        )
+    parts = [
+        select(literal(i).label("t"), _text(column).label("k"), *within, *measures)
+        .where(*where)
+        .group_by(column, *within)
+        for i, column in enumerate(columns)
+    ]
+    if total:
+        parts.append(
+            select(literal(-1).label("t"), literal("").label("k"), *within, *measures)
+            .where(*where)
+            .group_by(*within)
+        )
+    return union_all(*parts)
+
+
+def _grain(shape: _Shape) -> tuple[Any, Any]:
+    """The counts and verifications rollups of the shape's place (a district's: per school)."""
+    if shape.district:
+        return SchoolRollup, SchoolVerifyRollup
+    return TicketRollup, VerifyRollup
+
+
+@cache
+def _rollup_counts(shape: _Shape) -> Any:
+    """Each table's additive rollup measures per group and state: (table, key, state, ...)."""
+    R = _grain(shape)[0]
+    measures = [R.tickets, R.escalated, R.referred, R.resolved_district, R.reopens,
+                R.unbreached]  # fmt: skip
+    return _per_table(
+        shape.postgres, [getattr(R, name) for name in shape.names], [R.state],
+        [func.sum(m) for m in measures], _rollup_where(R, shape), total=False,
+    )  # fmt: skip
+
+
+def _running(column: Any, group: list[Any], order: Any | None = None) -> Any:
+    """A window sum as a BIGINT (sum of a BIGINT is NUMERIC on PostgreSQL: ranks divide)."""
+    return cast(func.sum(column).over(partition_by=group, order_by=order), BigInteger)
+
+
+@cache
+def _rollup_verifications(shape: _Shape) -> Any:
+    """Per table's group, and for the total (table -1, key ''): (table, key, verifications,
+    of them came back, the days of the low and the high middle verification).
+
+    The distribution by whole days of each group is summed, then counted up in day order
+    (a window); a middle rank r (0-based) lies in the first day whose running count passes r.
+    """
+    V = _grain(shape)[1]
+    where = [*_rollup_where(V, shape), V.days != ALL_DAYS]
+    d = _per_table(
+        shape.postgres, [getattr(V, name) for name in shape.names], [V.days],
+        [func.sum(V.tickets).label("n"), func.sum(V.came_back).label("cb")], where, total=True,
+    ).subquery("d")  # fmt: skip
+    group = [d.c.t, d.c.k]
+    c = select(
+        d.c.t, d.c.k, d.c.days, d.c.cb,
+        _running(d.c.n, group, d.c.days).label("upto"), _running(d.c.n, group).label("size"),
+    ).subquery("c")  # fmt: skip
+    return select(
+        c.c.t, c.c.k, func.max(c.c.size), func.sum(c.c.cb),
+        func.min(c.c.days).filter(c.c.upto > (c.c.size - 1) // 2),
+        func.min(c.c.days).filter(c.c.upto > c.c.size // 2),
+    ).group_by(c.c.t, c.c.k)  # fmt: skip
 
 
 def recurrence_from_rollups(scope: Select[Any], filters: Filters, timezone: str, group: Any,
@@ -765,17 +892,24 @@ def recurrence_from_rollups(scope: Select[Any], filters: Filters, timezone: str,
     months = _months(filters, timezone, place.provinces, now or utcnow())
     if months is None:
         return None
-    V: Any = VerifyRollup if place.district is None else SchoolVerifyRollup
-    query = (
-        select(getattr(V, name), func.sum(V.tickets), func.sum(V.came_back))
-        .where(*_rollup_where(V, place, months, filters), V.days != ALL_DAYS)
-        .group_by(getattr(V, name))
-    )
+    shape, values = _shape(place, months, filters, [name])
     return {
         str(key): (int(fixes), int(came_back or 0))
-        for key, fixes, came_back in db.session.execute(query)
+        for key, fixes, came_back in db.session.execute(_recurrence_counts(shape), values)
         if fixes
     }
+
+
+@cache
+def _recurrence_counts(shape: _Shape) -> Any:
+    """Fixes and of them came back per value of the shape's one group column."""
+    V = _grain(shape)[1]
+    column = getattr(V, shape.names[0])
+    return (
+        select(column, func.sum(V.tickets), func.sum(V.came_back))
+        .where(*_rollup_where(V, shape), V.days != ALL_DAYS)
+        .group_by(column)
+    )
 
 
 # open_rollups' dim per table group, at a province (or the nation) and at a district; a
@@ -790,78 +924,104 @@ def _open_ages(place: _Place, names: list[str], months: tuple[date | None, date 
                c: _Conditions) -> list[dict[str | None, float | None]]:  # fmt: skip
     """Per table, the median age in days of the open tickets per group (key None: total).
 
-    From open_rollups: each group's month rows locate the month of its middle ticket(s), then
-    that month's day rows the day. With a category filter the province's and district's
-    distributions (which do not split by category) cannot answer: the open tickets are read.
+    From open_rollups, in one statement: each group's month rows locate the month of its
+    middle ticket(s), then that month's day rows the day (running counts, as for the days to
+    verify). With a category filter the province's and district's distributions (which do
+    not split by category) cannot answer: the open tickets are read.
     """
     today = today_number(now, timezone)
     if filters.category is not None:
         return _open_ages_from_tickets(names, filters, scope, timezone, today, c)
-    OR = OpenRollup
-    dims = _PROVINCE_DIMS if place.district is None else _DISTRICT_DIMS
-    where: list[Any] = [OR.place == place.district] if place.district is not None else (
-        [OR.place.in_(place.provinces)] if place.provinces else [])  # fmt: skip
-    first, last = months
-    if first is not None:
-        where.append(OR.period >= first)
-    if last is not None:
-        where.append(OR.period <= last)
-    out: list[dict[str | None, float | None]] = []
-    for i, name in enumerate(names):
-        dim = dims[name]
-        group = OR.place if name == "province_code" else OR.group_key
-        counts: dict[str | None, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-        month_rows = (
-            select(group, OR.period, func.sum(OR.tickets))
-            .where(*where, OR.dim == dim, OR.day == WHOLE_MONTH)
-            .group_by(group, OR.period)
-        )
-        for found_key, period, tickets in db.session.execute(month_rows):
-            counts[str(found_key)][period] += int(tickets)
-            if i == 0:
-                counts[None][period] += int(tickets)
-        # The ranks of the middle ticket(s) of each group, and the months that hold them.
-        wanted: dict[str | None, list[tuple[date, int]]] = {}
-        for key, by_month in counts.items():
-            size = sum(by_month.values())
-            ranks, spots = sorted({(size - 1) // 2, size // 2}), []
-            seen = 0
-            for month in sorted(by_month):
-                for rank in ranks:
-                    if seen <= rank < seen + by_month[month]:
-                        spots.append((month, rank - seen))
-                seen += by_month[month]
-            wanted[key] = spots
-        needed = {m for spots in wanted.values() for m, _r in spots}
-        # Each group's rows of its middle months; the first table's rows make the total too:
-        # all of its rows of those months (one index range per month; an OR of both kinds of
-        # condition made PostgreSQL scan them all).
-        pairs = sorted({(k, m) for k, spots in wanted.items() for m, _r in spots if k})
-        days: dict[tuple[str | None, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        if needed:
-            day_rows = (
-                select(group, OR.period, OR.day, func.sum(OR.tickets))
-                .where(*where, OR.dim == dim, OR.day != WHOLE_MONTH, OR.period.in_(needed))
-                .where(*([] if i == 0 else [tuple_(group, OR.period).in_(pairs)]))
-                .group_by(group, OR.period, OR.day)
-            )
-            for found_key, period, day, tickets in db.session.execute(day_rows):
-                days[(str(found_key), period)][int(day)] += int(tickets)
-                if i == 0:
-                    days[(None, period)][int(day)] += int(tickets)
-        medians: dict[str | None, float | None] = {}
-        for key, spots in wanted.items():
-            found = []
-            for month, rank in spots:
-                seen = 0
-                for day in sorted(days[(key, month)]):
-                    seen += days[(key, month)][day]
-                    if rank < seen:
-                        found.append((month.replace(day=day) - rollups.EPOCH).days)
-                        break
-            medians[key] = today - sum(found) / len(found) if found else None
-        out.append(medians)
+    out: list[dict[str | None, float | None]] = [{} for _ in names]
+    found: dict[tuple[int, str], list[int]] = defaultdict(list)
+    shape, values = _shape(place, months, filters, names)
+    for i, key, period, day in db.session.execute(_open_middles(shape), values):
+        found[(i, key)].append((period.replace(day=day) - rollups.EPOCH).days)
+    for (i, key), days in found.items():
+        median = today - sum(days) / len(days)
+        if i < 0:
+            out[0][None] = median
+        else:
+            out[i][key] = median
     return out
+
+
+@cache
+def _open_middles(shape: _Shape) -> Any:
+    """(table, key, month, day) of the low and the high middle open ticket of each group of
+    each table, and of the total (table -1, key ''), from open_rollups."""
+    OR = OpenRollup
+    names = shape.names
+    dims = _DISTRICT_DIMS if shape.district else _PROVINCE_DIMS
+    where: list[Any] = []
+    if shape.district:
+        where.append(OR.place == bindparam("district", type_=String))
+    elif shape.provinces:
+        where.append(OR.place.in_(bindparam("provinces", expanding=True)))
+    if shape.first:
+        where.append(OR.period >= bindparam("first", type_=Date))
+    if shape.last:
+        where.append(OR.period <= bindparam("last", type_=Date))
+
+    def group_of(i: int) -> Any:
+        # A national table per province groups the province-level rows by their place.
+        return OR.place if i >= 0 and names[i] == "province_code" else OR.group_key
+
+    # The month rows per group (ix_open_rollups_months), with running counts in month order.
+    month_parts = [
+        select(literal(i).label("t"), group_of(i).label("k"), OR.period,
+               func.sum(OR.tickets).label("n"))
+        .where(*where, OR.dim == dims[name], OR.day == WHOLE_MONTH)
+        .group_by(group_of(i), OR.period)
+        for i, name in enumerate(names)
+    ]  # fmt: skip
+    month_parts.append(
+        select(literal(-1).label("t"), literal("").label("k"), OR.period,
+               func.sum(OR.tickets).label("n"))
+        .where(*where, OR.dim == dims[names[0]], OR.day == WHOLE_MONTH)
+        .group_by(OR.period)
+    )  # fmt: skip
+    # CTEs: each is computed once, though read by several parts below.
+    m = union_all(*month_parts).cte("m")
+    group = [m.c.t, m.c.k]
+    counted = select(
+        m.c.t, m.c.k, m.c.period, m.c.n,
+        _running(m.c.n, group, m.c.period).label("upto"), _running(m.c.n, group).label("size"),
+    ).cte("mc")  # fmt: skip
+    # The month of each middle rank, and the rank within that month (w: low 0, high 1).
+    spot_parts = []
+    for which, rank in ((0, (counted.c.size - 1) // 2), (1, counted.c.size // 2)):
+        before = counted.c.upto - counted.c.n
+        spot_parts.append(
+            select(counted.c.t, counted.c.k, counted.c.period, literal(which).label("w"),
+                   (rank - before).label("r"))
+            .where(before <= rank, rank < counted.c.upto)
+        )  # fmt: skip
+    s = union_all(*spot_parts).cte("s")
+    # The day rows of those months (ix_open_rollups_days): the group's own, or for the total
+    # every group's rows of the first table's dim.
+    day_parts = []
+    for i in (*range(len(names)), -1):
+        dim = dims[names[max(i, 0)]]
+        same_group = [group_of(i) == s.c.k] if i >= 0 else []
+        day_parts.append(
+            select(s.c.t, s.c.k, s.c.period, s.c.w, s.c.r, OR.day,
+                   func.sum(OR.tickets).label("n"))
+            .join_from(s, OR, and_(*where, OR.dim == dim, OR.period == s.c.period,
+                                   OR.day != WHOLE_MONTH, *same_group))
+            .where(s.c.t == i)
+            .group_by(s.c.t, s.c.k, s.c.period, s.c.w, s.c.r, OR.day)
+        )  # fmt: skip
+    d = union_all(*day_parts).subquery("d")
+    days = select(
+        d.c.t, d.c.k, d.c.period, d.c.w, d.c.r, d.c.day,
+        _running(d.c.n, [d.c.t, d.c.k, d.c.w], d.c.day).label("upto"),
+    ).subquery("dc")  # fmt: skip
+    return (
+        select(days.c.t, days.c.k, days.c.period, func.min(days.c.day))
+        .where(days.c.upto > days.c.r)
+        .group_by(days.c.t, days.c.k, days.c.w, days.c.period)
+    )
 
 
 def _open_ages_from_tickets(names: list[str], filters: Filters, scope: Select[Any],
@@ -1102,21 +1262,32 @@ def _trend_from_rollups(scope: Select[Any], window: Filters, timezone: str, now:
     if months is None or months[0] is None:
         return None
     series: dict[str, dict[str, int]] = {"raised": defaultdict(int), "verified": defaultdict(int)}
-    models: tuple[Any, Any] = (TicketRollup, VerifyRollup) if place.district is None else (
-        SchoolRollup, SchoolVerifyRollup)  # fmt: skip
-    for name, model in zip(("raised", "verified"), models, strict=True):
-        where = _rollup_where(model, place, months, window)
-        if name == "verified":
-            where.append(model.days == ALL_DAYS)  # one row per month and place
-        query = select(model.period, func.sum(model.tickets)).where(*where).group_by(model.period)
-        for period, tickets in db.session.execute(query):
-            series[name][_month_text(period)] += int(tickets or 0)
+    shape, values = _shape(place, months, window, [])
+    for name, period, tickets in db.session.execute(_trend_rows(shape), values):
+        series[name][_month_text(period)] += int(tickets or 0)
     assert window.date_from is not None and window.date_to is not None
     return [
         {"month": m, "raised": series["raised"].get(m, 0),
          "verified": series["verified"].get(m, 0)}
         for m in months_between(window.date_from, window.date_to)
     ]  # fmt: skip
+
+
+@cache
+def _trend_rows(shape: _Shape) -> Any:
+    """Raised and verified per month: both series in one statement, each from its month index
+    alone (ix_*_months)."""
+    parts = []
+    for name, model in zip(("raised", "verified"), _grain(shape), strict=True):
+        where = _rollup_where(model, shape)
+        if name == "verified":
+            where.append(model.days == ALL_DAYS)  # one row per month and place
+        parts.append(
+            select(literal(name).label("series"), model.period, func.sum(model.tickets))
+            .where(*where)
+            .group_by(model.period)
+        )
+    return union_all(*parts)
 
 
 def sort_rows(rows: list[Row], key: str | None, descending: bool) -> list[Row]:

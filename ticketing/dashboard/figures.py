@@ -29,7 +29,8 @@ def came_back(tables: tuple[reports.Table, reports.Table], scope: Select[Any],
               groups: tuple[Any, Any]) -> tuple[reports.Table, reports.Table]:  # fmt: skip
     """The recurrence rate (ticketing/recurrence.py) on each table, beside the reopen rate."""
     for table, group in zip(tables, groups, strict=True):
-        recurrence.fill(table, recurrence.counts_by(scope, filters, timezone, group))
+        if not table.with_recurrence:  # the rollups brought the counts with the figures
+            recurrence.fill(table, recurrence.counts_by(scope, filters, timezone, group))
     return tables
 
 

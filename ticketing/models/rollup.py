@@ -25,6 +25,12 @@ class TicketRollup(db.Model):  # type: ignore[name-defined]
     """Tickets raised in a period (month or all time), per district, category and state."""
 
     __tablename__ = "ticket_rollups"
+    __table_args__ = (
+        # The monthly trend: a province's month rows summed per month, from the index alone
+        # (the rows of one month are scattered over the heap: one page read per row).
+        Index("ix_ticket_rollups_months", "province_code", "period",
+              postgresql_include=["tickets"]),
+    )  # fmt: skip
 
     # Key order: a province's rows for a range of months are one index range.
     province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
@@ -76,6 +82,11 @@ class SchoolRollup(db.Model):  # type: ignore[name-defined]
     """ticket_rollups at the grain of a school: the district dashboard's rows per school."""
 
     __tablename__ = "school_rollups"
+    __table_args__ = (
+        # The district's monthly trend, from the index alone (as ix_ticket_rollups_months).
+        Index("ix_school_rollups_months", "district_code", "period",
+              postgresql_include=["tickets"]),
+    )  # fmt: skip
 
     # Key order: a district's rows for a period are one index range.
     district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
@@ -95,6 +106,17 @@ class SchoolVerifyRollup(db.Model):  # type: ignore[name-defined]
     """verify_rollups at the grain of a school (the district dashboard)."""
 
     __tablename__ = "school_verify_rollups"
+    __table_args__ = (
+        # The district's monthly trend reads only the ALL_DAYS rows of its months.
+        Index(
+            "ix_school_verify_rollups_months",
+            "district_code",
+            "period",
+            postgresql_include=["tickets"],
+            postgresql_where=text("days = -1"),
+            sqlite_where=text("days = -1"),
+        ),
+    )
 
     district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
     period: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -140,6 +162,18 @@ class OpenRollup(db.Model):  # type: ignore[name-defined]
             postgresql_include=["group_key", "tickets"],
             postgresql_where=text("day = 0"),
             sqlite_where=text("day = 0"),
+        ),
+        # The day rows of a median's months, from the index alone (they are scattered over
+        # the heap as tickets are raised: one page read per row otherwise).
+        Index(
+            "ix_open_rollups_days",
+            "place",
+            "dim",
+            "period",
+            "group_key",
+            postgresql_include=["day", "tickets"],
+            postgresql_where=text("day <> 0"),
+            sqlite_where=text("day <> 0"),
         ),
     )
 
