@@ -1,7 +1,7 @@
 """As-of figures and the monthly report: ix_tickets_open carries state_changed_at, school_id, id; ix_tickets_changed; ix_tickets_reopened
 
 Revision ID: 18_i15_asof_indexes
-Revises: 17_i15_open_rollups
+Revises: 18_i15_dashboard_indexes
 Create Date: 2026-12-02 04:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "18_i15_asof_indexes"
-down_revision = "17_i15_open_rollups"
+down_revision = "18_i15_dashboard_indexes"
 branch_labels = None
 depends_on = None
 
