@@ -12,6 +12,7 @@ from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
+from ticketing.clock import utcnow
 from ticketing.models.region import ZONE_ABBREVIATIONS
 from ticketing.vocabulary import (
     CONSULTATION_EVENT_LABELS,
@@ -161,10 +162,12 @@ class ListText:
         self.province_officer, self.take = gettext("province officer"), gettext("Take")
         self.deadline, self.verify_by = gettext("Deadline"), gettext("Verify by")
         self.overdue = gettext("overdue")
+        self.reopened, self.auto = gettext("Reopened"), gettext("Escalated automatically")
         self._select = gettext("Select %(number)s")  # no variables: the pattern itself
         self._ngettext = ngettext
         self._late: dict[int, str] = {}
-        self._categories: dict[int, str] = {}
+        self._calendars: dict[str, Any] = {}
+        self._now = utcnow()
         self._urls: dict[str, tuple[str, str]] = {}
         # Ticket links from one url_for: the path with the id as its last part.
         self.show_prefix = self.url("tickets.show", 0)[:-1]
@@ -191,11 +194,18 @@ class ListText:
         """A local date as text (cached)."""
         return "" if day is None else _day_text(day, self.locale)
 
-    def category(self, category: Any) -> str:
-        """The category's name in the language (once per category)."""
-        if category.id not in self._categories:
-            self._categories[category.id] = category.label(self.locale)
-        return self._categories[category.id]
+    def due(self, ticket: Any) -> tuple[int | None, str]:
+        """A row's deadline: the working days it is overdue by (None: not overdue) and its
+        last working day as text (sla.overdue_days, sla.deadline_day; one calendar a page)."""
+        from ticketing import sla
+
+        calendar = self._calendars.get(ticket.province_code)
+        if calendar is None:
+            calendar = self._calendars[ticket.province_code] = sla.calendar_for(
+                ticket.province_code
+            )
+        late = sla.overdue_days(ticket, self._now, calendar)
+        return late, self.date(sla.deadline_day(ticket, calendar))
 
     def overdue_by(self, days: int) -> str:
         """'overdue by 3 working days' (once per number)."""

@@ -312,22 +312,26 @@ def compliance_share(total: int | None, within: int | None) -> float | None:
     return float(within or 0) / float(total)
 
 
-def overdue_days(ticket: Any, now: datetime | None = None) -> int | None:
-    """None when not overdue; else the working days that began since the deadline passed."""
+def overdue_days(
+    ticket: Any, now: datetime | None = None, calendar: Calendar | None = None
+) -> int | None:
+    """None when not overdue; else the working days that began since the deadline passed.
+
+    ``calendar``: the province's, when the caller has it already (a list's rows)."""
     due = getattr(ticket, "due_at", None)
     if due is None or ticket.state not in OPEN_STATES:
         return None
     now = now or utcnow()
     if due >= now:
         return None
-    return working_days_between(due, now, ticket.province_code)
+    return (calendar or calendar_for(ticket.province_code)).working_days_between(due, now)
 
 
-def deadline_day(ticket: Any) -> date | None:
+def deadline_day(ticket: Any, calendar: Calendar | None = None) -> date | None:
     """The last working day of the ticket's current deadline, in the province's zone."""
     if getattr(ticket, "due_at", None) is None:
         return None
-    return calendar_for(ticket.province_code).last_working_day_before(ticket.due_at)
+    return (calendar or calendar_for(ticket.province_code)).last_working_day_before(ticket.due_at)
 
 
 def format_deadline(ticket: Any) -> str:

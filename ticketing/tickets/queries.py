@@ -30,16 +30,16 @@ from ticketing.models import (
 from ticketing.services import consultations as consultation_service
 from ticketing.services import users as user_service
 from ticketing.services.tickets import ReportChange, report_changes
-from ticketing.ticket_query import TicketQuery, with_display
+from ticketing.ticket_query import ListTicket, TicketQuery, list_rows
 
 
-def waiting_for_verification(user: User, limit: int) -> list[Ticket]:
+def waiting_for_verification(user: User, limit: int, locale: str) -> list[ListTicket]:
     """The facilitator's resolved tickets, oldest resolution first (shown above the list)."""
     if user.role != FACILITATOR:
         return []
-    query = TicketQuery(waiting=True).select(user)
-    query = with_display(query).order_by(Ticket.resolved_at, Ticket.id).limit(limit)
-    return list(db.session.scalars(query).unique())
+    order = [Ticket.resolved_at, Ticket.id]
+    chosen = TicketQuery(waiting=True).select(user).order_by(*order).limit(limit)
+    return list_rows(chosen, order, locale)
 
 
 def _district_in_scope(user: User, district: str | None) -> bool:

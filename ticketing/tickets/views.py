@@ -86,10 +86,11 @@ def index() -> str:
     user = _user()
     query = TicketQuery.from_args(request.args, user)
     size = current_app.config["PAGE_SIZE"]
-    result = ticket_query.page(user, query, size)
+    locale = _locale()
+    result = ticket_query.list_page(user, query, size, locale)
     # The facilitator's to-do list sits above the plain, unfiltered first page.
     unfiltered = not query.filtered and query.before is None and query.page == 1
-    waiting = queries.waiting_for_verification(user, size) if unfiltered else []
+    waiting = queries.waiting_for_verification(user, size, locale) if unfiltered else []
     return render_template(
         "tickets/index.html",
         page=result,
@@ -103,7 +104,7 @@ def index() -> str:
         can_raise=permissions.can_raise(user),
         bulk_form=worklist.bulk_form_for(user),
         bulk_result=worklist.pop_bulk_result(),
-        takeable={t.id for t in result.items if permissions.can_take(user, t)},
+        takeable={t.id for t in result.rows if permissions.can_take(user, t)},
         saved_views=view_service.of_user(user),
         save_view_form=SavedViewForm(),
         view_delete_form=DeleteForm(),
