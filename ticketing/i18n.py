@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from flask import current_app, request, session
-from flask_babel import get_locale
+from flask import current_app, g, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from ticketing.clock import utcnow
@@ -106,6 +106,35 @@ def format_longdate(day: Any) -> str:
     return format_date(day, "d MMMM y", locale=str(get_locale() or "id"))
 
 
+def translations() -> Any:
+    """The request's catalogue, looked up once per request.
+
+    Flask-Babel finds it again on every gettext call (the locale, the domain and its cache,
+    each through the request context: about ten context lookups a call, and a page makes a
+    hundred calls). It is kept in Flask-Babel's own per-request namespace under the name that
+    ``flask_babel.refresh()`` forgets, so a language changed during a request still applies.
+    """
+    if not g:
+        return get_translations()  # no app context: Flask-Babel's null catalogue
+    context = g.get("_flask_babel")
+    found = getattr(context, "babel_translations", None)
+    if found is None:
+        found = get_translations()
+        g._flask_babel.babel_translations = found  # made by get_translations()
+    return found
+
+
+def install_gettext(app: Any) -> None:
+    """Templates' _(), gettext and ngettext from the request's catalogue (translations())."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: translations().ugettext(text),
+        ngettext=lambda one, many, n: translations().ungettext(one, many, n),
+        pgettext=lambda context, text: translations().upgettext(context, text),
+        npgettext=lambda context, one, many, n: translations().unpgettext(context, one, many, n),
+        newstyle=True,
+    )
+
+
 def template_globals() -> dict[str, Any]:
     """Names every template can use."""
     return {
@@ -150,8 +179,9 @@ class ListText:
     """
 
     def __init__(self) -> None:
-        from flask_babel import gettext, ngettext
+        from flask_babel import ngettext
 
+        gettext = translations().ugettext
         self.locale = str(get_locale() or "id")
         self.states = {state: str(label) for state, label in STATE_LABELS.items()}
         self.npsn, self.raised, self.officer = (

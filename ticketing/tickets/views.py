@@ -102,7 +102,7 @@ def index() -> str:
         waiting_limit=size,
         choices=queries.filter_choices(user, query),
         can_raise=permissions.can_raise(user),
-        bulk_form=worklist.bulk_form_for(user),
+        bulk_form=worklist.bulk_form_for(user, shown=True),
         bulk_result=worklist.pop_bulk_result(),
         takeable={t.id for t in result.rows if permissions.can_take(user, t)},
         saved_views=view_service.of_user(user),
