@@ -11,6 +11,7 @@ from babel.dates import format_date, format_time
 from flask import current_app, g, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from markupsafe import Markup
 
 from ticketing.clock import utcnow
 from ticketing.models.region import ZONE_ABBREVIATIONS
@@ -135,6 +136,26 @@ def install_gettext(app: Any) -> None:
     )
 
 
+# Lazy labels resolved per process and language: the catalogue does not change while it runs.
+_LABELS: dict[tuple[int, str, bool], Any] = {}
+
+
+def labels(pairs: Any, *, markup: bool = True) -> list[tuple[Any, Any]]:
+    """The (value, lazy label) pairs (or a dict's items) in the request's language.
+
+    As Markup by default: a lazy label renders unescaped in a template, and so does this; plain
+    strings with ``markup=False``. Looked up once per process and language, not per request.
+    """
+    locale = str(get_locale() or "id")
+    key = (id(pairs), locale, markup)
+    found = _LABELS.get(key)
+    if found is None:
+        items = pairs.items() if isinstance(pairs, dict) else pairs
+        wrap = Markup if markup else str
+        found = _LABELS[key] = [(value, wrap(str(label))) for value, label in items]
+    return list(found)
+
+
 def template_globals() -> dict[str, Any]:
     """Names every template can use."""
     return {
@@ -183,7 +204,8 @@ class ListText:
 
         gettext = translations().ugettext
         self.locale = str(get_locale() or "id")
-        self.states = {state: str(label) for state, label in STATE_LABELS.items()}
+        self.states = dict(labels(STATE_LABELS, markup=False))
+        self.state_labels = labels(STATE_LABELS)  # the filter's options
         self.npsn, self.raised, self.officer = (
             gettext("NPSN"),
             gettext("raised"),

@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ticketing import permissions, ticket_query
+from ticketing import i18n, permissions, ticket_query
 from ticketing.errors import ConflictError, InvalidInput
 from ticketing.extensions import db
 from ticketing.models import (
@@ -96,8 +96,8 @@ def index() -> str:
         page=result,
         filters=query,
         counts=ticket_query.tab_counts(user, query),
-        tab_labels=TAB_LABELS,
-        sort_labels=SORT_LABELS,
+        tab_labels=i18n.labels(TAB_LABELS),
+        sort_labels=i18n.labels(SORT_LABELS),
         waiting=waiting,
         waiting_limit=size,
         choices=queries.filter_choices(user, query),
@@ -105,7 +105,7 @@ def index() -> str:
         bulk_form=worklist.bulk_form_for(user, shown=True),
         bulk_result=worklist.pop_bulk_result(),
         takeable={t.id for t in result.rows if permissions.can_take(user, t)},
-        saved_views=view_service.of_user(user),
+        saved_views=view_service.links_of(user),
         save_view_form=SavedViewForm(),
         view_delete_form=DeleteForm(),
     )
