@@ -176,3 +176,22 @@ def test_malformed_parameters_are_ignored(world: Any) -> None:
     assert query.tab == "all" and query.level is None
     assert TicketQuery.from_args({}, world.officer_a).tab == "todo"
     assert TicketQuery.from_args({}, world.facilitator_a).tab == "all"
+
+
+def test_a_kept_list_statement_reads_fresh_tickets_in_each_users_scope(
+    client: Any, world: Any
+) -> None:
+    """The list page keeps its statements per scope and parameters (ticket_query._built), not
+    its tickets: the same page twice shows a ticket raised in between, and another district's
+    officer asking the same gets their own district."""
+    build(world)
+    login(client, world.officer_a)
+    first, _ = _list_numbers(client, "tab=all")
+    new = world.raise_ticket(title="Baru")
+    db.session.commit()
+    second, _ = _list_numbers(client, "tab=all")
+    assert second == [new.number, *first]
+    client.post("/logout")
+    login(client, world.officer_b)
+    theirs, _ = _list_numbers(client, "tab=all")
+    assert theirs and not set(theirs) & set(second)

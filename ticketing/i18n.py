@@ -8,10 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from flask import current_app, request, session
-from flask_babel import get_locale
+from flask import current_app, g, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from markupsafe import Markup
 
+from ticketing.clock import utcnow
 from ticketing.models.region import ZONE_ABBREVIATIONS
 from ticketing.vocabulary import (
     CONSULTATION_EVENT_LABELS,
@@ -105,6 +107,55 @@ def format_longdate(day: Any) -> str:
     return format_date(day, "d MMMM y", locale=str(get_locale() or "id"))
 
 
+def translations() -> Any:
+    """The request's catalogue, looked up once per request.
+
+    Flask-Babel finds it again on every gettext call (the locale, the domain and its cache,
+    each through the request context: about ten context lookups a call, and a page makes a
+    hundred calls). It is kept in Flask-Babel's own per-request namespace under the name that
+    ``flask_babel.refresh()`` forgets, so a language changed during a request still applies.
+    """
+    if not g:
+        return get_translations()  # no app context: Flask-Babel's null catalogue
+    context = g.get("_flask_babel")
+    found = getattr(context, "babel_translations", None)
+    if found is None:
+        found = get_translations()
+        g._flask_babel.babel_translations = found  # made by get_translations()
+    return found
+
+
+def install_gettext(app: Any) -> None:
+    """Templates' _(), gettext and ngettext from the request's catalogue (translations())."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: translations().ugettext(text),
+        ngettext=lambda one, many, n: translations().ungettext(one, many, n),
+        pgettext=lambda context, text: translations().upgettext(context, text),
+        npgettext=lambda context, one, many, n: translations().unpgettext(context, one, many, n),
+        newstyle=True,
+    )
+
+
+# Lazy labels resolved per process and language: the catalogue does not change while it runs.
+_LABELS: dict[tuple[int, str, bool], Any] = {}
+
+
+def labels(pairs: Any, *, markup: bool = True) -> list[tuple[Any, Any]]:
+    """The (value, lazy label) pairs (or a dict's items) in the request's language.
+
+    As Markup by default: a lazy label renders unescaped in a template, and so does this; plain
+    strings with ``markup=False``. Looked up once per process and language, not per request.
+    """
+    locale = str(get_locale() or "id")
+    key = (id(pairs), locale, markup)
+    found = _LABELS.get(key)
+    if found is None:
+        items = pairs.items() if isinstance(pairs, dict) else pairs
+        wrap = Markup if markup else str
+        found = _LABELS[key] = [(value, wrap(str(label))) for value, label in items]
+    return list(found)
+
+
 def template_globals() -> dict[str, Any]:
     """Names every template can use."""
     return {
@@ -149,10 +200,12 @@ class ListText:
     """
 
     def __init__(self) -> None:
-        from flask_babel import gettext, ngettext
+        from flask_babel import ngettext
 
+        gettext = translations().ugettext
         self.locale = str(get_locale() or "id")
-        self.states = {state: str(label) for state, label in STATE_LABELS.items()}
+        self.states = dict(labels(STATE_LABELS, markup=False))
+        self.state_labels = labels(STATE_LABELS)  # the filter's options
         self.npsn, self.raised, self.officer = (
             gettext("NPSN"),
             gettext("raised"),
@@ -161,10 +214,12 @@ class ListText:
         self.province_officer, self.take = gettext("province officer"), gettext("Take")
         self.deadline, self.verify_by = gettext("Deadline"), gettext("Verify by")
         self.overdue = gettext("overdue")
+        self.reopened, self.auto = gettext("Reopened"), gettext("Escalated automatically")
         self._select = gettext("Select %(number)s")  # no variables: the pattern itself
         self._ngettext = ngettext
         self._late: dict[int, str] = {}
-        self._categories: dict[int, str] = {}
+        self._calendars: dict[str, Any] = {}
+        self._now = utcnow()
         self._urls: dict[str, tuple[str, str]] = {}
         # Ticket links from one url_for: the path with the id as its last part.
         self.show_prefix = self.url("tickets.show", 0)[:-1]
@@ -191,11 +246,18 @@ class ListText:
         """A local date as text (cached)."""
         return "" if day is None else _day_text(day, self.locale)
 
-    def category(self, category: Any) -> str:
-        """The category's name in the language (once per category)."""
-        if category.id not in self._categories:
-            self._categories[category.id] = category.label(self.locale)
-        return self._categories[category.id]
+    def due(self, ticket: Any) -> tuple[int | None, str]:
+        """A row's deadline: the working days it is overdue by (None: not overdue) and its
+        last working day as text (sla.overdue_days, sla.deadline_day; one calendar a page)."""
+        from ticketing import sla
+
+        calendar = self._calendars.get(ticket.province_code)
+        if calendar is None:
+            calendar = self._calendars[ticket.province_code] = sla.calendar_for(
+                ticket.province_code
+            )
+        late = sla.overdue_days(ticket, self._now, calendar)
+        return late, self.date(sla.deadline_day(ticket, calendar))
 
     def overdue_by(self, days: int) -> str:
         """'overdue by 3 working days' (once per number)."""

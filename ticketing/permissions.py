@@ -6,7 +6,7 @@ account takes effect on the next request.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import Select, false, or_, select
@@ -39,6 +39,28 @@ COMMENT_ROLES = frozenset({FACILITATOR, DISTRICT_PMO, PROVINCE_PMO, CENTRAL_PMO,
 # A facilitator additionally must be the ticket's facilitator; PMO roles must be in scope.
 _EVENT_RULES = EVENT_RULES
 _SYSTEM_EVENTS = SYSTEM_EVENTS
+
+
+class TicketScope(Protocol):
+    """What the rules below read of a ticket: a Ticket, or a row of the list page
+    (ticket_query.ListTicket, plain values with the same names)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def school_id(self) -> int: ...
+    @property
+    def district_code(self) -> str: ...
+    @property
+    def province_code(self) -> str: ...
+    @property
+    def facilitator_id(self) -> int: ...
+    @property
+    def province_holder_id(self) -> int | None: ...
+    @property
+    def referral_count(self) -> int: ...
 
 
 def _is_user(user: Any) -> bool:
@@ -74,7 +96,7 @@ def visible_tickets(user: Any) -> Select[Ticket]:
     return query.where(false())
 
 
-def can_view(user: Any, ticket: Ticket) -> bool:
+def can_view(user: Any, ticket: TicketScope) -> bool:
     """Whether the ticket is in the user's scope (the same rule as visible_tickets).
 
     Each role is named; a role not named here sees nothing.
@@ -98,7 +120,7 @@ def can_view(user: Any, ticket: Ticket) -> bool:
     return False
 
 
-def can_fire(user: Any, ticket: Ticket, event: str) -> bool:
+def can_fire(user: Any, ticket: TicketScope, event: str) -> bool:
     """Whether this actor (None = the system) may fire ``event`` on the ticket now."""
     if user is None:
         setting = SYSTEM_EVENT_SETTINGS.get(event)
@@ -449,7 +471,7 @@ BULK_EVENTS = ("assign", "escalate", "resolve", "return_to_district")
 _BULK_ROLES = (DISTRICT_PMO, PROVINCE_PMO)
 
 
-def can_take(user: Any, ticket: Ticket) -> bool:
+def can_take(user: Any, ticket: TicketScope) -> bool:
     """ "Ambil": a district officer assigns a raised ticket of the district to themself; a
     province officer becomes the holder of an escalated ticket of the province."""
     if not _is_user(user):
@@ -524,7 +546,7 @@ def consulted_ticket_ids(user: Any) -> Select[Any]:
     return select(Consultation.ticket_id).where(Consultation.expert_id == user.id)
 
 
-def _was_consulted(user: Any, ticket: Ticket) -> bool:
+def _was_consulted(user: Any, ticket: TicketScope) -> bool:
     from ticketing.extensions import db
     from ticketing.models import Consultation
 

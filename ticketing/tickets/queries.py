@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from time import monotonic
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import get_locale
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from ticketing.models import (
     Attachment,
     Category,
     Comment,
+    District,
     School,
     Ticket,
     TicketEvent,
@@ -30,16 +31,16 @@ from ticketing.models import (
 from ticketing.services import consultations as consultation_service
 from ticketing.services import users as user_service
 from ticketing.services.tickets import ReportChange, report_changes
-from ticketing.ticket_query import TicketQuery, with_display
+from ticketing.ticket_query import ListTicket, TicketQuery, list_rows
 
 
-def waiting_for_verification(user: User, limit: int) -> list[Ticket]:
+def waiting_for_verification(user: User, limit: int, locale: str) -> list[ListTicket]:
     """The facilitator's resolved tickets, oldest resolution first (shown above the list)."""
     if user.role != FACILITATOR:
         return []
-    query = TicketQuery(waiting=True).select(user)
-    query = with_display(query).order_by(Ticket.resolved_at, Ticket.id).limit(limit)
-    return list(db.session.scalars(query).unique())
+    order = [Ticket.resolved_at, Ticket.id]
+    chosen = TicketQuery(waiting=True).select(user).order_by(*order).limit(limit)
+    return list_rows(chosen, order, locale)
 
 
 def _district_in_scope(user: User, district: str | None) -> bool:
@@ -84,23 +85,24 @@ def forget_choices() -> None:
 
 def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
     """The options of the filter form for this user (schools, districts, categories)."""
-    # (id, name, npsn) rows, not ORM objects: a district can have hundreds of schools.
-    schools: list[Any] = []
+    # Plain values, not ORM objects: a district can have hundreds of schools. Kept per scope
+    # for a minute (_cached), except a facilitator's own few schools.
+    schools: list[SchoolChoice] = []
     if user.role == FACILITATOR:
-        schools = sorted((a.school for a in user.assignments), key=lambda s: s.name)
+        mine = sorted((a.school for a in user.assignments), key=lambda s: s.name)
+        schools = [SchoolChoice.of(s.id, s.name, s.npsn) for s in mine]
     elif user.role == DISTRICT_PMO or _district_in_scope(user, filters.district):
         district = user.district_code if user.role == DISTRICT_PMO else filters.district
-        schools = _cached("schools", district, lambda: [tuple(row) for row in db.session.execute(
-            select(School.id, School.name, School.npsn)
-            .where(School.district_code == district, School.active.is_(True))
-            .order_by(School.name)
-        )])  # fmt: skip
-        schools = [SchoolChoice(*row) for row in schools]
-    districts: list[Any] = []
-    holders: list[User] = []
-    if permissions.browses_province_districts(user) and user.province is not None:
-        districts = list(user.province.districts)
-        holders = user_service.active_officers(province_code=user.province.code)
+        schools = _cached("schools", district, lambda: _schools(district))
+    districts: list[DistrictChoice] = []
+    holders: list[OfficerChoice] = []
+    if permissions.browses_province_districts(user) and user.province_code is not None:
+        province = user.province_code
+        districts = _cached("districts", province, lambda: _districts(province))
+        holders = _cached("holders", province, lambda: [
+            OfficerChoice(officer.id, officer.name)
+            for officer in user_service.active_officers(province_code=province)
+        ])  # fmt: skip
     categories = _cached("categories", None, lambda: [
         CategoryChoice(c.id, c.name_id, c.name_en)
         for c in db.session.scalars(select(Category).order_by(Category.kind, Category.position))
@@ -113,13 +115,61 @@ def filter_choices(user: User, filters: TicketQuery) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class SchoolChoice:
-    """A school as the filter form shows it."""
+def officer_choices(district_code: str, *, cached: bool = False) -> list[tuple[int, str]]:
+    """(id, name) of the district's active officers, by name (the bulk panel's assignees);
+    ``cached``: as kept for up to a minute (the list page), else read now."""
+
+    def load() -> list[tuple[int, str]]:
+        officers = user_service.active_officers(district_code=district_code)
+        return [(officer.id, officer.name) for officer in officers]
+
+    return list(_cached("officers", district_code, load)) if cached else load()
+
+
+class SchoolChoice(NamedTuple):
+    """A school as the filter form shows it: ``label`` is "name (NPSN)"."""
 
     id: int
     name: str
     npsn: str
+    label: str
+
+    @classmethod
+    def of(cls, id: int, name: str, npsn: str) -> SchoolChoice:
+        """The choice of a school, its label made once."""
+        return cls(id, name, npsn, f"{name} ({npsn})")
+
+
+class DistrictChoice(NamedTuple):
+    """A district as the filter form shows it."""
+
+    code: str
+    name: str
+
+
+class OfficerChoice(NamedTuple):
+    """An officer as the filter form shows it."""
+
+    id: int
+    name: str
+
+
+def _schools(district: str | None) -> list[SchoolChoice]:
+    rows = db.session.execute(
+        select(School.id, School.name, School.npsn)
+        .where(School.district_code == district, School.active.is_(True))
+        .order_by(School.name)
+    )
+    return [SchoolChoice.of(*row) for row in rows]
+
+
+def _districts(province: str) -> list[DistrictChoice]:
+    rows = db.session.execute(
+        select(District.code, District.name)
+        .where(District.province_code == province)
+        .order_by(District.code)
+    )
+    return [DistrictChoice(*row) for row in rows]
 
 
 @dataclass

@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ticketing import permissions, ticket_query
+from ticketing import i18n, permissions, ticket_query
 from ticketing.errors import ConflictError, InvalidInput
 from ticketing.extensions import db
 from ticketing.models import (
@@ -86,28 +86,48 @@ def index() -> str:
     user = _user()
     query = TicketQuery.from_args(request.args, user)
     size = current_app.config["PAGE_SIZE"]
-    result = ticket_query.page(user, query, size)
+    locale = _locale()
+    result = ticket_query.list_page(user, query, size, locale)
     # The facilitator's to-do list sits above the plain, unfiltered first page.
     unfiltered = not query.filtered and query.before is None and query.page == 1
-    waiting = queries.waiting_for_verification(user, size) if unfiltered else []
-    return render_template(
+    waiting = queries.waiting_for_verification(user, size, locale) if unfiltered else []
+    page = render_template(
         "tickets/index.html",
         page=result,
         filters=query,
         counts=ticket_query.tab_counts(user, query),
-        tab_labels=TAB_LABELS,
-        sort_labels=SORT_LABELS,
+        tab_labels=i18n.labels(TAB_LABELS),
+        sort_labels=i18n.labels(SORT_LABELS),
         waiting=waiting,
         waiting_limit=size,
         choices=queries.filter_choices(user, query),
         can_raise=permissions.can_raise(user),
-        bulk_form=worklist.bulk_form_for(user),
+        bulk_form=worklist.bulk_form_for(user, shown=True),
         bulk_result=worklist.pop_bulk_result(),
-        takeable={t.id for t in result.items if permissions.can_take(user, t)},
-        saved_views=view_service.of_user(user),
+        takeable={t.id for t in result.rows if permissions.can_take(user, t)},
+        saved_views=view_service.links_of(user),
         save_view_form=SavedViewForm(),
         view_delete_form=DeleteForm(),
     )
+    _end_reading()
+    return page
+
+
+def _end_reading() -> None:
+    """End a page's read-only transaction with a commit rather than the teardown's rollback.
+
+    psycopg drops every prepared statement of the connection on a rollback, so the list's
+    statements were never prepared (psycopg prepares one on its fifth run) and PostgreSQL
+    parsed and planned them anew on every request. Nothing is expired: the request's objects
+    (the signed-in user, read again by the response's hooks) stay as loaded."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return  # not only read after all: the teardown rolls it back, as for every page
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _raise_choices(form: RaiseForm | EditReportForm, user: User) -> None:

@@ -19,7 +19,7 @@ from ticketing.services import saved_views as view_service
 from ticketing.services import tickets as ticket_service
 from ticketing.services import users as user_service
 from ticketing.ticket_query import TicketQuery
-from ticketing.tickets import bp
+from ticketing.tickets import bp, queries
 from ticketing.tickets.worklist_forms import (
     BULK_LABELS,
     BulkForm,
@@ -50,8 +50,11 @@ def _version(value: str | None) -> int | None:
         return None
 
 
-def bulk_form_for(user: User) -> BulkForm | None:
-    """The bulk panel of the list for this user (None: no bulk actions for the role)."""
+def bulk_form_for(user: User, *, shown: bool = False) -> BulkForm | None:
+    """The bulk panel of the list for this user (None: no bulk actions for the role).
+
+    ``shown``: for the list page, whose officer choices may be up to a minute old (cached per
+    district like the filter choices); a submitted form is checked against the live list."""
     if not permissions.can_bulk(user):
         return None
     form = BulkForm()
@@ -61,8 +64,7 @@ def bulk_form_for(user: User) -> BulkForm | None:
         events = ["take", "assign", "escalate", "resolve"]
     form.event.choices = [(e, BULK_LABELS[e]) for e in events]
     if user.role == "district_pmo" and user.district_code:
-        officers = user_service.active_officers(district_code=user.district_code)
-        form.assignee.choices = [(u.id, u.name) for u in officers]
+        form.assignee.choices = queries.officer_choices(user.district_code, cached=shown)
         if not form.is_submitted():
             form.assignee.data = user.id
     else:
