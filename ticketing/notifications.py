@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -20,7 +21,7 @@ from flask import Flask, current_app, g, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from ticketing import sla
 from ticketing.clock import utcnow
@@ -70,21 +71,40 @@ BACKOFF_CAP_MINUTES = 240
 # --- Who hears what -------------------------------------------------------------------------
 
 
-def _district_officers(ticket: Ticket) -> list[User]:
+class Officers:
+    """Active officers per scope, looked up once for a batch of changes or reminders."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str | None, str | None, bool], list[User]] = {}
+
+    def of(
+        self, *, district_code: str | None = None, province_code: str | None = None,
+        central: bool = False,
+    ) -> list[User]:  # fmt: skip
+        """``users.active_officers`` with these arguments, asked once per batch."""
+        key = (district_code, province_code, central)
+        if key not in self._found:
+            self._found[key] = user_service.active_officers(
+                district_code=district_code, province_code=province_code, central=central
+            )
+        return self._found[key]
+
+
+def _district_officers(ticket: Ticket, officers: Officers) -> list[User]:
     """The assignee if there is one, else every active officer of the ticket's district."""
     if ticket.assignee is not None and ticket.assignee.active:
         return [ticket.assignee]
-    return user_service.active_officers(district_code=ticket.district_code)
+    return officers.of(district_code=ticket.district_code)
 
 
-def _province_officers(ticket: Ticket) -> list[User]:
+def _province_officers(ticket: Ticket, officers: Officers) -> list[User]:
     """Every active province PMO officer of the ticket's province."""
-    return user_service.active_officers(province_code=ticket.province_code)
+    return officers.of(province_code=ticket.province_code)
 
 
-def _central_officers(_ticket: Ticket) -> list[User]:
+def _central_officers(_ticket: Ticket, officers: Officers) -> list[User]:
     """Every active central PMO officer (national scope)."""
-    return user_service.active_officers(central=True)
+    return officers.of(central=True)
 
 
 def _last_resolver(ticket: Ticket) -> list[User]:
@@ -99,33 +119,36 @@ def _last_resolver(ticket: Ticket) -> list[User]:
     return [actor] if actor is not None else []
 
 
-def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
+def _recipients(change: ticket_service.Change, officers: Officers) -> list[tuple[list[User], str]]:
     """(people, kind) pairs for one state change."""
     ticket, event = change.ticket, change.event
     if event == "raise":
-        return [(_district_officers(ticket), "raised")]
+        return [(_district_officers(ticket, officers), "raised")]
     if event == "assign":
         return [
             ([ticket.assignee] if ticket.assignee else [], "assigned"),
             ([ticket.facilitator], "yours_assigned"),
         ]
     if event == "return_to_district":
-        return [(_district_officers(ticket), "returned"), ([ticket.facilitator], "yours_returned")]
+        return [
+            (_district_officers(ticket, officers), "returned"),
+            ([ticket.facilitator], "yours_returned"),
+        ]
     if event == "escalate" and change.actor is None:
         # The system acted: the province must act, the facilitator should know.
         return [
-            (_province_officers(ticket), "auto_escalated"),
+            (_province_officers(ticket, officers), "auto_escalated"),
             ([ticket.facilitator], "auto_escalated"),
         ]
     if event == "escalate":
         return [
-            (_province_officers(ticket), "escalated"),
+            (_province_officers(ticket, officers), "escalated"),
             ([ticket.facilitator], "yours_escalated"),
         ]
     if event == "refer_to_central":
-        return [(_central_officers(ticket), "referred")]
+        return [(_central_officers(ticket, officers), "referred")]
     if event == "return_to_province":
-        return [(_province_officers(ticket), "returned_to_province")]
+        return [(_province_officers(ticket, officers), "returned_to_province")]
     if event == "resolve":
         return [([ticket.facilitator], "resolved")]
     if event == "reopen":
@@ -135,15 +158,27 @@ def _recipients(change: ticket_service.Change) -> list[tuple[list[User], str]]:
 
 def notify_change(change: ticket_service.Change) -> None:
     """Tell the people concerned; runs inside the transaction of the change."""
-    note = _latest_note(change.ticket)
-    for users, kind in _recipients(change):
-        notify(users, change.ticket, kind, actor=change.actor, note=note)
+    notify_changes([change])
+
+
+def notify_changes(changes: Sequence[ticket_service.Change]) -> None:
+    """``notify_change`` for several changes, in their order, with one flush for all."""
+    officers, rows = Officers(), _Rows()
+    # The rows are written once at the end, not before each look-up of officers.
+    with db.session.no_autoflush:
+        for change in changes:
+            # The note of the change's own audit row, which is the ticket's latest.
+            row = change.audit_row
+            note = row.note if row is not None else _latest_note(change.ticket)
+            for users, kind in _recipients(change, officers):
+                _add(rows, users, change.ticket, kind, actor=change.actor, note=note)
+    _flush(rows)
 
 
 def notify_moved(ticket: Ticket, *, actor: User | None) -> None:
     """A raised ticket now belongs to another district (its school was corrected): for that
     district's officers it is a new ticket."""
-    notify(_district_officers(ticket), ticket, "raised", actor=actor)
+    notify(_district_officers(ticket, Officers()), ticket, "raised", actor=actor)
 
 
 def _latest_note(ticket: Ticket) -> str | None:
@@ -157,15 +192,34 @@ def _latest_note(ticket: Ticket) -> str | None:
 
 def notify_overdue(ticket: Ticket, now: datetime) -> None:
     """Remind the officers of the ticket's tier (province or central) that it is overdue."""
-    if STATE_TIER.get(State(ticket.state)) == Tier.CENTRAL:
-        notify(_central_officers(ticket), ticket, "overdue_central", actor=None, now=now)
-        return
-    notify(_province_officers(ticket), ticket, "overdue", actor=None, now=now)
+    notify_overdue_all([ticket], now)
+
+
+def notify_overdue_all(tickets: Sequence[Ticket], now: datetime) -> None:
+    """``notify_overdue`` for several tickets, with one flush for all."""
+    officers, rows = Officers(), _Rows()
+    with db.session.no_autoflush:  # written once at the end
+        for ticket in tickets:
+            if STATE_TIER.get(State(ticket.state)) == Tier.CENTRAL:
+                users, kind = _central_officers(ticket, officers), "overdue_central"
+            else:
+                users, kind = _province_officers(ticket, officers), "overdue"
+            _add(rows, users, ticket, kind, actor=None, now=now)
+    _flush(rows)
 
 
 def notify_verify_reminder(ticket: Ticket, now: datetime) -> None:
     """Remind the facilitator to verify (or reopen) a resolved ticket."""
-    notify([ticket.facilitator], ticket, "verify_reminder", actor=None, now=now)
+    notify_verify_reminders([ticket], now)
+
+
+def notify_verify_reminders(tickets: Sequence[Ticket], now: datetime) -> None:
+    """``notify_verify_reminder`` for several tickets, with one flush for all."""
+    rows = _Rows()
+    with db.session.no_autoflush:  # written once at the end
+        for ticket in tickets:
+            _add(rows, [ticket.facilitator], ticket, "verify_reminder", actor=None, now=now)
+    _flush(rows)
 
 
 def notify(
@@ -178,6 +232,27 @@ def notify(
     now: datetime | None = None,
 ) -> int:
     """Write a notification (and an e-mail, if wanted) for each person; never to the actor."""
+    rows = _Rows()
+    written = _add(rows, users, ticket, kind, actor=actor, note=note, now=now)
+    _flush(rows)
+    return written
+
+
+class _Rows(list[dict[str, Any]]):
+    """Notification rows to insert together (a batch writes thousands: no ORM objects)."""
+
+
+def _add(
+    rows: _Rows,
+    users: list[User],
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: User | None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """``notify`` without the writing (a batch writes once): the rows are added to ``rows``."""
     now = now or utcnow()
     seen: set[int] = set()
     written = 0
@@ -190,23 +265,30 @@ def notify(
         # Users who chose the daily digest get this one in `flask outbox digest`; for the
         # others it is done with (e-mailed now, or no e-mail wanted).
         digest = user.email_notifications and user.email_digest
-        db.session.add(
-            Notification(
-                user=user,
-                ticket=ticket,
-                kind=kind,
-                actor=actor,
-                created_at=now,
-                digested_at=None if digest else now,
-            )
+        rows.append(
+            {
+                "user_id": user.id,
+                "ticket_id": ticket.id,
+                "kind": kind,
+                "actor_id": actor.id if actor is not None else None,
+                "created_at": now,
+                "read_at": None,
+                "digested_at": None if digest else now,
+            }
         )
         if user.email_notifications and not digest:
             subject, body = render_email(user, ticket, kind, note=note, now=now)
             queue_email(user, subject, body, now=now)
         written += 1
+    return written
+
+
+def _flush(rows: _Rows) -> None:
+    """Insert the notification rows (one executemany), and flush the e-mails queued."""
+    if rows:
+        db.session.execute(insert(Notification.__table__), rows)
     db.session.flush()
     forget_unread()
-    return written
 
 
 def forget_unread() -> None:

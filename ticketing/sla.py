@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -24,7 +24,8 @@ from babel.dates import format_date
 from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.clock import utcnow
@@ -286,29 +287,58 @@ def deadline_for(ticket: Ticket, state: str, start_utc: datetime) -> datetime:
 
 def _set_quietly(ticket: Ticket, **values: Any) -> None:
     """Update bookkeeping columns without bumping the ticket's version (no false conflicts)."""
-    # No session synchronisation: the values are set on the object just below. (The default
-    # evaluated the criteria against every object in the session: quadratic in a sweep batch.)
-    db.session.execute(
-        update(Ticket).where(Ticket.id == ticket.id).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    for name, value in values.items():
-        set_committed_value(ticket, name, value)
+    _set_quietly_all([(ticket, values)])
+
+
+def _set_quietly_all(changes: Sequence[tuple[Ticket, dict[str, Any]]]) -> None:
+    """``_set_quietly`` for several tickets: one executemany UPDATE per set of columns."""
+    # Core statements, no session synchronisation: the values are set on the objects just
+    # below. (The ORM's default evaluated the criteria against every object in the session:
+    # quadratic in a sweep batch.)
+    table = Ticket.__table__
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for ticket, values in changes:
+        rows = by_columns.setdefault(tuple(sorted(values)), [])
+        rows.append({"ticket_id": ticket.id, **values})
+        for name, value in values.items():
+            set_committed_value(ticket, name, value)
+    for rows in by_columns.values():
+        # The SET clause is made from the other keys of the rows.
+        db.session.execute(update(table).where(table.c.id == bindparam("ticket_id")), rows)
 
 
 def track_deadline(change: ticket_service.Change) -> None:
     """Store the new state's deadline; count a PMO deadline that was missed on the way out."""
-    ticket, now = change.ticket, utcnow()
-    values: dict[str, Any] = {}
-    old_due = ticket.due_at
-    if change.from_state in PMO_STATES and old_due is not None and old_due < now:
-        values["sla_breaches"] = (ticket.sla_breaches or 0) + 1
-    if change.to_state in SLA_STATES:
-        values["due_at"] = deadline_for(ticket, change.to_state, now)
-    else:
-        values["due_at"] = None
-    values["last_reminded_at"] = None
-    _set_quietly(ticket, **values)
+    track_deadlines([change])
+
+
+def track_deadlines(changes: Sequence[ticket_service.Change], *, flushed: bool = True) -> None:
+    """``track_deadline`` for several changes, written with one UPDATE.
+
+    Not yet ``flushed`` (the changes' own UPDATE is still to come): the values are set on
+    the tickets and go into that UPDATE, which bumps the version once either way; a ticket
+    row is then written once per change, not twice (every write of its state and deadline
+    touches all the indexes of the tickets table).
+    """
+    quiet: list[tuple[Ticket, dict[str, Any]]] = []
+    for change in changes:
+        ticket, now = change.ticket, utcnow()
+        values: dict[str, Any] = {}
+        old_due = ticket.due_at
+        if change.from_state in PMO_STATES and old_due is not None and old_due < now:
+            values["sla_breaches"] = (ticket.sla_breaches or 0) + 1
+        if change.to_state in SLA_STATES:
+            values["due_at"] = deadline_for(ticket, change.to_state, now)
+        else:
+            values["due_at"] = None
+        values["last_reminded_at"] = None
+        quiet.append((ticket, values))
+    if flushed:
+        _set_quietly_all(quiet)
+        return
+    for ticket, values in quiet:
+        for name, value in values.items():
+            setattr(ticket, name, value)
 
 
 def refresh_deadline(ticket: Ticket) -> None:
@@ -418,6 +448,8 @@ def _candidates(condition: ColumnElement[bool], after_id: int, batch_size: int) 
         .where(condition, Ticket.id > after_id)
         .order_by(Ticket.id)
         .limit(batch_size)
+        # The facilitators (notified of every escalation, reminded to verify) in one query.
+        .options(selectinload(Ticket.facilitator))
         .execution_options(populate_existing=True)
     )
     if db.engine.dialect.name == "postgresql":
@@ -442,11 +474,31 @@ def escalation_note(ticket: Ticket, now: datetime) -> str:
     days = deadline_days(ticket.province_code, ticket.category_id, ticket.state)
     assert ticket.due_at is not None
     last_day = cal.last_working_day_before(ticket.due_at)
+    return _escalation_note(
+        STATE_TIER.get(State(ticket.state)) == Tier.PROVINCE,
+        days,
+        last_day,
+        cal.timezone,
+        str(get_locale() or "id"),
+        current_app.config["BABEL_DEFAULT_LOCALE"],
+    )
+
+
+@lru_cache(maxsize=4096)
+def _escalation_note(
+    to_central: bool, days: int, last_day: date, timezone: str, day_locale: str, locale: str
+) -> str:
+    """The note from what it says (a sweep writes thousands of the same few notes).
+
+    ``day_locale`` is the current locale (the day's format follows it), ``locale`` the
+    system's language of the note's text.
+    """
     from ticketing.i18n import format_day
 
-    day = format_day(cal.to_utc(last_day) + timedelta(hours=12), cal.timezone)
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        if STATE_TIER.get(State(ticket.state)) == Tier.PROVINCE:
+    cal = Calendar(timezone=timezone)
+    day = format_day(cal.to_utc(last_day) + timedelta(hours=12), timezone)
+    with force_locale(locale):
+        if to_central:
             return _(
                 "Automatically referred to the central PMO: the province deadline of"
                 " %(days)d working days passed at the end of %(day)s.",
@@ -486,19 +538,29 @@ def _escalate_overdue(now: datetime, batch_size: int, result: SweepResult) -> No
     for event, states in auto_moves().items():
         condition = and_(Ticket.state.in_(states), Ticket.due_at < now)
         for batch in _batches(condition, batch_size):
-            for ticket in batch:
-                # Re-check after locking: another sweeper or a user may have moved it.
-                if ticket.state not in states or ticket.due_at is None or ticket.due_at >= now:
+            # Re-check after locking: another sweeper or a user may have moved them.
+            due = [
+                t for t in batch if t.state in states and t.due_at is not None and t.due_at < now
+            ]
+            result.skipped += len(batch) - len(due)
+            notes = [escalation_note(ticket, now) for ticket in due]
+            try:
+                # One batch of changes: the same transitions, audit rows, notifications and
+                # rollups as one by one, each side effect written once for the batch.
+                outcomes = ticket_service.fire_many(due, event, actor=None, notes=notes)
+            except ServiceError as exc:
+                db.session.rollback()
+                log.warning("sla sweep: a batch to %s was not applied: %s", event, exc.message)
+                result.skipped += len(due)
+                continue
+            for ticket, outcome in zip(due, outcomes, strict=True):
+                if isinstance(outcome, ServiceError):
+                    log.warning(
+                        "sla sweep: could not %s %s: %s", event, ticket.number, outcome.message
+                    )
                     result.skipped += 1
-                    continue
-                note = escalation_note(ticket, now)
-                try:
-                    with db.session.begin_nested():
-                        ticket_service.fire(ticket, event, actor=None, note=note)
+                else:
                     result.escalated += 1
-                except ServiceError as exc:
-                    log.warning("sla sweep: could not %s %s: %s", event, ticket.number, exc.message)
-                    result.skipped += 1
             db.session.commit()
 
 
@@ -514,6 +576,7 @@ def _remind_overdue_province(now: datetime, batch_size: int, result: SweepResult
         or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at < now - timedelta(hours=12)),
     )
     for batch in _batches(condition, batch_size):
+        due = []
         for ticket in batch:
             cal = calendar_for(ticket.province_code)
             local_now = cal.local(now)
@@ -525,9 +588,10 @@ def _remind_overdue_province(now: datetime, batch_size: int, result: SweepResult
             last = ticket.last_reminded_at
             if last is not None and cal.local(last).date() >= today:
                 continue
-            notifications.notify_overdue(ticket, now)
-            _set_quietly(ticket, last_reminded_at=now)
-            result.overdue_reminders += 1
+            due.append(ticket)
+        notifications.notify_overdue_all(due, now)
+        _set_quietly_all([(ticket, {"last_reminded_at": now}) for ticket in due])
+        result.overdue_reminders += len(due)
         db.session.commit()
 
 
@@ -540,6 +604,7 @@ def _remind_verification(now: datetime, batch_size: int, result: SweepResult) ->
         or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at < now - timedelta(days=1)),
     )
     for batch in _batches(condition, batch_size):
+        due = []
         for ticket in batch:
             if ticket.state != State.RESOLVED or ticket.due_at is None or ticket.due_at >= now:
                 continue
@@ -551,13 +616,14 @@ def _remind_verification(now: datetime, batch_size: int, result: SweepResult) ->
             # Repeat every N working days after the previous reminder; never close by itself.
             if last is not None and working_days_between(last, now, ticket.province_code) < days:
                 continue
-            notifications.notify_verify_reminder(ticket, now)
-            _set_quietly(ticket, last_reminded_at=now)
-            result.verify_reminders += 1
+            due.append(ticket)
+        notifications.notify_verify_reminders(due, now)
+        _set_quietly_all([(ticket, {"last_reminded_at": now}) for ticket in due])
+        result.verify_reminders += len(due)
         db.session.commit()
 
 
-def sweep(now: datetime | None = None, batch_size: int = 200) -> SweepResult:
+def sweep(now: datetime | None = None, batch_size: int = 1000) -> SweepResult:
     """Escalate district tickets past their deadline, remind the province and facilitators.
 
     Idempotent, commits once per batch, and safe to run on several hosts at once.

@@ -12,7 +12,7 @@ jobs_cli = AppGroup("jobs", help="Scheduled work, for one cron line.")
 
 
 @sla_cli.command("sweep")
-@click.option("--batch-size", default=200, show_default=True)
+@click.option("--batch-size", default=1000, show_default=True)
 def sla_sweep(batch_size: int) -> None:
     """Escalate district tickets past their deadline; remind the province and facilitators."""
     from ticketing import sla

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -21,6 +22,7 @@ from ticketing.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    ServiceError,
 )
 from ticketing.extensions import db
 from ticketing.models import (
@@ -34,7 +36,7 @@ from ticketing.models import (
     TicketEvent,
     User,
 )
-from ticketing.workflow import EVENTS, bind
+from ticketing.workflow import EVENTS, Workflows, bind
 
 if TYPE_CHECKING:
     from ticketing.services.attachments import Upload
@@ -52,21 +54,33 @@ class Change:
     from_state: str | None
     to_state: str
     actor: User | None
+    # The audit row the change wrote (its note goes into the notifications), when known.
+    audit_row: TicketEvent | None = None
 
 
-def _after_change(change: Change, *, before: rollups.Facts) -> None:
-    """The side effects of a change, inside its transaction, in this fixed order.
+def _after_changes(
+    changes: Sequence[Change], befores: Sequence[rollups.Facts], *, deadlines: bool = True
+) -> None:
+    """The side effects of changes, inside their transaction, in this fixed order.
 
-    1. the deadline of the new state (sla.track_deadline), because
-    2. the notifications and e-mails (notifications.notify_change) show it;
-    3. the dashboard rollups move from the ticket's contribution ``before`` the change to its
-       contribution now (after 1, which counts a missed deadline).
+    1. the deadline of each new state (sla.track_deadlines; already done when not
+       ``deadlines``: ``fire`` sets it before its flush, in the change's own UPDATE), because
+    2. the notifications and e-mails (notifications.notify_changes) show it;
+    3. the dashboard rollups move from the tickets' contributions ``befores`` the changes to
+       their contributions now (after 1, which counts a missed deadline).
+
+    Each step handles all the changes at once (a batch of the SLA sweep, or one change):
+    one flush for the notifications, one upsert per rollup row.
     """
     from ticketing import notifications, sla
 
-    sla.track_deadline(change)
-    notifications.notify_change(change)
-    rollups.apply(db.session, before, rollups.facts(change.ticket))
+    if not changes:
+        return
+    if deadlines:
+        sla.track_deadlines(changes)
+    notifications.notify_changes(changes)
+    after = rollups.summed(rollups.facts(change.ticket) for change in changes)
+    rollups.apply(db.session, rollups.summed(befores), after)
 
 
 def _required(field: str) -> Any:
@@ -190,7 +204,7 @@ def raise_ticket(
             raise
         return existing
     _store_files(ticket, files, actor=actor, event=row)
-    _after_change(Change(ticket, "raise", None, ticket.state, actor), before={})
+    _after_changes([Change(ticket, "raise", None, ticket.state, actor, row)], [{}])
     return ticket
 
 
@@ -201,23 +215,55 @@ def _store_files(ticket: Ticket, files: Sequence[Upload], **owner: Any) -> None:
         attachments.store(ticket, list(files), **owner)
 
 
+def _conflict(ticket: Ticket, seen: int) -> ConflictError:
+    return ConflictError(
+        _l("This ticket was changed by someone else; nothing was applied."),
+        ticket=ticket,
+        expected_version=seen,
+    )
+
+
 def _locked(ticket: Ticket, expected_version: int | None) -> Ticket:
     """Reload the row under a lock (PostgreSQL) and check the version the user saw."""
-    seen = ticket.version_id if expected_version is None else expected_version
-    fresh = db.session.execute(
-        select(Ticket)
-        .where(Ticket.id == ticket.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    if fresh.version_id != seen:
-        raise ConflictError(
-            _l("This ticket was changed by someone else; nothing was applied."),
-            ticket=fresh,
-            expected_version=seen,
-        )
-    # On SQLite the lock is a no-op; the version check in the UPDATE still catches a race.
+    fresh, error = _locked_all([ticket], [expected_version])[0]
+    if error is not None:
+        raise error
     return fresh
+
+
+def _locked_all(
+    tickets: Sequence[Ticket], expected_versions: Sequence[int | None]
+) -> list[tuple[Ticket, ConflictError | None]]:
+    """Reload the rows under a lock (PostgreSQL), each with a conflict if its version moved.
+
+    One SELECT for all, locking in id order (as the SLA sweep's batches do); with it the
+    people and schools that the notifications and e-mails of a change read.
+    """
+    seen = [
+        ticket.version_id if expected is None else expected
+        for ticket, expected in zip(tickets, expected_versions, strict=True)
+    ]
+    query = (
+        select(Ticket)
+        .where(Ticket.id.in_([ticket.id for ticket in tickets]))
+        .order_by(Ticket.id)
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    )
+    if len(tickets) > 1:
+        # A batch loads them in two queries instead of one lazy load per ticket.
+        query = query.options(
+            selectinload(Ticket.facilitator),
+            selectinload(Ticket.school),
+            selectinload(Ticket.province),
+        )
+    fresh = {row.id: row for row in db.session.scalars(query)}
+    out: list[tuple[Ticket, ConflictError | None]] = []
+    for ticket, version in zip(tickets, seen, strict=True):
+        row = fresh[ticket.id]
+        # On SQLite the lock is a no-op; the version check in the UPDATE still catches a race.
+        out.append((row, None if row.version_id == version else _conflict(row, version)))
+    return out
 
 
 def fire(
@@ -234,37 +280,128 @@ def fire(
 
     ``files`` (already validated evidence, e.g. of a resolution) hang on that audit row.
     """
+    outcome = _fire_all(
+        [ticket], event, actor=actor, expected_versions=[expected_version], notes=[note],
+        assignee=assignee, files=files,
+    )[0]  # fmt: skip
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome
+
+
+def fire_many(
+    tickets: Sequence[Ticket],
+    event: str,
+    *,
+    actor: User | None,
+    notes: Sequence[str | None],
+    assignee: User | None = None,
+) -> list[Ticket | ServiceError]:
+    """Fire one event on several tickets (one note each) in the caller's transaction.
+
+    Exactly what ``fire`` does to each, with the side effects written once for all (the
+    SLA sweep's batches). Returns, per ticket, the ticket or the error that refused it
+    (nothing was written for that one); a conflict found at the flush raises for all.
+    """
+    return _fire_all(
+        tickets, event, actor=actor, expected_versions=[None] * len(tickets), notes=notes,
+        assignee=assignee, files=(),
+    )  # fmt: skip
+
+
+def _fire_all(
+    tickets: Sequence[Ticket],
+    event: str,
+    *,
+    actor: User | None,
+    expected_versions: Sequence[int | None],
+    notes: Sequence[str | None],
+    assignee: User | None,
+    files: Sequence[Upload],
+) -> list[Ticket | ServiceError]:
+    """The one path of ``fire`` and ``fire_many``: check, lock, transition each ticket, flush
+    once, then the side effects of all the changes."""
     if event not in EVENTS:
         raise InvalidInput(_l("Unknown event %(event)s.", event=repr(event)), field="event")
-    if actor is not None and not permissions.can_view(actor, ticket):
-        raise NotFound(_l("Ticket not found."))
-    ticket = _locked(ticket, expected_version)
-    if not permissions.can_fire(actor, ticket, event):
-        raise PermissionDenied(_l("You may not do this to this ticket now."))
-    from_state = ticket.state
-    counted = rollups.facts(ticket)
-    try:
-        machine = bind(ticket)
-        machine.send(event, actor=actor, note=note, assignee=assignee)
-        db.session.flush()
-    except TransitionNotAllowed as exc:
-        from ticketing.i18n import EVENT_LABELS, STATE_LABELS
+    outcomes: list[Ticket | ServiceError] = []
+    wanted: list[int] = []  # positions of the tickets the actor may see
+    for i, ticket in enumerate(tickets):
+        if actor is not None and not permissions.can_view(actor, ticket):
+            outcomes.append(NotFound(_l("Ticket not found.")))
+        else:
+            outcomes.append(ticket)
+            wanted.append(i)
+    if not wanted:
+        return outcomes
+    locked = _locked_all([tickets[i] for i in wanted], [expected_versions[i] for i in wanted])
+    from ticketing import sla
 
-        raise InvalidTransition(
-            _l(
-                "“%(action)s” is not possible for a ticket that is “%(state)s”.",
-                action=EVENT_LABELS.get(event, event),
-                state=STATE_LABELS.get(from_state, from_state),
-            )
-        ) from exc
+    # The changes are flushed together below, not one by one before each lazy load or
+    # look-up of a deadline policy (which would also write each ticket twice).
+    with db.session.no_autoflush:
+        changes, befores = _transitions(
+            wanted, locked, event, actor=actor, notes=notes, assignee=assignee, outcomes=outcomes
+        )
+        # The new deadlines go into the changes' own UPDATE (one write of each ticket row).
+        sla.track_deadlines(changes, flushed=False)
+    try:
+        db.session.flush()
     except StaleDataError as exc:
+        details = {"ticket": changes[0].ticket} if len(changes) == 1 else {}
         raise ConflictError(
-            _l("This ticket was changed by someone else; nothing was applied."), ticket=ticket
+            _l("This ticket was changed by someone else; nothing was applied."), **details
         ) from exc
     if files and actor is not None:
-        _store_files(ticket, files, actor=actor, event=machine.audit_row)
-    _after_change(Change(ticket, event, from_state, ticket.state, actor), before=counted)
-    return ticket
+        for change in changes:
+            _store_files(change.ticket, files, actor=actor, event=change.audit_row)
+    _after_changes(changes, befores, deadlines=False)
+    return outcomes
+
+
+def _transitions(
+    wanted: Sequence[int],
+    locked: Sequence[tuple[Ticket, ConflictError | None]],
+    event: str,
+    *,
+    actor: User | None,
+    notes: Sequence[str | None],
+    assignee: User | None,
+    outcomes: list[Ticket | ServiceError],
+) -> tuple[list[Change], list[rollups.Facts]]:
+    """Run one machine on each locked ticket in turn: the changes, and each ticket's rollup
+    contribution before its change. A refusal becomes that ticket's outcome."""
+    machines = Workflows()
+    changes: list[Change] = []
+    befores: list[rollups.Facts] = []
+    for i, (ticket, conflict) in zip(wanted, locked, strict=True):
+        try:
+            if conflict is not None:
+                raise conflict
+            if not permissions.can_fire(actor, ticket, event):
+                raise PermissionDenied(_l("You may not do this to this ticket now."))
+            from_state = ticket.state
+            counted = rollups.facts(ticket)
+            machine = machines.on(ticket)
+            try:
+                machine.send(event, actor=actor, note=notes[i], assignee=assignee)
+            except TransitionNotAllowed as exc:
+                from ticketing.i18n import EVENT_LABELS, STATE_LABELS
+
+                raise InvalidTransition(
+                    _l(
+                        "“%(action)s” is not possible for a ticket that is “%(state)s”.",
+                        action=EVENT_LABELS.get(event, event),
+                        state=STATE_LABELS.get(from_state, from_state),
+                    )
+                ) from exc
+        except ServiceError as exc:
+            # Refused before the machine changed anything (guards and validators run first).
+            outcomes[i] = exc
+            continue
+        outcomes[i] = ticket
+        changes.append(Change(ticket, event, from_state, ticket.state, actor, machine.audit_row))
+        befores.append(counted)
+    return changes, befores
 
 
 def take(ticket: Ticket, *, actor: User, expected_version: int | None = None) -> Ticket:
@@ -490,7 +627,7 @@ def edit_report(
 def _after_edit(
     ticket: Ticket, changes: dict[str, list[Any]], *, actor: User, before: rollups.Facts
 ) -> None:
-    """The side effects of a correction, in the order of ``_after_change``: the deadline
+    """The side effects of a correction, in the order of ``_after_changes``: the deadline
     (another category or province may set another one; the clock keeps running from the
     raise), the new district's officers, the rollups (category, district, province)."""
     from ticketing import notifications, sla
