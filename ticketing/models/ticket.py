@@ -63,8 +63,16 @@ class Ticket(db.Model):  # type: ignore[name-defined]
         UniqueConstraint(
             "raised_by_id", "idempotency_key", name="uq_tickets_raised_by_idempotency_key"
         ),
-        # The scoped lists read newest first by id within a district or province.
-        Index("ix_tickets_district_state_id", "district_code", "state", "id"),
+        # The scoped lists read newest first by id within a district or province; the
+        # district's to-do (by deadline) reads the deadline from the index too, not from each
+        # ticket's row (3,863 rows on as many pages for one district at 10M tickets).
+        Index(
+            "ix_tickets_district_state_id",
+            "district_code",
+            "state",
+            "id",
+            postgresql_include=["due_at"],
+        ),
         Index("ix_tickets_district_id", "district_code", "id"),
         Index("ix_tickets_province_state_id", "province_code", "state", "id"),
         Index("ix_tickets_province_id", "province_code", "id"),
