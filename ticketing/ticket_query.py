@@ -357,26 +357,37 @@ _FILTER_DEFAULTS = tuple(
 )
 
 
-def reopened_between(low: datetime, high: datetime) -> ColumnElement[bool]:
-    """The ticket was reopened (a ``reopen`` audit row) in [low, high)."""
-    return exists().where(
-        TicketEvent.ticket_id == Ticket.id,
+def reopen_rows(low: datetime, high: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The ``reopen`` audit rows written in [low, high) (the ticket: ``TicketEvent.ticket_id``)."""
+    return (
         TicketEvent.event == "reopen",
         TicketEvent.created_at >= low,
         TicketEvent.created_at < high,
     )
 
 
-def came_back_between(low: datetime, high: datetime) -> ColumnElement[bool]:
-    """The ticket was linked, in [low, high), as a recurrence of an earlier closed one."""
+def came_back_rows(low: datetime, high: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The recurrence links made in [low, high) (the ticket that came back:
+    ``TicketLink.ticket_id``)."""
     from ticketing.models import RECURRENCE, TicketLink
 
-    return exists().where(
-        TicketLink.ticket_id == Ticket.id,
+    return (
         TicketLink.kind == RECURRENCE,
         TicketLink.created_at >= low,
         TicketLink.created_at < high,
     )
+
+
+def reopened_between(low: datetime, high: datetime) -> ColumnElement[bool]:
+    """The ticket was reopened (a ``reopen`` audit row) in [low, high)."""
+    return exists().where(TicketEvent.ticket_id == Ticket.id, *reopen_rows(low, high))
+
+
+def came_back_between(low: datetime, high: datetime) -> ColumnElement[bool]:
+    """The ticket was linked, in [low, high), as a recurrence of an earlier closed one."""
+    from ticketing.models import TicketLink
+
+    return exists().where(TicketLink.ticket_id == Ticket.id, *came_back_rows(low, high))
 
 
 def _user_id(user: Any) -> int:
